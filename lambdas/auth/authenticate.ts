@@ -1,0 +1,63 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { ProblemError } from '../http/problem.js';
+import { type ApiGatewayEvent, headerValue } from '../http/types.js';
+import { dynamo } from '../shared/dynamodb.js';
+import { tableName } from '../shared/env.js';
+import type { AccountId } from '../shared/ids.js';
+import { findAccountByKey } from './api-keys.js';
+
+/** The Lambda context once a request is authenticated: every later step is tenant-scoped. */
+export interface TenantContext extends Context {
+  tenant: AccountId;
+}
+
+export interface AuthenticateOptions {
+  /** Resolves a presented key to its account; defaults to the apiKeys table. */
+  readonly lookup?: (apiKey: string) => Promise<AccountId | undefined>;
+  /** How long a warm Lambda trusts a resolved key; revocation takes effect within this time. */
+  readonly cacheTtlMs?: number;
+  readonly now?: () => number;
+}
+
+const unauthorized = (detail: string): ProblemError =>
+  new ProblemError({
+    status: 401,
+    slug: 'unauthorized',
+    title: 'Authentication required',
+    detail,
+    headers: { 'WWW-Authenticate': 'Bearer realm="retrysafe"' },
+  });
+
+const bearerPattern = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * Resolves `Authorization: Bearer <key>` to the tenant. Successful look-ups are cached per warm
+ * instance so the hot path does not pay a DynamoDB read for every request; unknown keys are not
+ * cached, so a key created a moment ago works at once.
+ */
+export const authenticate = (options: AuthenticateOptions = {}): MiddlewareObj<ApiGatewayEvent, unknown, Error, TenantContext> => {
+  const lookup = options.lookup ?? ((apiKey: string) => findAccountByKey(dynamo(), tableName('apiKeys'), apiKey));
+  const cacheTtlMs = options.cacheTtlMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { account: AccountId; until: number }>();
+
+  return {
+    before: async (request) => {
+      const header = headerValue(request.event.headers, 'authorization');
+      if (header === undefined) throw unauthorized('Send your API key as "Authorization: Bearer <key>".');
+      const apiKey = bearerPattern.exec(header)?.[1];
+      if (apiKey === undefined) throw unauthorized('The Authorization header must be "Bearer <key>".');
+
+      const cached = cache.get(apiKey);
+      if (cached !== undefined && cached.until > now()) {
+        request.context.tenant = cached.account;
+        return;
+      }
+      const account = await lookup(apiKey);
+      if (account === undefined) throw unauthorized('The API key is not valid.');
+      cache.set(apiKey, { account, until: now() + cacheTtlMs });
+      request.context.tenant = account;
+    },
+  };
+};

@@ -1,0 +1,20 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * One client per process, created lazily so the endpoint (AWS_ENDPOINT_URL_DYNAMODB locally)
+ * is read after the environment is set up. Retries stay with the SDK's standard strategy: it
+ * absorbs throttling with exponential backoff and jitter.
+ */
+let documentClient: DynamoDBDocumentClient | undefined;
+
+export const dynamo = (): DynamoDBDocumentClient => {
+  documentClient ??= createDocumentClient(new DynamoDBClient({ maxAttempts: 5 }));
+  return documentClient;
+};
+
+export const createDocumentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    unmarshallOptions: { wrapNumbers: false },
+  });

@@ -1,0 +1,38 @@
+import { type QueueName, type TableName, queueUrlEnvVar, tableEnvVar, deadLetterQueueUrlEnvVar } from '../topology.js';
+
+/**
+ * Environment lookups, read at call time rather than import time so one process (the local
+ * stack, the test suite) can host several functions and point them at different resources.
+ */
+export const requireEnv = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`Environment variable ${name} is not set`);
+  }
+  return value;
+};
+
+export const tableName = (table: TableName): string => requireEnv(tableEnvVar(table));
+
+export const queueUrl = (queue: QueueName): string => requireEnv(queueUrlEnvVar(queue));
+
+export const deadLetterQueueUrl = (queue: QueueName): string => requireEnv(deadLetterQueueUrlEnvVar(queue));
+
+/** A positive integer from the environment, or the fallback when unset; a malformed value is a deploy error. */
+export const intEnv = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`Environment variable ${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+};
+
+export const boolEnv = (name: string, fallback: boolean): boolean => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`Environment variable ${name} must be true or false, got "${raw}"`);
+};

@@ -1,0 +1,241 @@
+/**
+ * The one description of Retrysafe's resources: tables, queues, functions, routes and event
+ * sources. The CDK stack (lib/) and the local stack (local/) both build from this module, so a
+ * table, a queue or a route exists in both or in neither.
+ *
+ * This module is plain data with no imports: Lambda bundles include it to learn their
+ * environment variable names without pulling in CDK.
+ */
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface TableSpec {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute holding an epoch-seconds expiry that DynamoDB's native TTL deletes on. */
+  readonly ttlAttribute?: string;
+  /** Stream view for consumers; absent when nothing consumes the table's changes. */
+  readonly stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
+  readonly globalSecondaryIndexes?: readonly {
+    readonly indexName: string;
+    readonly partitionKey: KeyAttribute;
+    readonly sortKey?: KeyAttribute;
+  }[];
+  readonly purpose: string;
+}
+
+export const tables = {
+  apiKeys: {
+    partitionKey: { name: 'keyHash', type: 'S' },
+    purpose: 'API keys, stored as SHA-256 hashes, mapped to the account they authenticate.',
+  },
+  idempotency: {
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    purpose: 'Idempotency records: claims, leases and stored responses.',
+  },
+  rateLimits: {
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    purpose: 'Token buckets (GCRA state) and per-tenant limit overrides.',
+  },
+  payments: {
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    purpose: 'Charges, refunds, balances and permanent idempotency-key guards.',
+  },
+  ledger: {
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    purpose: 'Append-only double-entry ledger entries.',
+  },
+  events: {
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    stream: 'NEW_IMAGE',
+    purpose: 'The transactional outbox: events written with the change they describe.',
+  },
+  webhooks: {
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    purpose: 'Webhook endpoints and the state of every delivery attempt.',
+  },
+  processor: {
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    purpose: "The sandbox card processor's own charges, keyed by its own idempotency key.",
+  },
+} as const satisfies Record<string, TableSpec>;
+
+export type TableName = keyof typeof tables;
+
+export interface QueueSpec {
+  /** Seconds a received message stays hidden; at least six times the consumer's timeout. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before SQS moves a message to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  readonly retentionSeconds: number;
+  readonly purpose: string;
+}
+
+export const queues = {
+  webhookDeliveries: {
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 20,
+    retentionSeconds: 14 * 24 * 3600,
+    purpose: 'One message per (event, endpoint) delivery; each receive is one attempt.',
+  },
+} as const satisfies Record<string, QueueSpec>;
+
+export type QueueName = keyof typeof queues;
+
+/** What a function may do with a table; the CDK stack turns each into a least-privilege grant. */
+export type TableAccess = 'read' | 'readwrite' | 'append' | 'stream';
+export type QueueAccess = 'send' | 'consume';
+
+export interface FunctionSpec {
+  /** Module under lambdas/ exporting `handler`, relative to the repository root. */
+  readonly entry: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly tables: Partial<Record<TableName, TableAccess>>;
+  readonly queues?: Partial<Record<QueueName, QueueAccess>>;
+  /** Needs to call the sandbox processor. */
+  readonly callsProcessor?: boolean;
+  readonly purpose: string;
+}
+
+export const functions = {
+  health: {
+    entry: 'lambdas/health/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: 3,
+    tables: {},
+    purpose: 'Liveness endpoint, no authentication.',
+  },
+  charges: {
+    entry: 'lambdas/payments/charges-handler.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 15,
+    tables: {
+      apiKeys: 'read',
+      rateLimits: 'readwrite',
+      idempotency: 'readwrite',
+      payments: 'readwrite',
+      ledger: 'append',
+      events: 'append',
+    },
+    callsProcessor: true,
+    purpose: 'Charges and refunds: the money-moving routes.',
+  },
+  account: {
+    entry: 'lambdas/payments/account-handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    tables: { apiKeys: 'read', rateLimits: 'readwrite', payments: 'read', events: 'read' },
+    purpose: 'Balance and event listing.',
+  },
+  webhookEndpoints: {
+    entry: 'lambdas/webhooks/endpoints-handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    tables: { apiKeys: 'read', rateLimits: 'readwrite', idempotency: 'readwrite', webhooks: 'readwrite' },
+    queues: { webhookDeliveries: 'send' },
+    purpose: 'Webhook endpoint management, delivery history and redrive.',
+  },
+  webhookPublisher: {
+    entry: 'lambdas/webhooks/publisher-handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    tables: { events: 'stream', webhooks: 'readwrite' },
+    queues: { webhookDeliveries: 'send' },
+    purpose: 'Turns each new outbox event into one delivery per matching endpoint.',
+  },
+  webhookDispatcher: {
+    entry: 'lambdas/webhooks/dispatcher-handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    tables: { webhooks: 'readwrite' },
+    queues: { webhookDeliveries: 'consume' },
+    purpose: 'Sends signed webhook requests and schedules retries.',
+  },
+  processor: {
+    entry: 'lambdas/processor/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    tables: { processor: 'readwrite' },
+    purpose: 'The sandbox card processor, a separate service with its own idempotency.',
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof functions;
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway resource template; path parameters in braces. */
+  readonly path: string;
+  readonly function: FunctionName;
+}
+
+export const routes = [
+  { method: 'GET', path: '/health', function: 'health' },
+  { method: 'POST', path: '/v1/charges', function: 'charges' },
+  { method: 'GET', path: '/v1/charges', function: 'charges' },
+  { method: 'GET', path: '/v1/charges/{id}', function: 'charges' },
+  { method: 'POST', path: '/v1/charges/{id}/refunds', function: 'charges' },
+  { method: 'GET', path: '/v1/balance', function: 'account' },
+  { method: 'GET', path: '/v1/events', function: 'account' },
+  { method: 'POST', path: '/v1/webhook_endpoints', function: 'webhookEndpoints' },
+  { method: 'GET', path: '/v1/webhook_endpoints', function: 'webhookEndpoints' },
+  { method: 'DELETE', path: '/v1/webhook_endpoints/{id}', function: 'webhookEndpoints' },
+  { method: 'GET', path: '/v1/webhook_endpoints/{id}/deliveries', function: 'webhookEndpoints' },
+  { method: 'POST', path: '/v1/webhook_endpoints/{id}/deliveries/redrive', function: 'webhookEndpoints' },
+  { method: 'POST', path: '/v1/webhook_endpoints/{id}/rotate_secret', function: 'webhookEndpoints' },
+] as const satisfies readonly RouteSpec[];
+
+export type RouteKey = `${(typeof routes)[number]['method']} ${(typeof routes)[number]['path']}`;
+
+export interface EventSourceSpec {
+  readonly function: FunctionName;
+  readonly batchSize: number;
+  /** Seconds to gather a batch before invoking; 0 invokes as soon as records arrive. */
+  readonly maxBatchingWindowSeconds: number;
+  readonly source: { readonly kind: 'queue'; readonly queue: QueueName } | { readonly kind: 'stream'; readonly table: TableName };
+  /** Stream only: attempts before a poison record is skipped (and reported to the failure queue). */
+  readonly retryAttempts?: number;
+}
+
+export const eventSources = [
+  {
+    function: 'webhookPublisher',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 0,
+    source: { kind: 'stream', table: 'events' },
+    retryAttempts: 10,
+  },
+  {
+    function: 'webhookDispatcher',
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    source: { kind: 'queue', queue: 'webhookDeliveries' },
+  },
+] as const satisfies readonly EventSourceSpec[];
+
+/** Environment variable through which a function learns a table's physical name. */
+export const tableEnvVar = (table: TableName): string => `TABLE_${screamingSnake(table)}`;
+
+/** Environment variable through which a function learns a queue's URL. */
+export const queueUrlEnvVar = (queue: QueueName): string => `QUEUE_URL_${screamingSnake(queue)}`;
+
+/** Environment variable through which a function learns a queue's dead-letter queue URL. */
+export const deadLetterQueueUrlEnvVar = (queue: QueueName): string => `DLQ_URL_${screamingSnake(queue)}`;
+
+const screamingSnake = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();

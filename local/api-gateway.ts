@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { functions, routes, type RouteSpec } from '../lambdas/topology.js';
+import { problemResponse } from '../lambdas/http/problem.js';
+import { loadHandler } from './functions.js';
+import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
+
+/** API Gateway's own payload limit for REST APIs. */
+const maxPayloadBytes = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  readonly route: RouteSpec;
+  readonly pattern: RegExp;
+  readonly parameterNames: readonly string[];
+}
+
+const compile = (route: RouteSpec): CompiledRoute => {
+  const parameterNames: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{(\w+)\}$/.exec(segment)?.[1];
+      if (parameter === undefined) return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      parameterNames.push(parameter);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}/?$`), parameterNames };
+};
+
+const compiledRoutes = (routes as readonly RouteSpec[]).map(compile);
+
+const readBody = (request: IncomingMessage): Promise<Buffer | 'too-large'> =>
+  new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxPayloadBytes) chunks.push(chunk);
+    });
+    request.on('end', () => {
+      resolveBody(size > maxPayloadBytes ? 'too-large' : Buffer.concat(chunks));
+    });
+    request.on('error', reject);
+  });
+
+const headerMaps = (request: IncomingMessage) => {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  // rawHeaders keeps the client's casing, as API Gateway does.
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i] ?? '';
+    const value = request.rawHeaders[i + 1] ?? '';
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  return { headers, multiValueHeaders };
+};
+
+const queryMaps = (search: URLSearchParams) => {
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [name, value] of search) {
+    single[name] = value;
+    (multi[name] ??= []).push(value);
+  }
+  const empty = Object.keys(single).length === 0;
+  return { queryStringParameters: empty ? null : single, multiValueQueryStringParameters: empty ? null : multi };
+};
+
+const isProxyResult = (value: unknown): value is APIGatewayProxyResult =>
+  typeof value === 'object' && value !== null && typeof (value as { statusCode?: unknown }).statusCode === 'number';
+
+const send = (response: ServerResponse, result: APIGatewayProxyResult): void => {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  response.writeHead(result.statusCode, { ...headers, 'Content-Length': String(body.length) });
+  response.end(body);
+};
+
+const gatewayError = (statusCode: number, message: string): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ message }),
+});
+
+export interface ApiGatewayOptions {
+  readonly port: number;
+  readonly stage?: string;
+  readonly onRequest?: (line: string) => void;
+}
+
+/**
+ * A local stand-in for API Gateway's REST proxy integration: it matches the topology's route
+ * templates, builds the same event API Gateway would, invokes the deployed handler module
+ * with a Lambda-like context under the function's timeout, and maps failures the way API
+ * Gateway does (502 for a crashed or timed-out function).
+ */
+export const startApiGateway = (options: ApiGatewayOptions): Promise<Server> => {
+  const stage = options.stage ?? 'local';
+  const server = createServer((request, response) => {
+    const started = Date.now();
+    void (async () => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const method = request.method ?? 'GET';
+      const result = await handle(request, url, method, stage);
+      send(response, result);
+      options.onRequest?.(`${method} ${url.pathname}${url.search} ${result.statusCode} ${Date.now() - started}ms`);
+    })().catch((error: unknown) => {
+      console.error('Local API Gateway failed to answer', error);
+      if (!response.headersSent) send(response, gatewayError(500, 'Internal server error'));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return new Promise((resolveServer, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolveServer(server);
+    });
+  });
+};
+
+const handle = async (request: IncomingMessage, url: URL, method: string, stage: string): Promise<APIGatewayProxyResult> => {
+  const path = decodeURIComponent(url.pathname);
+  const matches = compiledRoutes.filter((compiled) => compiled.pattern.test(path));
+  const matched = matches.find((compiled) => compiled.route.method === method);
+  if (matched === undefined) {
+    const allowed = matches.map((compiled) => compiled.route.method);
+    return problemResponse({
+      status: 404,
+      slug: 'not-found',
+      title: 'No such route',
+      detail: allowed.length > 0 ? `${method} is not supported here; try ${allowed.join(', ')}.` : `${method} ${path} is not a route of this API.`,
+    });
+  }
+  const body = await readBody(request);
+  if (body === 'too-large') return gatewayError(413, 'Request Too Long');
+
+  const values = matched.pattern.exec(path)?.slice(1) ?? [];
+  const pathParameters = Object.fromEntries(matched.parameterNames.map((name, i) => [name, values[i] ?? '']));
+  const requestId = randomUUID();
+  const event: APIGatewayProxyEvent = {
+    resource: matched.route.path,
+    path,
+    httpMethod: method,
+    ...headerMaps(request),
+    ...queryMaps(url.searchParams),
+    pathParameters: matched.parameterNames.length > 0 ? pathParameters : null,
+    stageVariables: null,
+    body: body.length > 0 ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: `HTTP/${request.httpVersion}`,
+      httpMethod: method,
+      identity: {
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: request.headers['user-agent'] ?? null,
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        user: null,
+        userArn: null,
+      },
+      path: `/${stage}${path}`,
+      stage,
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: matched.route.path,
+      resourcePath: matched.route.path,
+    },
+  };
+
+  const spec = functions[matched.route.function];
+  const context = createLambdaContext(matched.route.function, spec.timeoutSeconds, spec.memoryMb);
+  try {
+    const handler = await loadHandler(matched.route.function);
+    const result = await invokeWithTimeout(matched.route.function, spec.timeoutSeconds, () => handler(event, context));
+    if (!isProxyResult(result)) {
+      console.error(`${matched.route.function} returned a malformed proxy response`, result);
+      return gatewayError(502, 'Internal server error');
+    }
+    return result;
+  } catch (error) {
+    console.error(`${matched.route.function} failed: ${(error as Error).message}`);
+    return gatewayError(502, 'Internal server error');
+  }
+};

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { functions, type FunctionName } from '../lambdas/topology.js';
+import { loadHandler } from './functions.js';
+import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
+
+const readBody = (request: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      resolveBody(Buffer.concat(chunks));
+    });
+    request.on('error', reject);
+  });
+
+/**
+ * A Lambda function URL (payload format 2.0) in front of one function. The deployed URL uses
+ * IAM auth; locally the loopback interface is the boundary.
+ */
+export const startFunctionUrl = (name: FunctionName, port: number): Promise<Server> => {
+  const spec = functions[name];
+  const server = createServer((request, response) => {
+    void (async () => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const body = await readBody(request);
+      const headers: Record<string, string> = {};
+      for (const [header, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers[header] = Array.isArray(value) ? value.join(',') : value;
+      }
+      const method = request.method ?? 'GET';
+      const now = Date.now();
+      const event: APIGatewayProxyEventV2 = {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers,
+        ...(url.search === '' ? {} : { queryStringParameters: Object.fromEntries(url.searchParams) }),
+        requestContext: {
+          accountId: '000000000000',
+          apiId: 'local',
+          domainName: `127.0.0.1:${port}`,
+          domainPrefix: '127',
+          http: { method, path: url.pathname, protocol: `HTTP/${request.httpVersion}`, sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+          requestId: randomUUID(),
+          routeKey: '$default',
+          stage: '$default',
+          time: new Date(now).toISOString(),
+          timeEpoch: now,
+        },
+        ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
+        isBase64Encoded: false,
+      };
+      const handler = await loadHandler(name);
+      const context = createLambdaContext(name, spec.timeoutSeconds, spec.memoryMb);
+      const result = (await invokeWithTimeout(name, spec.timeoutSeconds, () => handler(event, context))) as APIGatewayProxyStructuredResultV2;
+      const payload = Buffer.from(result.body ?? '', result.isBase64Encoded === true ? 'base64' : 'utf8');
+      response.writeHead(result.statusCode ?? 200, { ...(result.headers as Record<string, string> | undefined), 'Content-Length': String(payload.length) });
+      response.end(payload);
+    })().catch((error: unknown) => {
+      console.error(`${name} failed: ${(error as Error).message}`);
+      if (!response.headersSent) {
+        response.writeHead(502, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ message: 'Internal Server Error' }));
+      }
+    });
+  });
+  return new Promise((resolveServer, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolveServer(server);
+    });
+  });
+};

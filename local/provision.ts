@@ -1,0 +1,112 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type AttributeDefinition,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  deadLetterQueueUrlEnvVar,
+  queueUrlEnvVar,
+  queues,
+  tableEnvVar,
+  tables,
+  type QueueName,
+  type TableName,
+  type TableSpec,
+} from '../lambdas/topology.js';
+
+export interface ProvisionedResources {
+  /** Environment variables that tell the handlers each table's name and each queue's URL. */
+  readonly environment: Record<string, string>;
+  readonly streamArns: Partial<Record<TableName, string>>;
+  readonly queueUrls: Record<QueueName, { url: string; arn: string; deadLetterUrl: string }>;
+}
+
+const createTableInput = (name: string, spec: TableSpec): CreateTableCommandInput => {
+  const keys = [spec.partitionKey, spec.sortKey, ...(spec.globalSecondaryIndexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
+  const definitions = new Map<string, AttributeDefinition>();
+  for (const key of keys) if (key) definitions.set(key.name, { AttributeName: key.name, AttributeType: key.type });
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...definitions.values()],
+    KeySchema: [
+      { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
+      ...(spec.sortKey ? [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' as const }] : []),
+    ],
+    ...(spec.globalSecondaryIndexes?.length
+      ? {
+          GlobalSecondaryIndexes: spec.globalSecondaryIndexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: [
+              { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
+              ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }] : []),
+            ],
+            Projection: { ProjectionType: 'ALL' as const },
+          })),
+        }
+      : {}),
+    ...(spec.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: spec.stream } } : {}),
+  };
+};
+
+/** Creates the table when missing (a persistent data directory keeps it across restarts). */
+const ensureTable = async (client: DynamoDBClient, name: string, spec: TableSpec): Promise<string | undefined> => {
+  try {
+    const existing = await client.send(new DescribeTableCommand({ TableName: name }));
+    return existing.Table?.LatestStreamArn;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const created = await client.send(new CreateTableCommand(createTableInput(name, spec)));
+  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name });
+  if (spec.ttlAttribute) {
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute } }),
+    );
+  }
+  return created.TableDescription?.LatestStreamArn;
+};
+
+const ensureQueue = async (client: SQSClient, name: string, attributes: Record<string, string>) => {
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  if (!QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
+  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`No ARN for queue ${name}`);
+  return { url: QueueUrl, arn };
+};
+
+/**
+ * Creates every table and queue the topology declares, with the same key schemas, TTL
+ * attributes, streams, dead-letter queues and redrive counts the CDK stack deploys.
+ */
+export const provision = async (dynamodb: DynamoDBClient, sqs: SQSClient, prefix = 'retrysafe'): Promise<ProvisionedResources> => {
+  const environment: Record<string, string> = {};
+  const streamArns: Partial<Record<TableName, string>> = {};
+  for (const [table, spec] of Object.entries(tables) as [TableName, TableSpec][]) {
+    const physical = `${prefix}-${table}`;
+    const streamArn = await ensureTable(dynamodb, physical, spec);
+    environment[tableEnvVar(table)] = physical;
+    if (spec.stream && streamArn) streamArns[table] = streamArn;
+  }
+
+  const queueUrls = {} as ProvisionedResources['queueUrls'];
+  for (const [queue, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
+    const deadLetter = await ensureQueue(sqs, `${prefix}-${queue}-dlq`, { MessageRetentionPeriod: String(14 * 24 * 3600) });
+    const main = await ensureQueue(sqs, `${prefix}-${queue}`, {
+      VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: String(spec.retentionSeconds),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxReceiveCount }),
+    });
+    queueUrls[queue] = { ...main, deadLetterUrl: deadLetter.url };
+    environment[queueUrlEnvVar(queue)] = main.url;
+    environment[deadLetterQueueUrlEnvVar(queue)] = deadLetter.url;
+  }
+  return { environment, streamArns, queueUrls };
+};

@@ -1,0 +1,158 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createDocumentClient } from '../lambdas/shared/dynamodb.js';
+import { eventSources, tableEnvVar } from '../lambdas/topology.js';
+import { applyEnvironment, localAwsEnvironment } from './aws-env.js';
+import { startApiGateway } from './api-gateway.js';
+import { startDynamoDbLocal } from './dynamodb-local.js';
+import { pollQueue, pollStream, type RunningPoller } from './event-sources.js';
+import { loadHandler, repositoryRoot } from './functions.js';
+import { assertPortFree } from './ports.js';
+import { provision } from './provision.js';
+import { seedDemoTenants } from './seed.js';
+import { type LocalSettings, portVariables } from './settings.js';
+import { startSqsLocal } from './sqs-local.js';
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  readonly processorUrl: string;
+  stop(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly variable: string,
+  ) {
+    super(`Port ${port} is already in use: set ${variable} to a free port (e.g. ${variable}=${port + 1} npm start).`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Settings every function gets locally, on top of the table names and queue URLs. */
+const localFunctionEnvironment = (settings: LocalSettings): Record<string, string> => ({
+  PROCESSOR_URL: `http://127.0.0.1:${settings.processorPort}`,
+  WEBHOOK_ALLOW_LOOPBACK: process.env.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
+  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+});
+
+const startProcessor = (port: number): Promise<ChildProcess> =>
+  new Promise((resolveChild, reject) => {
+    const child = fork(resolve(repositoryRoot, 'local/processor-server.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, PROCESSOR_PORT: String(port) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', () => {
+      resolveChild(child);
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`The sandbox processor exited with code ${code ?? 'null'} before it was ready`));
+    });
+  });
+
+const stopChild = (child: ChildProcess): Promise<void> =>
+  new Promise((resolveStop) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolveStop();
+      return;
+    }
+    child.once('exit', () => {
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+  });
+
+const closeServer = (server: Server): Promise<void> =>
+  new Promise((resolveClose) => {
+    server.closeAllConnections();
+    server.close(() => {
+      resolveClose();
+    });
+  });
+
+/**
+ * The whole system on one machine: DynamoDB Local, an SQS emulator, every table and queue of
+ * the topology, the sandbox processor as its own process, the event source mappings, and the
+ * API on a local API Gateway. Everything started is stopped by `stop()`, also when start-up
+ * fails half way.
+ */
+export const startLocalStack = async (
+  settings: LocalSettings,
+  log: (line: string) => void = console.log,
+): Promise<LocalStack> => {
+  for (const [key, variable] of Object.entries(portVariables) as [keyof typeof portVariables, string][]) {
+    try {
+      await assertPortFree(settings[key]);
+    } catch {
+      throw new PortInUseError(settings[key], variable);
+    }
+  }
+
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const stopOne of stops.reverse()) {
+      await stopOne().catch((error: unknown) => {
+        console.error('Stopping a local service failed', error);
+      });
+    }
+    stops.length = 0;
+  };
+
+  applyEnvironment(localAwsEnvironment(settings));
+  try {
+    const dynamodbLocal = await startDynamoDbLocal(settings.dynamodbPort, settings.dataDir && resolve(settings.dataDir, 'dynamodb'));
+    stops.push(() => dynamodbLocal.stop());
+    const sqsLocal = await startSqsLocal(settings.sqsPort);
+    stops.push(() => sqsLocal.stop());
+
+    const dynamodb = new DynamoDBClient({});
+    const sqs = new SQSClient({});
+    stops.push(() => {
+      dynamodb.destroy();
+      sqs.destroy();
+      return Promise.resolve();
+    });
+    const resources = await provision(dynamodb, sqs);
+    applyEnvironment({ ...resources.environment, ...localFunctionEnvironment(settings) });
+    await seedDemoTenants(createDocumentClient(dynamodb), resources.environment[tableEnvVar('apiKeys')] ?? '');
+
+    const processor = await startProcessor(settings.processorPort);
+    stops.push(() => stopChild(processor));
+
+    const pollers: RunningPoller[] = [];
+    stops.push(async () => {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+    });
+    const warn = (message: string, error?: unknown) => {
+      console.error(`[event source] ${message}${error instanceof Error ? `: ${error.message}` : ''}`);
+    };
+    for (const source of eventSources) {
+      const handler = await loadHandler(source.function);
+      if (source.source.kind === 'queue') {
+        pollers.push(pollQueue(sqs, source, resources.queueUrls[source.source.queue], handler, warn));
+      } else {
+        const streamArn = resources.streamArns[source.source.table];
+        if (streamArn === undefined) throw new Error(`Table ${source.source.table} has no stream`);
+        pollers.push(pollStream(streamArn, source, handler, warn));
+      }
+    }
+
+    const api = await startApiGateway({ port: settings.apiPort, onRequest: process.env.ACCESS_LOG === 'false' ? undefined : log });
+    stops.push(() => closeServer(api));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    apiUrl: `http://127.0.0.1:${settings.apiPort}`,
+    processorUrl: `http://127.0.0.1:${settings.processorPort}`,
+    stop,
+  };
+};

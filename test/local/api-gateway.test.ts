@@ -1,0 +1,43 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiGateway } from '../../local/api-gateway.js';
+import { freePort } from '../../local/ports.js';
+
+describe('local API Gateway', () => {
+  let server: Server;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = await startApiGateway({ port });
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('serves GET /health without authentication', async () => {
+    const response = await fetch(`${baseUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers an unknown route with a problem+json 404', async () => {
+    const response = await fetch(`${baseUrl}/nope`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({ type: 'https://retrysafe.dev/problems/not-found', status: 404 });
+  });
+
+  it('names the supported methods when the path exists but the method does not', async () => {
+    const response = await fetch(`${baseUrl}/health`, { method: 'DELETE' });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { detail: string }).detail).toContain('GET');
+  });
+
+  it('points the SDK at the emulators started by the global setup', () => {
+    expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(process.env.TABLE_IDEMPOTENCY).toBe('test-idempotency');
+  });
+});
