@@ -53,8 +53,9 @@ export const pollQueue = (
   log: Log,
 ): RunningPoller => {
   const abort = new AbortController();
+  const stopped = () => abort.signal.aborted;
   const loop = async () => {
-    while (!abort.signal.aborted) {
+    while (!stopped()) {
       try {
         const received = await sqs.send(
           new ReceiveMessageCommand({
@@ -103,7 +104,7 @@ export const pollQueue = (
           );
         }
       } catch (error) {
-        if (abort.signal.aborted) break;
+        if (stopped()) break;
         log(`Polling ${queue.url} failed; retrying`, error);
         await sleep(1000, abort.signal);
       }
@@ -146,6 +147,7 @@ export const pollStream = (
 ): RunningPoller => {
   const streams = new DynamoDBStreamsClient({});
   const abort = new AbortController();
+  const stopped = () => abort.signal.aborted;
   const iterators = new Map<string, string | undefined>();
   const finished = new Set<string>();
   // Last delivered sequence number per shard, so a re-acquired iterator resumes rather than replays.
@@ -218,7 +220,7 @@ export const pollStream = (
         }
         if (delivered === 0) await sleep(pollIntervalMs, abort.signal);
       } catch (error) {
-        if (abort.signal.aborted) break;
+        if (stopped()) break;
         log(`Polling stream ${streamArn} failed; retrying`, error);
         lastDiscovery = 0;
         iterators.clear();

@@ -1,5 +1,4 @@
 import type { MiddlewareObj } from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { createLogger } from '../shared/logger.js';
 import { ProblemError, problemResponse } from './problem.js';
 import type { HttpResponse } from './types.js';
@@ -28,7 +27,7 @@ const isTransient = (error: unknown): boolean => {
  * transient AWS trouble becomes a 503 the client may retry; anything else is a bug, logged with
  * its stack but answered without one.
  */
-export const errorResponses = (): MiddlewareObj<unknown, HttpResponse, Error, Context> => ({
+export const errorResponses = (): MiddlewareObj<unknown, HttpResponse> => ({
   onError: (request) => {
     const { error } = request;
     const instance = request.context.awsRequestId as string | undefined;

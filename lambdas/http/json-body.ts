@@ -1,5 +1,4 @@
 import type { MiddlewareObj } from '@middy/core';
-import type { Context } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import { ProblemError } from './problem.js';
 import { type ApiGatewayEvent, headerValue } from './types.js';
@@ -26,7 +25,7 @@ const validationError = (detail: string, field: string | undefined): ProblemErro
  * so a rejected body leaves no trace and a corrected request may reuse its Idempotency-Key.
  * The raw text stays on `rawBody` for the idempotency fingerprint.
  */
-export const jsonBody = <TBody>(schema: ZodType<TBody>): MiddlewareObj<ApiGatewayEvent, unknown, Error, Context> => ({
+export const jsonBody = <TBody>(schema: ZodType<TBody>): MiddlewareObj<ApiGatewayEvent, unknown> => ({
   before: (request) => {
     const raw = rawBodyOf(request.event);
     if (raw !== null && Buffer.byteLength(raw, 'utf8') > maxBodyBytes) {

@@ -1,0 +1,55 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AccountId, EventId } from '../shared/ids.js';
+
+/**
+ * The transactional outbox. An event is written in the same TransactWriteItems as the change
+ * it describes, so there is never a charge without its event or an event without its charge;
+ * the events table's stream then feeds the webhook publisher. Stream records of different
+ * transactions may interleave, so consumers must not depend on their order.
+ */
+export const eventTypes = ['charge.succeeded', 'charge.failed', 'charge.refunded'] as const;
+export type EventType = (typeof eventTypes)[number];
+
+/** The event as merchants see it: in GET /v1/events and as the body of every webhook. */
+export interface RetrysafeEvent<TObject = Record<string, unknown>> {
+  id: EventId;
+  object: 'event';
+  type: EventType;
+  /** Epoch seconds. */
+  created: number;
+  data: { object: TObject };
+}
+
+/** The events table item: the tenant partition lists newest-first because event ids are ULIDs. */
+export interface EventItem {
+  pk: string;
+  sk: string;
+  accountId: AccountId;
+  event: RetrysafeEvent;
+  /** Epoch seconds; events are kept for 30 days, then DynamoDB's TTL deletes them. */
+  expiresAt: number;
+}
+
+export const eventRetentionSeconds = 30 * 24 * 3600;
+
+export const eventPartitionKey = (accountId: AccountId): string => `ACCT#${accountId}`;
+export const eventSortKey = (eventId: EventId): string => `EVT#${eventId}`;
+
+export const eventItem = (accountId: AccountId, event: RetrysafeEvent): EventItem => ({
+  pk: eventPartitionKey(accountId),
+  sk: eventSortKey(event.id),
+  accountId,
+  event,
+  expiresAt: event.created + eventRetentionSeconds,
+});
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** The outbox write to include in a business transaction; an event id is never written twice. */
+export const eventPut = (table: string, accountId: AccountId, event: RetrysafeEvent): TransactItem => ({
+  Put: {
+    TableName: table,
+    Item: eventItem(accountId, event),
+    ConditionExpression: 'attribute_not_exists(pk)',
+  },
+});

@@ -1,0 +1,89 @@
+import { decodeResponse, type StoredResponse } from './stored-response.js';
+
+/**
+ * The idempotency record's life, one DynamoDB item per (scope, key):
+ *
+ *   (absent) --claim--> IN_PROGRESS --complete--> COMPLETED
+ *                            |  \--release (5xx, thrown error)--> (absent)
+ *                            \--takeover (lease expired, same request)--> IN_PROGRESS (new token)
+ *   any state --TTL passes--> treated as absent (DynamoDB deletes it eventually)
+ *
+ * Every transition is one conditional write whose condition is defined here; the fencing token
+ * makes complete and release succeed only for the invocation that holds the current claim, so
+ * an executor that lost its lease can neither overwrite nor delete its successor's record.
+ */
+export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED';
+
+interface RecordBase {
+  readonly pk: string;
+  readonly fingerprint: string;
+  /** Fencing token of the claim that wrote the record. */
+  readonly token: string;
+  /** Epoch ms of the claim. */
+  readonly claimedAt: number;
+  /** Epoch seconds; DynamoDB's TTL attribute. */
+  readonly expiresAt: number;
+}
+
+export interface InProgressRecord extends RecordBase {
+  readonly status: 'IN_PROGRESS';
+  /** Epoch ms after which the executor is presumed dead and the key may be taken over. */
+  readonly leaseUntil: number;
+}
+
+export interface CompletedRecord extends RecordBase {
+  readonly status: 'COMPLETED';
+  readonly completedAt: number;
+  readonly response?: string;
+  readonly responseGzip?: Uint8Array;
+}
+
+export type IdempotencyRecord = InProgressRecord | CompletedRecord;
+
+/** What an existing record means for a request that could not claim its key. */
+export type Verdict =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'fingerprint-mismatch' }
+  | { readonly kind: 'completed'; readonly response: StoredResponse }
+  | { readonly kind: 'in-progress'; readonly leaseRemainingMs: number; readonly ageMs: number }
+  | { readonly kind: 'lease-expired' };
+
+export const classify = (record: IdempotencyRecord | undefined, fingerprint: string, nowMs: number): Verdict => {
+  if (record === undefined || record.expiresAt * 1000 <= nowMs) return { kind: 'absent' };
+  if (record.fingerprint !== fingerprint) return { kind: 'fingerprint-mismatch' };
+  if (record.status === 'COMPLETED') return { kind: 'completed', response: decodeResponse(record) };
+  if (record.leaseUntil <= nowMs) return { kind: 'lease-expired' };
+  return { kind: 'in-progress', leaseRemainingMs: record.leaseUntil - nowMs, ageMs: nowMs - record.claimedAt };
+};
+
+/**
+ * How long a client should wait before retrying a key that is in use: one second for a young
+ * claim (most requests finish in milliseconds), growing with the claim's age, so clients back
+ * off from an executor that is probably dead, but never past the moment its lease runs out.
+ */
+export const retryAfterSeconds = (verdict: { leaseRemainingMs: number; ageMs: number }): number =>
+  Math.max(1, Math.min(Math.ceil(verdict.leaseRemainingMs / 1000), Math.ceil(verdict.ageMs / 1000)));
+
+/**
+ * Claim: the key is free when no record exists, when its TTL has passed (DynamoDB deletes
+ * expired items lazily, up to days later), or when an executor of the same request let its
+ * lease run out. Evaluated atomically, so of two concurrent takeovers only one wins.
+ */
+export const claimCondition = {
+  expression:
+    'attribute_not_exists(#pk) OR #expiresAt <= :nowSeconds OR (#status = :inProgress AND #leaseUntil <= :nowMs AND #fingerprint = :fingerprint)',
+  names: { '#pk': 'pk', '#expiresAt': 'expiresAt', '#status': 'status', '#leaseUntil': 'leaseUntil', '#fingerprint': 'fingerprint' },
+  values: (nowMs: number, fingerprint: string) => ({
+    ':nowSeconds': Math.floor(nowMs / 1000),
+    ':nowMs': nowMs,
+    ':inProgress': 'IN_PROGRESS' satisfies RecordStatus,
+    ':fingerprint': fingerprint,
+  }),
+} as const;
+
+/** Complete and release: only the holder of the current claim may end it. */
+export const holderCondition = {
+  expression: '#status = :inProgress AND #token = :token',
+  names: { '#status': 'status', '#token': 'token' },
+  values: (token: string) => ({ ':inProgress': 'IN_PROGRESS' satisfies RecordStatus, ':token': token }),
+} as const;

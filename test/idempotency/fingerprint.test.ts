@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../lambdas/idempotency/canonical-json.js';
+import { requestFingerprint } from '../../lambdas/idempotency/fingerprint.js';
+
+const base = { method: 'POST', route: '/v1/charges' };
+
+/** Round-trips through JSON so generated values are exactly what a parsed body can be. */
+const jsonValue = fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown);
+
+const shuffleKeys = (value: unknown, seed: number): unknown => {
+  if (Array.isArray(value)) return value.map((item) => shuffleKeys(item, seed));
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    const rotated = entries.length === 0 ? entries : [...entries.slice(seed % entries.length), ...entries.slice(0, seed % entries.length)];
+    return Object.fromEntries(rotated.reverse().map(([key, member]) => [key, shuffleKeys(member, seed + 1)]));
+  }
+  return value;
+};
+
+describe('canonical JSON fingerprints', () => {
+  it('ignore member order and whitespace', () => {
+    const a = requestFingerprint({ ...base, body: '{"amount":100,"currency":"usd","metadata":{"b":"2","a":"1"}}' });
+    const b = requestFingerprint({ ...base, body: '{\n  "currency": "usd",\n  "metadata": {"a": "1", "b": "2"},\n  "amount": 100\n}' });
+    expect(a).toBe(b);
+  });
+
+  it('do not depend on whether a parser already turned the body into an object', () => {
+    expect(requestFingerprint({ ...base, body: '{"a":[1,2,{"c":true}]}' })).toBe(requestFingerprint({ ...base, body: { a: [1, 2, { c: true }] } }));
+  });
+
+  it('differ by method and by route template', () => {
+    const body = '{"amount":1}';
+    expect(requestFingerprint({ ...base, body })).not.toBe(requestFingerprint({ ...base, method: 'PATCH', body }));
+    expect(requestFingerprint({ ...base, body })).not.toBe(requestFingerprint({ ...base, route: '/v1/refunds', body }));
+  });
+
+  it('compare bodies that are not JSON byte for byte', () => {
+    expect(requestFingerprint({ ...base, body: 'a=1' })).toBe(requestFingerprint({ ...base, body: 'a=1' }));
+    expect(requestFingerprint({ ...base, body: 'a=1' })).not.toBe(requestFingerprint({ ...base, body: 'a=2' }));
+  });
+
+  it('are equal exactly when the parsed bodies are equal (property)', () => {
+    fc.assert(
+      fc.property(jsonValue, jsonValue, fc.nat(), (a, b, seed) => {
+        const textA = JSON.stringify(a);
+        const textB = JSON.stringify(shuffleKeys(b, seed), null, seed % 3);
+        const same = requestFingerprint({ ...base, body: textA }) === requestFingerprint({ ...base, body: textB });
+        expect(same).toBe(isDeepStrictEqual(a, b));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('are invariant under reordering and re-spacing (property)', () => {
+    fc.assert(
+      fc.property(jsonValue, fc.nat(), (value, seed) => {
+        expect(canonicalJson(JSON.parse(JSON.stringify(shuffleKeys(value, seed), null, 2)))).toBe(canonicalJson(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
