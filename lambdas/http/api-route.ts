@@ -28,6 +28,8 @@ export interface ApiRouteSpec<TBody> {
   readonly idempotencyKey?: 'required' | 'optional';
   /** Wait this long for an in-flight first request instead of answering 409. */
   readonly waitForInFlightMs?: number;
+  /** The clock leases and expiries are measured by; tests move it to expire a lease. */
+  readonly now?: () => number;
   readonly handle: (input: RouteInput<TBody>) => Promise<HttpResponse | CommittableResponse>;
 }
 
@@ -60,6 +62,7 @@ export const apiRoute = <TBody = undefined>(spec: ApiRouteSpec<TBody>): RouteHan
         scope: (_event, context) => context.tenant,
         functionTimeoutMs: functionTimeoutMs(spec.route),
         ...(spec.waitForInFlightMs === undefined ? {} : { wait: { timeoutMs: spec.waitForInFlightMs } }),
+        ...(spec.now === undefined ? {} : { now: spec.now }),
       }),
     );
   }

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { ZodType } from 'zod';
 import { ProblemError } from './problem.js';
+import { validationError } from './validation.js';
 import { type ApiGatewayEvent, headerValue } from './types.js';
 
 /** The event after body validation: `body` holds the parsed value, `rawBody` what arrived. */
@@ -10,15 +11,6 @@ export const maxBodyBytes = 64 * 1024;
 
 const rawBodyOf = (event: ApiGatewayEvent): string | null =>
   event.body === null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-
-const validationError = (detail: string, field: string | undefined): ProblemError =>
-  new ProblemError({
-    status: 400,
-    slug: 'validation-error',
-    title: 'The request body is invalid',
-    detail,
-    extensions: field === undefined ? {} : { field },
-  });
 
 /**
  * Parses and validates a JSON body against a zod schema before anything is claimed or written,
@@ -50,17 +42,11 @@ export const jsonBody = <TBody>(schema: ZodType<TBody>): MiddlewareObj<ApiGatewa
       try {
         parsed = JSON.parse(raw);
       } catch {
-        throw validationError('The body is not valid JSON.', undefined);
+        throw new ProblemError({ status: 400, slug: 'validation-error', title: 'The request body is invalid', detail: 'The body is not valid JSON.' });
       }
     }
     const result = schema.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-      const path = [...(issue?.path ?? []), ...(unknownKey === undefined ? [] : [unknownKey])].map(String).join('.');
-      const message = unknownKey === undefined ? (issue?.message ?? 'Invalid body') : `Unknown field "${unknownKey}"`;
-      throw validationError(path === '' ? message : `${path}: ${message}`, path === '' ? undefined : path);
-    }
+    if (!result.success) throw validationError(result.error, 'The request body is invalid');
     const event = request.event as unknown as ParsedBodyEvent<TBody>;
     event.rawBody = raw;
     event.body = result.data;

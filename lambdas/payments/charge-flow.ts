@@ -1,0 +1,177 @@
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { eventPut, type RetrysafeEvent } from '../events/outbox.js';
+import type { RouteInput } from '../http/api-route.js';
+import { problemResponse } from '../http/problem.js';
+import { jsonResponse, type HttpResponse } from '../http/types.js';
+import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency, type TransactItem } from '../idempotency/index.js';
+import { newId, type AccountId, type ChargeId } from '../shared/ids.js';
+import { createLogger } from '../shared/logger.js';
+import { balanceAdd } from './balance.js';
+import { findKeyGuard, keyGuardPut, downstreamKey } from './key-guard.js';
+import { chargeEntries, ledgerPuts } from './ledger.js';
+import type { CardProcessor, ProcessorChargeOutcome } from './processor/card-processor.js';
+import { accountPartition, chargeFromItem, chargeSortKey, type Charge, type ChargeItem, type KeyGuardItem } from './records.js';
+import type { CreateChargeRequest } from './requests.js';
+import type { PaymentsTables } from './tables.js';
+
+const logger = createLogger('charges');
+
+export interface ChargeFlowDependencies {
+  readonly processor: CardProcessor;
+  readonly client: DynamoDBDocumentClient;
+  readonly tables: PaymentsTables;
+  readonly now: () => number;
+}
+
+/**
+ * POST /v1/charges, in atomic phases (after Brandur Leach's Stripe-like idempotency keys):
+ *
+ *   1. validate              jsonBody middleware, before anything is claimed
+ *   2. claim the key         idempotency middleware, one conditional PutItem
+ *   3. long-tail check       the permanent key guard, for retries after the 24-hour record expired
+ *   4. call the processor    with a downstream key derived from (tenant, key): a retry, a lease
+ *                            takeover after a crash, or a replay months later charges nothing new
+ *   5. commit                ONE TransactWriteItems: charge, balanced ledger entries, balance,
+ *                            outbox event, key guard, and (added by the middleware) the COMPLETED
+ *                            idempotency record
+ *   6. respond
+ *
+ * A crash anywhere before 5 leaves nothing committed and the claim's lease expiring; the retry
+ * repeats 4 under the same downstream key and gets the processor's stored answer. A crash after
+ * 5 leaves a completed record, so the retry is a replay.
+ */
+export const createCharge = async (
+  { body, tenant, idempotency }: RouteInput<CreateChargeRequest>,
+  deps: ChargeFlowDependencies,
+): Promise<HttpResponse> => {
+  if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
+  const { tables } = deps;
+
+  const guard = await findKeyGuard(deps.client, tables.payments, tenant, idempotency);
+  if (guard !== undefined) return answerFromGuard(deps, tenant, guard, idempotency);
+
+  const outcome = await deps.processor.charge({
+    amount: body.amount,
+    currency: body.currency,
+    source: body.source,
+    ...(body.description === undefined ? {} : { description: body.description }),
+    idempotencyKey: downstreamKey(tenant, idempotency.key),
+  });
+  return respond(outcome, body, tenant, idempotency, deps);
+};
+
+const respond = (
+  outcome: ProcessorChargeOutcome,
+  body: CreateChargeRequest,
+  tenant: AccountId,
+  idempotency: ActiveIdempotency,
+  deps: ChargeFlowDependencies,
+): HttpResponse => {
+  switch (outcome.kind) {
+    case 'unavailable':
+      // Not final: the middleware releases the claim and the retry calls the processor again
+      // under the same downstream key, which either finds the charge or makes it.
+      logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });
+      return problemResponse({
+        status: 503,
+        slug: 'processor-unavailable',
+        title: 'The card processor is unavailable',
+        detail: 'The charge may or may not have reached the processor. Retry with the same Idempotency-Key: it will never charge twice.',
+        headers: { 'Retry-After': String(outcome.retryAfterSeconds) },
+      });
+    case 'rejected':
+      if (outcome.reason === 'idempotency-key-reused') {
+        // The downstream key is derived from ours, and the guard and fingerprint stop a changed
+        // body before this point: reaching here means the processor's records disagree with ours.
+        throw new Error(`Processor reports its idempotency key reused with different parameters: ${outcome.detail}`);
+      }
+      return problemResponse({
+        status: 400,
+        slug: 'validation-error',
+        title: 'The processor refused the request',
+        detail: outcome.detail,
+        ...(outcome.field === undefined ? {} : { extensions: { field: outcome.field } }),
+      });
+    case 'succeeded':
+    case 'declined':
+      return commitCharge(outcome, body, tenant, idempotency, deps);
+  }
+};
+
+const commitCharge = (
+  outcome: Extract<ProcessorChargeOutcome, { kind: 'succeeded' | 'declined' }>,
+  body: CreateChargeRequest,
+  tenant: AccountId,
+  idempotency: ActiveIdempotency,
+  { tables, now }: ChargeFlowDependencies,
+): HttpResponse => {
+  const nowMs = now();
+  const created = Math.floor(nowMs / 1000);
+  const succeeded = outcome.kind === 'succeeded';
+  const charge: Charge = {
+    id: newId('charge', nowMs),
+    object: 'charge',
+    amount: body.amount,
+    amount_refunded: 0,
+    currency: body.currency,
+    status: succeeded ? 'succeeded' : 'failed',
+    source: body.source,
+    description: body.description ?? null,
+    metadata: body.metadata ?? {},
+    created,
+    processor_charge_id: outcome.processorChargeId,
+    failure_code: outcome.kind === 'declined' ? outcome.declineCode : null,
+  };
+  const item: ChargeItem = { ...charge, pk: accountPartition(tenant), sk: chargeSortKey(charge.id), amount_refundable: succeeded ? charge.amount : 0 };
+  const event: RetrysafeEvent = {
+    id: newId('event', nowMs),
+    object: 'event',
+    type: succeeded ? 'charge.succeeded' : 'charge.failed',
+    created,
+    data: { object: { ...charge } },
+  };
+  const money: TransactItem[] = succeeded
+    ? [
+        ...ledgerPuts(
+          tables.ledger,
+          chargeEntries({ id: newId('ledgerTransaction', nowMs), account: tenant, currency: charge.currency, amount: charge.amount, source: { kind: 'charge', id: charge.id }, created }),
+        ),
+        balanceAdd(tables.payments, tenant, charge.currency, charge.amount),
+      ]
+    : [];
+  const writes: TransactItem[] = [
+    { Put: { TableName: tables.payments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+    ...money,
+    eventPut(tables.events, tenant, event),
+    keyGuardPut(tables.payments, tenant, idempotency, { kind: 'charge', id: charge.id }, nowMs),
+  ];
+  return withAtomicCommit(chargeResponse(charge, succeeded ? 201 : 402), { writes });
+};
+
+/** 201 for a new successful charge, 402 with the failed charge embedded for a decline. */
+const chargeResponse = (charge: Charge, successStatus: 200 | 201 | 402, headers: Record<string, string> = {}): HttpResponse =>
+  charge.status === 'succeeded'
+    ? jsonResponse(successStatus, charge, { Location: `/v1/charges/${charge.id}`, ...headers })
+    : problemResponse({
+        status: 402,
+        slug: 'card-declined',
+        title: 'The card was declined',
+        detail: `The processor declined the charge (${charge.failure_code ?? 'declined'}).`,
+        extensions: { decline_code: charge.failure_code, charge },
+        headers,
+      });
+
+/** A retry that arrives after the idempotency record expired: answer the original charge. */
+const answerFromGuard = async (deps: ChargeFlowDependencies, tenant: AccountId, guard: KeyGuardItem, idempotency: ActiveIdempotency): Promise<HttpResponse> => {
+  if (guard.fingerprint !== idempotency.fingerprint || guard.resource.kind !== 'charge') {
+    return keyReusedResponse();
+  }
+  const charge = await readCharge(deps.client, deps.tables.payments, tenant, guard.resource.id);
+  if (charge === undefined) throw new Error(`Key guard points at missing charge ${guard.resource.id}`);
+  return chargeResponse(charge, charge.status === 'succeeded' ? 200 : 402, { 'Idempotent-Replayed': 'true' });
+};
+
+export const readCharge = async (client: DynamoDBDocumentClient, table: string, tenant: AccountId, id: ChargeId): Promise<Charge | undefined> => {
+  const result = await client.send(new GetCommand({ TableName: table, Key: { pk: accountPartition(tenant), sk: chargeSortKey(id) }, ConsistentRead: true }));
+  return result.Item === undefined ? undefined : chargeFromItem(result.Item as ChargeItem);
+};

@@ -1,0 +1,52 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RouteInput } from '../http/api-route.js';
+import { ProblemError, problemResponse } from '../http/problem.js';
+import { jsonResponse, type HttpResponse } from '../http/types.js';
+import { parseQuery } from '../http/validation.js';
+import { parseId } from '../shared/ids.js';
+import { readCharge } from './charge-flow.js';
+import { accountPartition, chargeFromItem, chargeSortKey, type ChargeItem } from './records.js';
+import { listQuerySchema } from './requests.js';
+
+export interface ChargeQueryDependencies {
+  readonly client: DynamoDBDocumentClient;
+  readonly paymentsTable: string;
+}
+
+/** GET /v1/charges/{id}: another tenant's id simply does not exist in this tenant's partition. */
+export const getCharge = async ({ tenant, event }: RouteInput<undefined>, deps: ChargeQueryDependencies): Promise<HttpResponse> => {
+  const rawId = event.pathParameters?.id ?? '';
+  const id = parseId('charge', rawId);
+  const charge = id === undefined ? undefined : await readCharge(deps.client, deps.paymentsTable, tenant, id);
+  return charge === undefined
+    ? problemResponse({ status: 404, slug: 'not-found', title: 'No such charge', detail: `No charge ${rawId} exists on this account.` })
+    : jsonResponse(200, charge);
+};
+
+/** GET /v1/charges?limit=&starting_after=: newest first, because charge ids are ULIDs. */
+export const listCharges = async ({ tenant, event }: RouteInput<undefined>, deps: ChargeQueryDependencies): Promise<HttpResponse> => {
+  const { limit, starting_after: startingAfter } = parseQuery(listQuerySchema, event);
+  const after = startingAfter === undefined ? undefined : parseId('charge', startingAfter);
+  if (startingAfter !== undefined && after === undefined) {
+    throw new ProblemError({ status: 400, slug: 'validation-error', title: 'The query is invalid', detail: 'starting_after: must be a charge id', extensions: { field: 'starting_after' } });
+  }
+
+  const partition = accountPartition(tenant);
+  const page = await deps.client.send(
+    new QueryCommand({
+      TableName: deps.paymentsTable,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': partition, ':prefix': 'CH#' },
+      ScanIndexForward: false,
+      Limit: limit + 1,
+      ...(after === undefined ? {} : { ExclusiveStartKey: { pk: partition, sk: chargeSortKey(after) } }),
+    }),
+  );
+  const items = (page.Items ?? []) as ChargeItem[];
+  return jsonResponse(200, {
+    object: 'list',
+    url: '/v1/charges',
+    data: items.slice(0, limit).map(chargeFromItem),
+    has_more: items.length > limit,
+  });
+};

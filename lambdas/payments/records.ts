@@ -1,0 +1,104 @@
+import type { AccountId, ChargeId, RefundId } from '../shared/ids.js';
+import type { Currency } from './money.js';
+
+/**
+ * The payments table, one partition per account:
+ *   CH#<chargeId>   a charge (ULID ids, so the partition lists newest-first)
+ *   RE#<refundId>   a refund
+ *   BAL#<currency>  the account's available balance, a running sum of its ledger entries
+ *   KEY#<key>       a permanent guard: which resource an Idempotency-Key created, and from
+ *                   which request, long after the 24-hour idempotency record has expired
+ */
+export const accountPartition = (account: AccountId): string => `ACCT#${account}`;
+export const chargeSortKey = (id: ChargeId): string => `CH#${id}`;
+export const refundSortKey = (id: RefundId): string => `RE#${id}`;
+export const balanceSortKey = (currency: Currency): string => `BAL#${currency}`;
+export const keyGuardSortKey = (key: string): string => `KEY#${key}`;
+
+export type ChargeStatus = 'succeeded' | 'failed';
+
+/** A charge as the API shows it. */
+export interface Charge {
+  id: ChargeId;
+  object: 'charge';
+  amount: number;
+  amount_refunded: number;
+  currency: Currency;
+  status: ChargeStatus;
+  source: string;
+  description: string | null;
+  metadata: Record<string, string>;
+  /** Epoch seconds. */
+  created: number;
+  processor_charge_id: string;
+  /** The processor's decline code, for failed charges. */
+  failure_code: string | null;
+}
+
+export interface ChargeItem extends Charge {
+  pk: string;
+  sk: string;
+  /**
+   * What may still be refunded. DynamoDB conditions cannot do arithmetic, so refunds are
+   * admitted with `amount_refundable >= :amount` and decrement it in the same update: no
+   * read-modify-write race between concurrent refunds.
+   */
+  amount_refundable: number;
+}
+
+export interface Refund {
+  id: RefundId;
+  object: 'refund';
+  charge: ChargeId;
+  amount: number;
+  currency: Currency;
+  status: 'succeeded';
+  created: number;
+}
+
+export interface RefundItem extends Refund {
+  pk: string;
+  sk: string;
+}
+
+export interface BalanceItem {
+  pk: string;
+  sk: string;
+  currency: Currency;
+  available: number;
+}
+
+export type GuardedResource = { kind: 'charge'; id: ChargeId } | { kind: 'refund'; id: RefundId; charge: ChargeId };
+
+export interface KeyGuardItem {
+  pk: string;
+  sk: string;
+  resource: GuardedResource;
+  fingerprint: string;
+  createdAt: number;
+}
+
+export const chargeFromItem = (item: ChargeItem): Charge => ({
+  id: item.id,
+  object: 'charge',
+  amount: item.amount,
+  amount_refunded: item.amount_refunded,
+  currency: item.currency,
+  status: item.status,
+  source: item.source,
+  description: item.description,
+  metadata: item.metadata,
+  created: item.created,
+  processor_charge_id: item.processor_charge_id,
+  failure_code: item.failure_code,
+});
+
+export const refundFromItem = (item: RefundItem): Refund => ({
+  id: item.id,
+  object: 'refund',
+  charge: item.charge,
+  amount: item.amount,
+  currency: item.currency,
+  status: item.status,
+  created: item.created,
+});

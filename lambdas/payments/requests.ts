@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { amountSchema, currencySchema } from './money.js';
+
+const metadataSchema = z
+  .record(
+    z.string().min(1, { error: 'keys must not be empty' }).max(40, { error: 'keys are at most 40 characters' }),
+    z.string({ error: 'values must be strings' }).max(500, { error: 'values are at most 500 characters' }),
+  )
+  .refine((metadata) => Object.keys(metadata).length <= 20, { error: 'at most 20 keys' });
+
+export const createChargeSchema = z.strictObject({
+  amount: amountSchema,
+  currency: currencySchema,
+  source: z
+    .string({ error: 'must be a card token such as "tok_visa"' })
+    .regex(/^tok_[A-Za-z0-9_]{1,250}$/, { error: 'must be a card token such as "tok_visa"' }),
+  description: z.string().max(500, { error: 'must be at most 500 characters' }).optional(),
+  metadata: metadataSchema.optional(),
+});
+
+export type CreateChargeRequest = z.infer<typeof createChargeSchema>;
+
+export const createRefundSchema = z.strictObject({
+  /** Defaults to what remains refundable. */
+  amount: amountSchema.optional(),
+});
+
+export type CreateRefundRequest = z.infer<typeof createRefundSchema>;
+
+export const listQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  starting_after: z.string().optional(),
+});

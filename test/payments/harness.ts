@@ -1,0 +1,126 @@
+import type { Server } from 'node:http';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { HttpResponse } from '../../lambdas/http/types.js';
+import { handler as accountHandler } from '../../lambdas/payments/account-handler.js';
+import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
+import { ledgerPartition, merchantBalances, type LedgerEntry } from '../../lambdas/payments/ledger.js';
+import type { CardProcessor } from '../../lambdas/payments/processor/card-processor.js';
+import { sandboxProcessor } from '../../lambdas/payments/processor/sandbox-processor.js';
+import { paymentsTablesFromEnvironment } from '../../lambdas/payments/tables.js';
+import { dynamo } from '../../lambdas/shared/dynamodb.js';
+import { tableName } from '../../lambdas/shared/env.js';
+import type { AccountId } from '../../lambdas/shared/ids.js';
+import { startFunctionUrl } from '../../local/function-url.js';
+import { freePort } from '../../local/ports.js';
+import { apiEvent, lambdaContext } from '../support/events.js';
+import type { TestTenant } from '../support/tenants.js';
+
+/** The sandbox processor as a separate HTTP service, like the local stack runs it. */
+export const startSandbox = async (): Promise<{ url: string; stop: () => void }> => {
+  const port = await freePort();
+  const server: Server = await startFunctionUrl('processor', port);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+};
+
+export interface Api {
+  post(path: string, options: { tenant: TestTenant; key?: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpResponse>;
+  get(path: string, tenant: TestTenant, query?: Record<string, string>): Promise<HttpResponse>;
+}
+
+const templates = ['/v1/charges/{id}/refunds', '/v1/charges/{id}', '/v1/charges', '/v1/balance', '/v1/events'];
+
+const matchTemplate = (path: string): { resource: string; pathParameters?: Record<string, string> } => {
+  for (const template of templates) {
+    const pattern = new RegExp(`^${template.replace('{id}', '([^/]+)')}$`);
+    const match = pattern.exec(path);
+    if (match) return { resource: template, ...(match[1] === undefined ? {} : { pathParameters: { id: match[1] } }) };
+  }
+  throw new Error(`No route template for ${path}`);
+};
+
+/** Builds API Gateway events for the charges and account functions and invokes them in-process. */
+export const api = (options: { processor: CardProcessor; now?: () => number }): Api => {
+  const charges = createChargesHandler({
+    processor: () => options.processor,
+    client: dynamo,
+    tables: paymentsTablesFromEnvironment,
+    now: options.now ?? Date.now,
+  });
+  const invoke = (event: APIGatewayProxyEvent) =>
+    event.resource.startsWith('/v1/charges') ? charges(event, lambdaContext()) : accountHandler(event, lambdaContext());
+  return {
+    post: (path, { tenant, key, body, headers }) =>
+      invoke(
+        apiEvent({
+          method: 'POST',
+          path,
+          ...matchTemplate(path),
+          body,
+          headers: { ...tenant.authorization, ...(key === undefined ? {} : { 'Idempotency-Key': key }), ...headers },
+        }),
+      ),
+    get: (path, tenant, query) => invoke(apiEvent({ method: 'GET', path, ...matchTemplate(path), headers: tenant.authorization, ...(query ? { query } : {}) })),
+  };
+};
+
+export const sandbox = (url: string, timeoutMs = 2_000): CardProcessor => sandboxProcessor({ baseUrl: url, timeoutMs });
+
+/** Every ledger entry of an account, read straight from the ledger table. */
+export const ledgerEntries = async (account: AccountId): Promise<LedgerEntry[]> => {
+  const entries: LedgerEntry[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName('ledger'),
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': ledgerPartition(account) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    entries.push(...((page.Items ?? []) as LedgerEntry[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return entries;
+};
+
+/** Every ledger transaction balances: per transaction and currency, debits equal credits. */
+export const unbalancedTransactions = (entries: readonly LedgerEntry[]): string[] => {
+  const sums = new Map<string, number>();
+  for (const entry of entries) {
+    const key = `${entry.transactionId}/${entry.currency}`;
+    sums.set(key, (sums.get(key) ?? 0) + (entry.direction === 'debit' ? entry.amount : -entry.amount));
+  }
+  return [...sums].filter(([, sum]) => sum !== 0).map(([key]) => key);
+};
+
+export const ledgerBalance = async (account: AccountId): Promise<Record<string, number>> =>
+  Object.fromEntries(merchantBalances(await ledgerEntries(account)));
+
+// A typed view of a response body for assertions; the type parameter is the point.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+export const json = <T = Record<string, unknown>>(response: HttpResponse): T => JSON.parse(response.body) as T;
+
+/** How many charges the processor holds under one idempotency key, from its own listing. */
+export const processorChargesFor = async (processorUrl: string, idempotencyKey: string, since: number): Promise<number> => {
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const url = new URL('/charges', processorUrl);
+    url.searchParams.set('since', String(since));
+    url.searchParams.set('limit', '100');
+    if (cursor !== undefined) url.searchParams.set('cursor', cursor);
+    const page = (await (await fetch(url)).json()) as { data: { idempotency_key: string }[]; next_cursor: string | null };
+    count += page.data.filter((charge) => charge.idempotency_key === idempotencyKey).length;
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor !== undefined);
+  return count;
+};
