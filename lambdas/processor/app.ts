@@ -1,0 +1,32 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ProblemError } from '../http/problem.js';
+import type { HttpResponse } from '../http/types.js';
+import { parseChargeRequest } from './charge-request.js';
+import { createCharge, type CreateChargeDependencies } from './create-charge.js';
+import { listCharges } from './list-charges.js';
+
+export type ProcessorApp = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+
+const chargesPath = '/charges';
+
+/**
+ * The processor's routes. A function URL forwards every path and method to the function, so
+ * the processor does its own routing: unknown paths are 404, other methods on /charges 405.
+ */
+export const processorApp =
+  (dependencies: CreateChargeDependencies): ProcessorApp =>
+  async (event) => {
+    const { method, path } = event.requestContext.http;
+    if (path !== chargesPath) {
+      throw new ProblemError({ status: 404, slug: 'not-found', title: 'No such route', detail: `${method} ${path} is not a route of the processor.` });
+    }
+    if (method === 'POST') return createCharge(dependencies, parseChargeRequest(event));
+    if (method === 'GET') return listCharges(dependencies.store, event);
+    throw new ProblemError({
+      status: 405,
+      slug: 'method-not-allowed',
+      title: 'Method not allowed',
+      detail: `${chargesPath} supports GET and POST.`,
+      headers: { Allow: 'GET, POST' },
+    });
+  };

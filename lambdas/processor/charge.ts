@@ -1,0 +1,50 @@
+import type { Brand } from '../shared/ids.js';
+
+/**
+ * The sandbox processor's own vocabulary. It is a separate service, so nothing here is shared
+ * with Retrysafe's payments code: Retrysafe reads these objects off the wire like it would
+ * read Stripe's.
+ */
+export type ProcessorChargeId = Brand<string, 'ProcessorChargeId'>;
+
+/** The caller's Idempotency-Key: 1-255 printable ASCII characters. */
+export type ProcessorIdempotencyKey = Brand<string, 'ProcessorIdempotencyKey'>;
+
+export type DeclineCode = 'insufficient_funds';
+
+export interface ChargeRequest {
+  /** Integer minor units (cents). */
+  readonly amount: number;
+  /** ISO 4217, lowercase. */
+  readonly currency: string;
+  readonly source: string;
+  readonly description: string | null;
+}
+
+export type ChargeOutcome = { readonly status: 'succeeded' } | { readonly status: 'declined'; readonly declineCode: DeclineCode };
+
+interface ProcessorChargeFields {
+  readonly id: ProcessorChargeId;
+  readonly object: 'processor_charge';
+  readonly amount: number;
+  readonly currency: string;
+  readonly source: string;
+  readonly description: string | null;
+  /** The key the charge was created under, so reconciliation can count charges per key. */
+  readonly idempotency_key: ProcessorIdempotencyKey;
+  /** Epoch milliseconds (Stripe uses seconds; milliseconds let `since=<created>` round-trip). */
+  readonly created: number;
+}
+
+/** The charge as the processor answers and lists it. */
+export type ProcessorCharge = ProcessorChargeFields &
+  ({ readonly status: 'succeeded' } | { readonly status: 'declined'; readonly decline_code: DeclineCode });
+
+export const chargeObject = (
+  fields: Omit<ProcessorChargeFields, 'object'>,
+  outcome: ChargeOutcome,
+): ProcessorCharge => ({
+  ...fields,
+  object: 'processor_charge',
+  ...(outcome.status === 'succeeded' ? { status: 'succeeded' } : { status: 'declined', decline_code: outcome.declineCode }),
+});
