@@ -3,6 +3,7 @@ import type { ZodType } from 'zod';
 import { authenticate, type TenantContext } from '../auth/authenticate.js';
 import { idempotency, type ActiveIdempotency, type IdempotencyContext } from '../idempotency/index.js';
 import type { CommittableResponse } from '../idempotency/atomic-commit.js';
+import { rateLimit } from '../rate-limit/middleware.js';
 import type { AccountId } from '../shared/ids.js';
 import { functions, routes, type RouteKey } from '../topology.js';
 import { errorResponses } from './error-responses.js';
@@ -40,10 +41,19 @@ const functionTimeoutMs = (route: RouteKey): number => {
 };
 
 /**
+ * One limiter per Lambda module: every route of the function shares its memory of buckets and
+ * of over-limit tenants. The table name is read on first use.
+ */
+const limitTenant = rateLimit();
+
+/**
  * The one pipeline every authenticated API route runs, in two Middy chains:
  *
- *   outer: authenticate → (handler chain) ; errorResponses turns anything thrown into RFC 9457
+ *   outer: authenticate → rateLimit → (inner chain) ; errorResponses turns anything thrown into
+ *          RFC 9457, and rateLimit puts its RateLimit headers on every answer
  *   inner: jsonBody → idempotency → handle
+ *
+ * So a request refused by authentication, the rate limit or validation never claims its key.
  *
  * The split exists because Middy skips the `after` stack of a chain whose `before` answers
  * early: an idempotent replay or a 409 ends the inner chain early, yet still passes through
@@ -70,6 +80,7 @@ export const apiRoute = <TBody = undefined>(spec: ApiRouteSpec<TBody>): RouteHan
     inner as unknown as (event: ApiGatewayEvent, context: TenantContext) => Promise<HttpResponse>,
   )
     .use(authenticate())
+    .use(limitTenant)
     .use(errorResponses());
   return outer as unknown as RouteHandler;
 };

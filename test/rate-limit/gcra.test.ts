@@ -1,0 +1,121 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type BucketState,
+  type BucketTiming,
+  branchOf,
+  microsUntilNextToken,
+  remainingTokens,
+  timingOf,
+  validatePolicy,
+} from '../../lambdas/rate-limit/gcra.js';
+
+/** GCRA exactly as the two conditional writes apply it. */
+const gcraStep = (state: BucketState | undefined, timing: BucketTiming, nowUs: number): BucketState | 'rejected' => {
+  switch (branchOf(state, nowUs)) {
+    case 'idle':
+      return { tatUs: nowUs + timing.intervalUs, gateUs: nowUs + timing.gateOffsetUs };
+    case 'busy':
+      if (state === undefined) throw new Error('busy needs a state');
+      return { tatUs: state.tatUs + timing.intervalUs, gateUs: state.gateUs + timing.intervalUs };
+    case 'over-limit':
+      return 'rejected';
+  }
+};
+
+/**
+ * The textbook token bucket, in integer "token·T" units: the level gains one unit per
+ * microsecond up to B·T, and a request needs T of it.
+ */
+class ReferenceBucket {
+  private level: number;
+  private last: number;
+  constructor(
+    private readonly timing: BucketTiming,
+    start: number,
+  ) {
+    this.level = timing.capacityUs;
+    this.last = start;
+  }
+  take(nowUs: number): boolean {
+    this.level = Math.min(this.timing.capacityUs, this.level + (nowUs - this.last));
+    this.last = nowUs;
+    if (this.level < this.timing.intervalUs) return false;
+    this.level -= this.timing.intervalUs;
+    return true;
+  }
+  tokens(): number {
+    return Math.floor(this.level / this.timing.intervalUs);
+  }
+  microsToNextToken(): number {
+    return this.timing.intervalUs - (this.level % this.timing.intervalUs);
+  }
+}
+
+const start = 1_750_000_000_000_000;
+
+describe('GCRA', () => {
+  it('uses τ = (B − 1)·T so that a full bucket admits exactly B at one instant', () => {
+    const timing = timingOf({ ratePerMinute: 100, burst: 100 });
+    expect(timing).toMatchObject({ intervalUs: 600_000, toleranceUs: 99 * 600_000, capacityUs: 100 * 600_000 });
+    let state: BucketState | undefined;
+    let admitted = 0;
+    for (let request = 0; request < 150; request += 1) {
+      const next = gcraStep(state, timing, start);
+      if (next !== 'rejected') {
+        state = next;
+        admitted += 1;
+      }
+    }
+    expect(admitted).toBe(100);
+  });
+
+  it('admits one request at a time when the burst is 1', () => {
+    const timing = timingOf({ ratePerMinute: 60, burst: 1 });
+    const first = gcraStep(undefined, timing, start);
+    expect(first).not.toBe('rejected');
+    expect(gcraStep(first as BucketState, timing, start + 999_999)).toBe('rejected');
+    expect(gcraStep(first as BucketState, timing, start + 1_000_000)).not.toBe('rejected');
+  });
+
+  it('agrees with a reference token bucket on every sequence, including remaining tokens and the next-token time', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6_000 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.integer({ min: 0, max: 3_000_000 }), { minLength: 1, maxLength: 200 }),
+        (ratePerMinute, burst, gaps) => {
+          const timing = timingOf({ ratePerMinute, burst });
+          const reference = new ReferenceBucket(timing, start);
+          let state: BucketState | undefined;
+          let now = start;
+          for (const gap of gaps) {
+            now += gap;
+            const expected = reference.take(now);
+            const next = gcraStep(state, timing, now);
+            expect(next !== 'rejected').toBe(expected);
+            if (next === 'rejected') {
+              if (state === undefined) throw new Error('rejected without a state');
+              expect(microsUntilNextToken(state, timing.intervalUs, now)).toBe(reference.microsToNextToken());
+              continue;
+            }
+            state = next;
+            expect(remainingTokens(state, timing, now)).toBe(reference.tokens());
+            expect(microsUntilNextToken(state, timing.intervalUs, now)).toBe(reference.microsToNextToken());
+          }
+        },
+      ),
+    );
+  });
+
+  it('gives each of N shards 1/N of the rate and ⌈B/N⌉ of the burst', () => {
+    expect(timingOf({ ratePerMinute: 100, burst: 100 }, 8)).toMatchObject({ burst: 13, intervalUs: 8 * 600_000 });
+    expect(timingOf({ ratePerMinute: 100, burst: 100 }, 4)).toMatchObject({ burst: 25, intervalUs: 4 * 600_000 });
+  });
+
+  it('refuses limits it cannot express', () => {
+    expect(() => validatePolicy({ ratePerMinute: 0, burst: 1 })).toThrow(/requests per minute/);
+    expect(() => validatePolicy({ ratePerMinute: 10, burst: 0 })).toThrow(/burst/);
+    expect(() => validatePolicy({ ratePerMinute: 1.5, burst: 1 })).toThrow(/whole number/);
+  });
+});
