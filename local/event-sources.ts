@@ -19,15 +19,13 @@ type Log = (message: string, error?: unknown) => void;
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolveSleep) => {
-    const timer = setTimeout(resolveSleep, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolveSleep();
-      },
-      { once: true },
-    );
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolveSleep();
+    };
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
   });
 
 const invoke = (name: FunctionName, handler: LambdaHandler, event: unknown): Promise<unknown> => {
