@@ -5,6 +5,11 @@ export interface FingerprintInput {
   readonly method: string;
   /** The route template (`/v1/charges/{id}`), so the same key on two routes never matches. */
   readonly route: string;
+  /**
+   * The values filled into the template. The template alone would make a refund of charge A
+   * and a refund of charge B, sent with one key and the same body, look like one request.
+   */
+  readonly pathParameters?: Readonly<Record<string, string | undefined>> | null;
   /** The body exactly as received: a JSON text, a value some parser already produced, or nothing. */
   readonly body: unknown;
 }
@@ -22,10 +27,10 @@ const canonicalBody = (body: unknown): string => {
 };
 
 /**
- * SHA-256 over the method, the route template and the canonical body. It is computed once, from
+ * SHA-256 over the method, the route template, its path parameters and the canonical body. It is computed once, from
  * the event as it arrived, so a body parser that later rewrites `event.body` cannot change it.
  */
 export const requestFingerprint = (input: FingerprintInput): string =>
   createHash('sha256')
-    .update(`${input.method.toUpperCase()}\n${input.route}\n${canonicalBody(input.body)}`, 'utf8')
+    .update(`${input.method.toUpperCase()}\n${input.route}\n${canonicalJson(input.pathParameters ?? {})}\n${canonicalBody(input.body)}`, 'utf8')
     .digest('hex');

@@ -5,6 +5,7 @@
 export { idempotency, defaultStoredHeaders } from './middleware.js';
 export type { ActiveIdempotency, IdempotencyContext, IdempotencyOptions, IdempotentEvent } from './middleware.js';
 export { withAtomicCommit } from './atomic-commit.js';
+export { keyReusedResponse } from './problems.js';
 export type { AtomicCommit, RejectedWrite } from './atomic-commit.js';
 export { canonicalJson } from './canonical-json.js';
 export { requestFingerprint } from './fingerprint.js';

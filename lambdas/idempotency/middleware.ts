@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ProblemError, problemResponse } from '../http/problem.js';
+import { ProblemError } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
 import { dynamo } from '../shared/dynamodb.js';
 import { intEnv, tableName as tableNameFromEnv } from '../shared/env.js';
@@ -10,6 +10,7 @@ import { createLogger } from '../shared/logger.js';
 import { takeAtomicCommit } from './atomic-commit.js';
 import { requestFingerprint } from './fingerprint.js';
 import { parseIdempotencyKeyHeader, type IdempotencyKey } from './key-header.js';
+import { keyInUseResponse, keyInvalidResponse, keyMissingResponse, keyReusedResponse } from './problems.js';
 import { classify, retryAfterSeconds, type IdempotencyRecord, type Verdict } from './state-machine.js';
 import { IdempotencyStore, type Claim, type CommitResult } from './store.js';
 import { encodeResponse, replayResponse, ResponseTooLargeError, selectStoredHeaders } from './stored-response.js';
@@ -22,6 +23,7 @@ export interface IdempotentEvent {
   path?: string;
   rawPath?: string;
   requestContext?: { http?: { method?: string } } | object;
+  pathParameters?: Record<string, string | undefined> | null;
   headers?: Record<string, string | undefined> | null;
   multiValueHeaders?: Record<string, string[] | undefined> | null;
   body?: unknown;
@@ -68,40 +70,6 @@ export interface IdempotencyOptions<TEvent extends IdempotentEvent = IdempotentE
 export const defaultStoredHeaders = ['Content-Type', 'Content-Language', 'Location', 'Link'] as const;
 
 const logger = createLogger('idempotency');
-
-const keyProblem = {
-  missing: (header: string) =>
-    new ProblemError({
-      status: 400,
-      slug: 'idempotency-key-missing',
-      title: 'Idempotency-Key header required',
-      detail: `This operation moves money: send a unique ${header} header (e.g. a UUID) and reuse it when you retry.`,
-    }),
-  invalid: (header: string, reason: string) =>
-    new ProblemError({
-      status: 400,
-      slug: 'idempotency-key-invalid',
-      title: 'Idempotency-Key header invalid',
-      detail: `The ${header} header is invalid: ${reason}. Use 1-255 printable ASCII characters, bare or as a quoted string.`,
-    }),
-};
-
-const reusedResponse = (): HttpResponse =>
-  problemResponse({
-    status: 422,
-    slug: 'idempotency-key-reused',
-    title: 'Idempotency-Key reused with a different request',
-    detail: 'This key was first used with a different method, route or body. Use a new key for a new request.',
-  });
-
-const inUseResponse = (seconds: number): HttpResponse =>
-  problemResponse({
-    status: 409,
-    slug: 'idempotency-key-in-use',
-    title: 'A request with this Idempotency-Key is in progress',
-    detail: 'The first request with this key has not finished yet. Retry after the indicated time to get its result.',
-    headers: { 'Retry-After': String(seconds) },
-  });
 
 const headerValues = (event: IdempotentEvent, name: string): string[] => {
   const wanted = name.toLowerCase();
@@ -172,11 +140,11 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       case 'lease-expired':
         return undefined;
       case 'fingerprint-mismatch':
-        return reusedResponse();
+        return keyReusedResponse();
       case 'completed':
         return replayResponse(verdict.response);
       case 'in-progress':
-        return inUseResponse(retryAfterSeconds(verdict));
+        return keyInUseResponse(retryAfterSeconds(verdict));
     }
   };
 
@@ -210,11 +178,11 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       const answer = answerFor(verdict);
       if (answer !== undefined) return { answer };
     }
-    return { answer: inUseResponse(1) };
+    return { answer: keyInUseResponse(1) };
   };
 
   const answerLostClaim = (record: IdempotencyRecord | undefined, fingerprint: string): HttpResponse =>
-    answerFor(classify(record, fingerprint, now())) ?? inUseResponse(1);
+    answerFor(classify(record, fingerprint, now())) ?? keyInUseResponse(1);
 
   const release = async (request: Request, claim: Claim): Promise<void> => {
     held.delete(request);
@@ -273,13 +241,13 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       if (!methods.has(method)) return undefined;
       const header = parseIdempotencyKeyHeader(headerValues(event, headerName));
       if (header.kind === 'absent') {
-        if (options.required === true) throw keyProblem.missing(headerName);
+        if (options.required === true) return keyMissingResponse(headerName);
         return undefined;
       }
-      if (header.kind === 'invalid') throw keyProblem.invalid(headerName, header.reason);
+      if (header.kind === 'invalid') return keyInvalidResponse(headerName, header.reason);
 
       const scope = options.scope?.(event, context);
-      const fingerprint = requestFingerprint({ method, route: routeOf(event), body: rawBodyOf(event) });
+      const fingerprint = requestFingerprint({ method, route: routeOf(event), pathParameters: event.pathParameters, body: rawBodyOf(event) });
       const pk = recordKey(scope, header.key);
       const acquired = await acquire(pk, fingerprint, context);
       if ('answer' in acquired) return acquired.answer;

@@ -36,6 +36,11 @@ describe('canonical JSON fingerprints', () => {
     expect(requestFingerprint({ ...base, body })).not.toBe(requestFingerprint({ ...base, route: '/v1/refunds', body }));
   });
 
+  it('differ by path parameters, so one key cannot replay a refund of another charge', () => {
+    const refund = { method: 'POST', route: '/v1/charges/{id}/refunds', body: '{}' };
+    expect(requestFingerprint({ ...refund, pathParameters: { id: 'ch_a' } })).not.toBe(requestFingerprint({ ...refund, pathParameters: { id: 'ch_b' } }));
+  });
+
   it('compare bodies that are not JSON byte for byte', () => {
     expect(requestFingerprint({ ...base, body: 'a=1' })).toBe(requestFingerprint({ ...base, body: 'a=1' }));
     expect(requestFingerprint({ ...base, body: 'a=1' })).not.toBe(requestFingerprint({ ...base, body: 'a=2' }));
