@@ -97,6 +97,11 @@ export type QueueName = keyof typeof queues;
 
 /** What a function may do with a table; the CDK stack turns each into a least-privilege grant. */
 export type TableAccess = 'read' | 'readwrite' | 'append' | 'stream';
+/**
+ * What a function may do with a queue. 'send': enqueue. 'consume': an event source mapping
+ * delivers its messages, and the consumer may re-enqueue (retries ride on SQS delays) and
+ * park messages in the queue's dead-letter queue.
+ */
 export type QueueAccess = 'send' | 'consume';
 
 export interface FunctionSpec {

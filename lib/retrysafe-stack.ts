@@ -1,0 +1,69 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { QueueName, TableName } from '../lambdas/topology.js';
+import { readStackConfig } from './config.js';
+import { DataTables } from './data-tables.js';
+import { EdgeFirewall } from './edge-firewall.js';
+import { EventSourceMappings, mappingId } from './event-source-mappings.js';
+import { HttpApi } from './http-api.js';
+import { pascalCase } from './names.js';
+import { ServiceFunctions } from './service-functions.js';
+import { WorkQueues } from './work-queues.js';
+
+/**
+ * Retrysafe on AWS, generated from lambdas/topology.ts: the same tables, queues, functions,
+ * routes and event sources the local stack runs, so neither can grow a resource the other lacks.
+ */
+export class RetrysafeStack extends Stack {
+  readonly tables: DataTables;
+  readonly queues: WorkQueues;
+  readonly functions: ServiceFunctions;
+  readonly eventSources: EventSourceMappings;
+  readonly http: HttpApi;
+  readonly firewall: EdgeFirewall;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const config = readStackConfig(this.node);
+
+    this.tables = new DataTables(this, 'Tables', {
+      removalPolicy: config.removalPolicy,
+      deletionProtection: config.deletionProtection,
+    });
+    this.queues = new WorkQueues(this, 'Queues', { removalPolicy: config.removalPolicy });
+    this.functions = new ServiceFunctions(this, 'Functions', { tables: this.tables.byName, queues: this.queues.byName, config });
+    this.eventSources = new EventSourceMappings(this, 'EventSources', {
+      functions: this.functions.byName,
+      tables: this.tables.byName,
+      queues: this.queues.byName,
+      removalPolicy: config.removalPolicy,
+    });
+    this.http = new HttpApi(this, 'Http', { functions: this.functions.byName, config });
+    this.firewall = new EdgeFirewall(this, 'Firewall', {
+      stage: this.http.restApi.deploymentStage,
+      requestsPerIpPer5Minutes: config.wafRequestsPerIpPer5Minutes,
+    });
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    new CfnOutput(this, 'ApiUrl', { value: this.http.restApi.url, description: 'Base URL of the Retrysafe API stage' });
+    new CfnOutput(this, 'ProcessorUrl', {
+      value: this.functions.processorUrl.url,
+      description: 'Function URL of the sandbox card processor (AWS_IAM auth)',
+    });
+    for (const [name, table] of Object.entries(this.tables.byName) as [TableName, (typeof this.tables.byName)[TableName]][]) {
+      new CfnOutput(this, `${pascalCase(name)}TableName`, { value: table.tableName });
+    }
+    for (const [name, pair] of Object.entries(this.queues.byName) as [QueueName, (typeof this.queues.byName)[QueueName]][]) {
+      new CfnOutput(this, `${pascalCase(name)}QueueUrl`, { value: pair.queue.queueUrl });
+      new CfnOutput(this, `${pascalCase(name)}DeadLetterQueueUrl`, { value: pair.deadLetterQueue.queueUrl });
+    }
+    for (const { source, queue } of this.eventSources.streamFailureQueues) {
+      new CfnOutput(this, `${mappingId(source)}StreamFailureQueueUrl`, {
+        value: queue.queueUrl,
+        description: `Stream records ${source.function} gave up on after its retries`,
+      });
+    }
+  }
+}
