@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ProblemError } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
 import { dynamo } from '../shared/dynamodb.js';
 import { intEnv, tableName as tableNameFromEnv } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
-import { takeAtomicCommit } from './atomic-commit.js';
+import { takeAtomicCommit, type AtomicCommit } from './atomic-commit.js';
 import { requestFingerprint } from './fingerprint.js';
 import { parseIdempotencyKeyHeader, type IdempotencyKey } from './key-header.js';
-import { keyInUseResponse, keyInvalidResponse, keyMissingResponse, keyReusedResponse } from './problems.js';
+import { keyInUseResponse, keyInvalidResponse, keyMissingResponse, keyReusedResponse, recordTooLargeResponse } from './problems.js';
 import { classify, retryAfterSeconds, type IdempotencyRecord, type Verdict } from './state-machine.js';
 import { IdempotencyStore, type Claim, type CommitResult } from './store.js';
 import { encodeResponse, replayResponse, ResponseTooLargeError, selectStoredHeaders } from './stored-response.js';
@@ -95,10 +94,6 @@ const rawBodyOf = (event: IdempotentEvent): unknown => {
 /** Scope and key in one partition key; the scope is URI-encoded so a '#' in a key cannot forge one. */
 const recordKey = (scope: string | undefined, key: IdempotencyKey): string => `${encodeURIComponent(scope ?? '')}#${key}`;
 
-interface Held {
-  readonly claim: Claim;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -126,7 +121,7 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
   let store: IdempotencyStore | undefined;
   const getStore = () => (store ??= new IdempotencyStore(options.client ?? dynamo(), table));
   // Claims are tracked per invocation: only a request that claimed a key may complete or release it.
-  const held = new WeakMap<object, Held>();
+  const held = new WeakMap<object, Claim>();
 
   const leaseUntil = (context: Context, nowMs: number): number => {
     const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : functionTimeoutMs;
@@ -194,7 +189,7 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
     }
   };
 
-  const finish = async (request: Request, claim: Claim, outcome: CommitResult, response: HttpResponse, onRejected?: (r: { index: number; item: Record<string, unknown> | undefined }) => HttpResponse): Promise<HttpResponse> => {
+  const finish = async (request: Request, claim: Claim, outcome: CommitResult, response: HttpResponse, onRejected: AtomicCommit['onRejected']): Promise<HttpResponse> => {
     switch (outcome.kind) {
       case 'committed':
         held.delete(request);
@@ -210,29 +205,18 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
           await release(request, claim);
           return alternative;
         }
-        return finish(request, claim, await getStore().complete(claim, encode(alternative), now()), alternative);
+        return finish(request, claim, await getStore().complete(claim, encode(alternative), now()), alternative, undefined);
       }
     }
   };
 
-  const encode = (response: HttpResponse) => {
-    try {
-      return encodeResponse({
-        statusCode: response.statusCode,
-        headers: selectStoredHeaders(response.headers, storedHeaders),
-        body: response.body,
-        ...(response.isBase64Encoded === true ? { isBase64Encoded: true } : {}),
-      });
-    } catch (error) {
-      if (!(error instanceof ResponseTooLargeError)) throw error;
-      throw new ProblemError({
-        status: 500,
-        slug: 'idempotency-record-too-large',
-        title: 'Response too large to store for replay',
-        detail: `${error.message} Nothing was committed; narrow the request or raise the limit.`,
-      });
-    }
-  };
+  const encode = (response: HttpResponse) =>
+    encodeResponse({
+      statusCode: response.statusCode,
+      headers: selectStoredHeaders(response.headers, storedHeaders),
+      body: response.body,
+      ...(response.isBase64Encoded === true ? { isBase64Encoded: true } : {}),
+    });
 
   return {
     before: async (request) => {
@@ -251,7 +235,7 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       const pk = recordKey(scope, header.key);
       const acquired = await acquire(pk, fingerprint, context);
       if ('answer' in acquired) return acquired.answer;
-      held.set(request, { claim: acquired.claim });
+      held.set(request, acquired.claim);
       context.idempotency = { key: header.key, scope, fingerprint };
       return undefined;
     },
@@ -259,8 +243,8 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
     after: async (request) => {
       if (request.response === null) return;
       const { response, commit } = takeAtomicCommit(request.response);
-      const holding = held.get(request);
-      if (holding === undefined) {
+      const claim = held.get(request);
+      if (claim === undefined) {
         request.response = response;
         if (commit === undefined) return;
         const outcome = await getStore().commit(undefined, commit.writes, undefined, now());
@@ -270,22 +254,29 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
         }
         return;
       }
-      const { claim } = holding;
       if (response.statusCode >= 500) {
-        // Not a final outcome: the retry must be able to run the handler again.
+        // Not a final outcome: the retry must be able to run the handler again, and nothing commits.
         await release(request, claim);
         request.response = response;
         return;
       }
-      const encoded = encode(response);
+      let encoded;
+      try {
+        encoded = encode(response);
+      } catch (error) {
+        if (!(error instanceof ResponseTooLargeError)) throw error;
+        await release(request, claim);
+        request.response = recordTooLargeResponse(error.message);
+        return;
+      }
       const outcome =
         commit === undefined ? await getStore().complete(claim, encoded, now()) : await getStore().commit(claim, commit.writes, encoded, now());
       request.response = await finish(request, claim, outcome, response, commit?.onRejected);
     },
 
     onError: async (request) => {
-      const holding = held.get(request);
-      if (holding !== undefined) await release(request, holding.claim);
+      const claim = held.get(request);
+      if (claim !== undefined) await release(request, claim);
     },
   };
 };

@@ -38,3 +38,11 @@ export const keyInUseResponse = (retryAfterSeconds: number): HttpResponse =>
     detail: 'The first request with this key has not finished yet. Retry after the indicated time to get its result.',
     headers: { 'Retry-After': String(retryAfterSeconds) },
   });
+
+export const recordTooLargeResponse = (detail: string): HttpResponse =>
+  problemResponse({
+    status: 500,
+    slug: 'idempotency-record-too-large',
+    title: 'Response too large to store for replay',
+    detail: `${detail} Nothing was committed and the key is free again.`,
+  });
