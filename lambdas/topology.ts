@@ -64,6 +64,7 @@ export const tables = {
   webhooks: {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
     purpose: 'Webhook endpoints and the state of every delivery attempt.',
   },
   processor: {
@@ -214,7 +215,10 @@ export interface EventSourceSpec {
   /** Seconds to gather a batch before invoking; 0 invokes as soon as records arrive. */
   readonly maxBatchingWindowSeconds: number;
   readonly source: { readonly kind: 'queue'; readonly queue: QueueName } | { readonly kind: 'stream'; readonly table: TableName };
-  /** Stream only: attempts before a poison record is skipped (and reported to the failure queue). */
+  /**
+   * Stream only: attempts before a poison record is skipped (and reported to the failure queue);
+   * -1 retries until the record leaves the stream, 24 hours after it was written.
+   */
   readonly retryAttempts?: number;
 }
 
@@ -224,7 +228,9 @@ export const eventSources = [
     batchSize: 100,
     maxBatchingWindowSeconds: 0,
     source: { kind: 'stream', table: 'events' },
-    retryAttempts: 10,
+    // An SQS outage must delay webhooks, never drop them: the publisher reports only transient
+    // failures (malformed records are logged and skipped), so retrying without limit is safe.
+    retryAttempts: -1,
   },
   {
     function: 'webhookDispatcher',

@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
@@ -117,12 +118,29 @@ export const pollQueue = (
   };
 };
 
-const toLambdaRecord = (record: StreamRecord, streamArn: string): DynamoDBRecord =>
+/**
+ * The Streams SDK client returns an empty map as {} (its M tag lost), while Lambda's event keeps
+ * {"M":{}}. Lists keep their tag, so an untagged value can only be an empty map.
+ */
+const tagEmptyMaps = (value: AttributeValue): AttributeValue => {
+  if (Object.keys(value).length === 0) return { M: {} };
+  if (value.M !== undefined) return { M: Object.fromEntries(Object.entries(value.M).map(([name, member]) => [name, tagEmptyMaps(member)])) };
+  if (value.L !== undefined) return { L: value.L.map(tagEmptyMaps) };
+  return value;
+};
+
+const asLambdaImage = (image: Record<string, AttributeValue> | undefined): Record<string, AttributeValue> | undefined =>
+  image === undefined ? undefined : Object.fromEntries(Object.entries(image).map(([name, value]) => [name, tagEmptyMaps(value)]));
+
+/** A record as the Streams API returns it, in the shape the Lambda event source mapping delivers. */
+export const toLambdaRecord = (record: StreamRecord, streamArn: string): DynamoDBRecord =>
   ({
     ...record,
     eventSourceARN: streamArn,
     dynamodb: {
       ...record.dynamodb,
+      NewImage: asLambdaImage(record.dynamodb?.NewImage),
+      OldImage: asLambdaImage(record.dynamodb?.OldImage),
       ApproximateCreationDateTime:
         record.dynamodb?.ApproximateCreationDateTime === undefined
           ? undefined
@@ -133,8 +151,8 @@ const toLambdaRecord = (record: StreamRecord, streamArn: string): DynamoDBRecord
 /**
  * The DynamoDB Streams event source mapping: every shard is read in order from the trim
  * horizon; a failed batch is retried from the first failed record (ReportBatchItemFailures),
- * and a record still failing after `retryAttempts` is skipped with an error log, as Lambda
- * does when it gives up on a poison record.
+ * and a record still failing after `retryAttempts` (unless -1) is skipped with an error log,
+ * as Lambda does when it gives up on a poison record.
  */
 export const pollStream = (
   streamArn: string,
@@ -181,7 +199,7 @@ export const pollStream = (
       const firstFailure = pending.findIndex((record) => failed.has(record.dynamodb?.SequenceNumber ?? ''));
       if (firstFailure === -1) return;
       pending = pending.slice(firstFailure);
-      if (attempt + 1 >= (source.retryAttempts ?? 10)) {
+      if (source.retryAttempts !== -1 && attempt + 1 >= (source.retryAttempts ?? 10)) {
         log(`${source.function} gave up on stream record ${pending[0]?.eventID ?? '?'} after ${attempt + 1} attempts`);
         pending = pending.slice(1);
         attempt = -1;

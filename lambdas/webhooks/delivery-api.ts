@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import type { RouteInput } from '../http/api-route.js';
+import { type HttpResponse, jsonResponse } from '../http/types.js';
+import type { EventId } from '../shared/ids.js';
+import { invalidQuery } from './api-problems.js';
+import { deliveryStatuses, type FailedDelivery } from './delivery-record.js';
+import type { DeliveryMessage, DeliveryQueue } from './delivery-queue.js';
+import type { DeliveryStore } from './delivery-store.js';
+import { requireEndpoint, type EmptyBody } from './endpoint-api.js';
+import type { EndpointStore } from './endpoint-store.js';
+import { deliveryView } from './views.js';
+
+export interface DeliveryApiDeps {
+  readonly endpoints: EndpointStore;
+  readonly deliveries: DeliveryStore;
+  readonly queue: DeliveryQueue;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}
+
+export const defaultPageSize = 20;
+export const maxPageSize = 100;
+
+/**
+ * A redrive answers within the API's 10-second function timeout, so one request moves at most
+ * this many deliveries; `has_more` tells the caller to send another (with a new Idempotency-Key).
+ */
+export const maxRedrivePerRequest = 500;
+const revivesInParallel = 25;
+
+const listQuery = z.strictObject({
+  status: z.enum(deliveryStatuses).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(maxPageSize))
+    .optional(),
+  cursor: z.string().regex(/^[\w-]{1,100}$/, 'must be the next_cursor of a previous page').optional(),
+});
+
+/**
+ * GET /v1/webhook_endpoints/{id}/deliveries?status=&limit=&cursor= lists deliveries newest
+ * first, each with every attempt. The cursor is the event id of the page's last delivery.
+ */
+export const listDeliveries = async (deps: DeliveryApiDeps, input: RouteInput<unknown>): Promise<HttpResponse> => {
+  const query = listQuery.safeParse(input.event.queryStringParameters ?? {});
+  if (!query.success) throw invalidQuery(query.error);
+  const endpoint = await requireEndpoint(deps.endpoints, input);
+  const { status, limit = defaultPageSize, cursor } = query.data;
+  const page = await deps.deliveries.list(endpoint.id, {
+    limit,
+    ...(status === undefined ? {} : { status }),
+    ...(cursor === undefined ? {} : { afterEventId: cursor as EventId }),
+  });
+  const last = page.deliveries.at(-1);
+  return jsonResponse(200, {
+    object: 'list',
+    data: page.deliveries.map(deliveryView),
+    has_more: page.hasMore,
+    next_cursor: page.hasMore && last !== undefined ? last.eventId : null,
+  });
+};
+
+const redriveMessage = (delivery: FailedDelivery): DeliveryMessage => ({
+  accountId: delivery.accountId,
+  endpointId: delivery.endpointId,
+  eventId: delivery.eventId,
+  attempt: delivery.attemptCount + 1,
+});
+
+/**
+ * POST /v1/webhook_endpoints/{id}/deliveries/redrive: every failed delivery of the endpoint
+ * gets a new round with a fresh schedule. Delivered ones are untouched; pending ones are still
+ * in their round.
+ *
+ * Messages go out before the records change. If sending fails nothing changed and the request
+ * can simply be retried; if a record update fails after its message went out, the message
+ * revives the delivery itself when it arrives (a failed delivery accepts exactly the message
+ * for its next attempt, see delivery-state.ts). The dead-letter copies of these deliveries stay
+ * in the DLQ as a record of what failed; moved back, they are duplicates of the messages sent
+ * here and are dropped.
+ *
+ * An endpoint disabled by a 410 is enabled again: asking for its failed deliveries to be
+ * resent is the merchant saying the receiver is back.
+ */
+export const redriveDeliveries = async (deps: DeliveryApiDeps, input: RouteInput<EmptyBody>): Promise<HttpResponse> => {
+  const endpoint = await requireEndpoint(deps.endpoints, input);
+  if (endpoint.status === 'disabled') await deps.endpoints.enable(endpoint.accountId, endpoint.id);
+  const page = await deps.deliveries.list(endpoint.id, { status: 'failed', limit: maxRedrivePerRequest });
+  const failed = page.deliveries.filter((delivery): delivery is FailedDelivery => delivery.status === 'failed');
+  await deps.queue.enqueueAll(failed.map(redriveMessage));
+  const nowMs = deps.now();
+  for (let start = 0; start < failed.length; start += revivesInParallel) {
+    await Promise.all(failed.slice(start, start + revivesInParallel).map((delivery) => deps.deliveries.revive(delivery, nowMs)));
+  }
+  return jsonResponse(202, { object: 'webhook_redrive', webhook_endpoint: endpoint.id, count: failed.length, has_more: page.hasMore });
+};

@@ -1,0 +1,117 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from '../idempotency/index.js';
+import type { AccountId, WebhookEndpointId } from '../shared/ids.js';
+import { type EndpointItem, endpointPartition, endpointSortKey, endpointSortKeyPrefix, type SigningSecret } from './endpoint-record.js';
+
+const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
+
+/** Webhook endpoints; every read and write is addressed through the owning account. */
+export class EndpointStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    readonly table: () => string,
+  ) {}
+
+  /** The creation write, handed to withAtomicCommit so it commits with the idempotency record. */
+  createWrite(endpoint: EndpointItem): TransactItem {
+    return { Put: { TableName: this.table(), Item: endpoint, ConditionExpression: 'attribute_not_exists(pk)' } };
+  }
+
+  /** The rotation write: lost if another rotation committed since `endpoint` was read. */
+  rotateWrite(endpoint: EndpointItem, secrets: readonly SigningSecret[]): TransactItem {
+    return {
+      Update: {
+        TableName: this.table(),
+        Key: { pk: endpoint.pk, sk: endpoint.sk },
+        ConditionExpression: '#version = :read',
+        UpdateExpression: 'SET secrets = :secrets, #version = :next',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':read': endpoint.version, ':next': endpoint.version + 1, ':secrets': secrets },
+      },
+    };
+  }
+
+  async get(account: AccountId, id: WebhookEndpointId): Promise<EndpointItem | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.table(), Key: { pk: endpointPartition(account), sk: endpointSortKey(id) }, ConsistentRead: true }),
+    );
+    return result.Item as EndpointItem | undefined;
+  }
+
+  /** All of an account's endpoints, oldest first; consistent, so an endpoint created a moment ago is included. */
+  async list(account: AccountId): Promise<EndpointItem[]> {
+    const endpoints: EndpointItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table(),
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': endpointPartition(account), ':prefix': endpointSortKeyPrefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      endpoints.push(...((page.Items ?? []) as EndpointItem[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return endpoints;
+  }
+
+  /** The deleted endpoint, or undefined when the account has no such endpoint. */
+  async delete(account: AccountId, id: WebhookEndpointId): Promise<EndpointItem | undefined> {
+    try {
+      const result = await this.client.send(
+        new DeleteCommand({
+          TableName: this.table(),
+          Key: { pk: endpointPartition(account), sk: endpointSortKey(id) },
+          ConditionExpression: 'attribute_exists(pk)',
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return result.Attributes as EndpointItem | undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Disables after a 410; a deleted endpoint stays deleted (the update must not recreate it). */
+  async disableAsGone(account: AccountId, id: WebhookEndpointId, nowMs: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table(),
+          Key: { pk: endpointPartition(account), sk: endpointSortKey(id) },
+          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: 'SET #status = :disabled, disabledReason = :gone, disabledAt = :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':disabled': 'disabled', ':gone': 'gone', ':now': nowMs },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Re-enables an endpoint; false when it no longer exists. */
+  async enable(account: AccountId, id: WebhookEndpointId): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table(),
+          Key: { pk: endpointPartition(account), sk: endpointSortKey(id) },
+          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: 'SET #status = :enabled REMOVE disabledReason, disabledAt',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':enabled': 'enabled' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { createLogger } from '../shared/logger.js';
+import type { AccountId, EventId } from '../shared/ids.js';
+import { deliveryIdFor } from './delivery-id.js';
+import { deliveryPartition, deliverySortKey, expiresAtFor, type PendingDelivery } from './delivery-record.js';
+import type { DeliveryQueue } from './delivery-queue.js';
+import { awaitsFirstMessage } from './delivery-state.js';
+import type { DeliveryStore } from './delivery-store.js';
+import { type EndpointItem, subscribesTo } from './endpoint-record.js';
+import type { EndpointStore } from './endpoint-store.js';
+
+export interface PublisherDeps {
+  readonly deliveries: DeliveryStore;
+  readonly endpoints: EndpointStore;
+  readonly queue: DeliveryQueue;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}
+
+const logger = createLogger('webhook-publisher');
+
+/** The parts of an outbox item (lambdas/events/outbox.ts) the publisher relies on. */
+const outboxItemSchema = z.object({
+  sk: z.string().startsWith('EVT#'),
+  accountId: z.string().min(1),
+  event: z
+    .object({ id: z.string().min(1), object: z.literal('event'), type: z.string().min(1), created: z.number().int() })
+    .loose(),
+});
+
+interface OutboxEvent {
+  readonly accountId: AccountId;
+  readonly id: EventId;
+  readonly type: string;
+  /** Epoch seconds. */
+  readonly created: number;
+  /** The webhook body: the event exactly as GET /v1/events shows it. */
+  readonly payload: string;
+}
+
+/** The item as plain JSON; undefined when it cannot be (a number beyond 2^53, say). */
+const imageOf = (image: Record<string, AttributeValue>): unknown => {
+  try {
+    return unmarshall(image);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The event an INSERT record carries; undefined for anything else (TTL removals, modifications, foreign items). */
+const outboxEventOf = (record: DynamoDBRecord): OutboxEvent | undefined => {
+  if (record.eventName !== 'INSERT' || record.dynamodb?.NewImage === undefined) return undefined;
+  const parsed = outboxItemSchema.safeParse(imageOf(record.dynamodb.NewImage as Record<string, AttributeValue>));
+  if (!parsed.success) {
+    // Retrying cannot fix a record's shape, and a stuck record would hold up every event behind it.
+    logger.error('Skipping an outbox record that is not an event', { eventID: record.eventID, issue: parsed.error.issues[0]?.message });
+    return undefined;
+  }
+  const { accountId, event } = parsed.data;
+  return { accountId: accountId as AccountId, id: event.id as EventId, type: event.type, created: event.created, payload: JSON.stringify(event) };
+};
+
+/**
+ * Endpoints created after the event was do not receive it (a replayed stream must not send a
+ * new endpoint last week's charges); disabled endpoints receive nothing.
+ */
+const receives = (endpoint: EndpointItem, event: OutboxEvent): boolean =>
+  endpoint.status === 'enabled' && subscribesTo(endpoint, event.type) && endpoint.created <= event.created;
+
+const pendingDelivery = (event: OutboxEvent, endpoint: EndpointItem, nowMs: number): PendingDelivery => ({
+  pk: deliveryPartition(endpoint.id),
+  sk: deliverySortKey(event.id),
+  id: deliveryIdFor(event.id, endpoint.id),
+  accountId: event.accountId,
+  endpointId: endpoint.id,
+  eventId: event.id,
+  eventType: event.type,
+  payload: event.payload,
+  status: 'pending',
+  createdAt: nowMs,
+  nextAttemptAt: nowMs,
+  attemptCount: 0,
+  roundStart: 0,
+  attempts: [],
+  expiresAt: expiresAtFor(nowMs),
+});
+
+/**
+ * Record first, message second. A crash or an SQS outage between the two leaves a pending
+ * record that was never attempted; the stream retries the record (it is reported as failed),
+ * the conditional put finds the record, and because it was never attempted the message is sent
+ * (again). Sending twice is harmless: the dispatcher's conditional claim lets one message
+ * through and drops the other as stale.
+ */
+const publishTo = async (deps: PublisherDeps, event: OutboxEvent, endpoint: EndpointItem): Promise<void> => {
+  const nowMs = deps.now();
+  const result = await deps.deliveries.create(pendingDelivery(event, endpoint, nowMs));
+  if (!result.created && !awaitsFirstMessage(result.existing, nowMs)) return;
+  await deps.queue.enqueue({ accountId: event.accountId, endpointId: endpoint.id, eventId: event.id, attempt: 1 });
+};
+
+/**
+ * Turns outbox INSERTs into one delivery per subscribed endpoint. On the first record that
+ * cannot be published (DynamoDB or SQS unavailable) it stops and reports that record: Lambda
+ * retries a stream batch from the first reported failure, so the records after it would be
+ * redone anyway, and stopping keeps each shard's events in order. Publishing is idempotent, so
+ * redoing the part of a record that had succeeded changes nothing.
+ */
+export const publishBatch = async (deps: PublisherDeps, streamEvent: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+  const endpointsByAccount = new Map<AccountId, Promise<EndpointItem[]>>();
+  for (const record of streamEvent.Records) {
+    const event = outboxEventOf(record);
+    if (event === undefined) continue;
+    try {
+      let endpoints = endpointsByAccount.get(event.accountId);
+      if (endpoints === undefined) {
+        endpoints = deps.endpoints.list(event.accountId);
+        endpointsByAccount.set(event.accountId, endpoints);
+      }
+      const targets = (await endpoints).filter((endpoint) => receives(endpoint, event));
+      await Promise.all(targets.map((endpoint) => publishTo(deps, event, endpoint)));
+    } catch (error) {
+      logger.warn('Publishing an outbox event failed; the stream will retry it', { error, eventId: event.id });
+      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+    }
+  }
+  return { batchItemFailures: [] };
+};
