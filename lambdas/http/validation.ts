@@ -1,4 +1,4 @@
-import type { ZodError, ZodType } from 'zod';
+import { z, type ZodError, type ZodType } from 'zod';
 import { ProblemError } from './problem.js';
 import type { ApiGatewayEvent } from './types.js';
 
@@ -22,3 +22,11 @@ export const parseQuery = <T>(schema: ZodType<T>, event: Pick<ApiGatewayEvent, '
   if (!result.success) throw validationError(result.error, 'The query is invalid');
   return result.data;
 };
+
+/** A `limit` query parameter: digits only (no "1e2", no spaces), 1 to `max`. */
+export const pageLimitParameter = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max));

@@ -2,12 +2,12 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { z } from 'zod';
 import { eventPartitionKey, eventTypes, type EventItem, type RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
-import { parseQuery } from '../http/validation.js';
+import { pageLimitParameter, parseQuery } from '../http/validation.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
 
 const eventsQuerySchema = z.strictObject({
   type: z.enum(eventTypes, { error: `must be one of ${eventTypes.join(', ')}` }).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(10),
+  limit: pageLimitParameter(100).default(10),
 });
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageLimitParameter } from '../http/validation.js';
 import { amountSchema, currencySchema } from './money.js';
 
 const metadataSchema = z
@@ -28,6 +29,6 @@ export const createRefundSchema = z.strictObject({
 export type CreateRefundRequest = z.infer<typeof createRefundSchema>;
 
 export const listQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(10),
+  limit: pageLimitParameter(100).default(10),
   starting_after: z.string().optional(),
 });

@@ -4,6 +4,7 @@ import { type HttpResponse, jsonResponse } from '../http/types.js';
 import { maxEncodableTime, parseProcessorChargeId, smallestId, smallestIdAt } from './charge-ids.js';
 import type { ChargeStore, ListQuery } from './charge-store.js';
 import { invalidFromZod, invalidRequest } from './problems.js';
+import { pageLimitParameter } from '../http/validation.js';
 
 export const defaultPageSize = 10;
 export const maxPageSize = 100;
@@ -12,12 +13,7 @@ const isoInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
 const listParametersSchema = z.strictObject({
   since: z.string().optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(maxPageSize))
-    .optional(),
+  limit: pageLimitParameter(maxPageSize).optional(),
   cursor: z.string().optional(),
 });
 

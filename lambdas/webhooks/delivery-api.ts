@@ -9,6 +9,7 @@ import type { DeliveryStore } from './delivery-store.js';
 import { requireEndpoint, type EmptyBody } from './endpoint-api.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { deliveryView } from './views.js';
+import { pageLimitParameter } from '../http/validation.js';
 
 export interface DeliveryApiDeps {
   readonly endpoints: EndpointStore;
@@ -30,12 +31,7 @@ const revivesInParallel = 25;
 
 const listQuery = z.strictObject({
   status: z.enum(deliveryStatuses).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(maxPageSize))
-    .optional(),
+  limit: pageLimitParameter(maxPageSize).optional(),
   cursor: z.string().regex(/^[\w-]{1,100}$/, 'must be the next_cursor of a previous page').optional(),
 });
 
