@@ -1,0 +1,79 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamo } from '../../lambdas/shared/dynamodb.js';
+import { tableName } from '../../lambdas/shared/env.js';
+import { startApiGateway } from '../../local/api-gateway.js';
+import { startFunctionUrl } from '../../local/function-url.js';
+import { freePort } from '../../local/ports.js';
+import { isStoredAnswer, type AnsweredExchange } from '../../loadtest/exchange.js';
+import { runLoadTest } from '../../loadtest/load-test.js';
+import { createFreshTenant, unlimited } from '../../loadtest/tenant.js';
+
+const close = (server: Server): Promise<void> =>
+  new Promise((resolveClose) => {
+    server.closeAllConnections();
+    server.close(() => {
+      resolveClose();
+    });
+  });
+
+/**
+ * The load test end to end on a small scale: the local API Gateway and the sandbox processor
+ * (both in this worker, on the global setup's DynamoDB Local), the driver over HTTP, and the
+ * audits of what the run left behind.
+ */
+describe('npm run loadtest, small', () => {
+  let api: Server;
+  let processor: Server;
+  let apiUrl: string;
+  let processorUrl: string;
+
+  beforeAll(async () => {
+    const processorPort = await freePort();
+    processor = await startFunctionUrl('processor', processorPort);
+    processorUrl = `http://127.0.0.1:${processorPort}`;
+    // Read when the charges handler builds its processor client, on its first request.
+    process.env.PROCESSOR_URL = processorUrl;
+    const apiPort = await freePort();
+    api = await startApiGateway({ port: apiPort });
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+  });
+
+  afterAll(async () => {
+    await close(api);
+    await close(processor);
+  });
+
+  it('sends retries, concurrent duplicates, lost responses, changed bodies, declines and faults, and every audit passes', async () => {
+    const tenant = await createFreshTenant(dynamo(), { apiKeys: tableName('apiKeys'), rateLimits: tableName('rateLimits') }, unlimited);
+
+    const { run, audits } = await runLoadTest({
+      apiUrl,
+      processor: { url: processorUrl },
+      dynamo: dynamo(),
+      ledgerTable: tableName('ledger'),
+      tenant,
+      settings: {
+        requests: 300,
+        concurrency: 20,
+        mix: { retryShare: 0.3, mismatchShare: 0.05, declineShare: 0.15, faultShare: 0.04, processorTimeoutShare: 0.02 },
+        seed: 7,
+        clientTimeoutMs: 5,
+        requestTimeoutMs: 20_000,
+        retryAfterCapMs: 200,
+      },
+    });
+
+    expect(audits.filter((result) => !result.passed)).toEqual([]);
+    expect(run.exchanges).toHaveLength(300);
+    for (const kind of ['single', 'concurrent', 'lost-response', 'after-503', 'retry-later', 'changed-body'] as const) {
+      expect(run.scripts[kind], kind).toBeGreaterThan(0);
+    }
+    const answered = run.exchanges.filter((exchange): exchange is AnsweredExchange => exchange.kind === 'answered');
+    expect(answered.some((exchange) => exchange.status === 201 && !exchange.replayed)).toBe(true);
+    expect(answered.some((exchange) => isStoredAnswer(exchange) && exchange.replayed)).toBe(true);
+    expect(answered.some((exchange) => exchange.status === 402)).toBe(true);
+    expect(answered.some((exchange) => exchange.status === 422)).toBe(true);
+    expect(answered.some((exchange) => exchange.status === 503)).toBe(true);
+  }, 180_000);
+});
