@@ -6,7 +6,8 @@ import type { ProcessorCharge } from '../lambdas/processor/charge.js';
 import type { AccountId } from '../lambdas/shared/ids.js';
 import type { LoadRun } from './driver.js';
 import { injectedFaultTokens, isStoredAnswer, problemSlug, type AnsweredExchange, type Exchange, type KeyPlan } from './exchange.js';
-import { listCharges, listProcessorCharges, readBalance, readLedger, type Amounts, type AuditSources } from './server-state.js';
+import { readLedgerEntries } from '../lambdas/payments/ledger.js';
+import { listCharges, listProcessorCharges, readBalance, type Amounts, type AuditSources } from './server-state.js';
 
 export type AuditId = 'exactly-once' | 'replays-identical' | 'changed-bodies-refused' | 'ledger-balanced' | 'no-unexpected-failures';
 
@@ -318,7 +319,7 @@ export const readSnapshot = async (run: LoadRun, sources: AuditSources, options:
   const [charges, processorCharges, ledger, balanceAfter] = await Promise.all([
     listCharges(sources, options.chargesSinceSeconds),
     listProcessorCharges(sources.processor, run.startedAtEpochMs - processorSinceMarginMs, downstreamKeys),
-    readLedger(sources.dynamo, sources.ledgerTable, sources.account),
+    readLedgerEntries(sources.dynamo, sources.ledgerTable, sources.account),
     readBalance(sources),
   ]);
   return { charges, processorCharges, ledger, balanceBefore: options.balanceBefore, balanceAfter };

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ledgerPartition, type LedgerEntry } from '../lambdas/payments/ledger.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RequestSigner } from '../lambdas/payments/processor/sigv4.js';
 import type { Charge } from '../lambdas/payments/records.js';
 import type { ProcessorCharge } from '../lambdas/processor/charge.js';
@@ -94,22 +93,3 @@ export const listProcessorCharges = async (
   return found;
 };
 
-/** Every entry of the account's ledger partition, read consistently. */
-export const readLedger = async (client: DynamoDBDocumentClient, table: string, account: AccountId): Promise<LedgerEntry[]> => {
-  const entries: LedgerEntry[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': ledgerPartition(account) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    entries.push(...((page.Items ?? []) as LedgerEntry[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return entries;
-};

@@ -1,4 +1,5 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '../shared/dynamodb.js';
 import type { TransactItem } from '../idempotency/index.js';
 import type { AccountId } from '../shared/ids.js';
 import type { Currency } from './money.js';
@@ -31,20 +32,13 @@ export interface Balance {
 
 export const readBalance = async (client: DynamoDBDocumentClient, table: string, tenant: AccountId): Promise<Balance> => {
   const totals = new Map<Currency, number>();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': accountPartition(tenant), ':prefix': 'BAL#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of (page.Items ?? []) as BalanceItem[]) totals.set(item.currency, (totals.get(item.currency) ?? 0) + item.available);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  const shards = await queryAll<BalanceItem>(client, {
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': accountPartition(tenant), ':prefix': 'BAL#' },
+    ConsistentRead: true,
+  });
+  for (const shard of shards) totals.set(shard.currency, (totals.get(shard.currency) ?? 0) + shard.available);
   return {
     object: 'balance',
     available: [...totals].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount })),

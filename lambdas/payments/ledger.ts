@@ -1,4 +1,6 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TransactItem } from '../idempotency/index.js';
+import { queryAll } from '../shared/dynamodb.js';
 import type { AccountId, ChargeId, LedgerTransactionId, RefundId } from '../shared/ids.js';
 import type { Currency } from './money.js';
 
@@ -77,3 +79,15 @@ export const merchantBalances = (ledgerEntries: readonly LedgerEntry[]): Map<Cur
   }
   return balances;
 };
+
+/**
+ * Every entry of an account's ledger, for audits (tests, the load test, an operator): no
+ * function of the deployed stack is granted this read.
+ */
+export const readLedgerEntries = (client: DynamoDBDocumentClient, table: string, account: AccountId): Promise<LedgerEntry[]> =>
+  queryAll<LedgerEntry>(client, {
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': ledgerPartition(account) },
+    ConsistentRead: true,
+  });

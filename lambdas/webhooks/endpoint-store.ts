@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactItem } from '../idempotency/index.js';
 import type { AccountId, WebhookEndpointId } from '../shared/ids.js';
 import { type EndpointItem, endpointPartition, endpointSortKey, endpointSortKeyPrefix, type SigningSecret } from './endpoint-record.js';
+import { queryAll } from '../shared/dynamodb.js';
 
 const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
@@ -41,22 +42,12 @@ export class EndpointStore {
 
   /** All of an account's endpoints, oldest first; consistent, so an endpoint created a moment ago is included. */
   async list(account: AccountId): Promise<EndpointItem[]> {
-    const endpoints: EndpointItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.table(),
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': endpointPartition(account), ':prefix': endpointSortKeyPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      endpoints.push(...((page.Items ?? []) as EndpointItem[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return endpoints;
+    return queryAll<EndpointItem>(this.client, {
+      TableName: this.table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': endpointPartition(account), ':prefix': endpointSortKeyPrefix },
+      ConsistentRead: true,
+    });
   }
 
   /** The deleted endpoint, or undefined when the account has no such endpoint. */

@@ -1,24 +1,13 @@
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import type { IdempotencyRecord } from '../../lambdas/idempotency/state-machine.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { accountPartition, type ChargeItem, type KeyGuardItem } from '../../lambdas/payments/records.js';
-import { dynamo } from '../../lambdas/shared/dynamodb.js';
+import { dynamo, queryAll } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { json, ledgerBalance, ledgerEntries, processorChargesFor, unbalancedTransactions, type Api } from '../payments/harness.js';
 import type { TestTenant } from '../support/tenants.js';
-
-const queryAll = async <T>(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<T[]> => {
-  const items: T[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-    items.push(...((page.Items ?? []) as T[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return items;
-};
 
 /**
  * What must hold after any fault, for one tenant and the keys it used: at most one charge per
@@ -35,13 +24,13 @@ export const assertPaymentInvariants = async (options: {
 }): Promise<void> => {
   const { tenant } = options;
   const partition = accountPartition(tenant.account);
-  const charges = await queryAll<ChargeItem>({
+  const charges = await queryAll<ChargeItem>(dynamo(), {
     TableName: tableName('payments'),
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
     ExpressionAttributeValues: { ':pk': partition, ':prefix': 'CH#' },
     ConsistentRead: true,
   });
-  const guards = await queryAll<KeyGuardItem>({
+  const guards = await queryAll<KeyGuardItem>(dynamo(), {
     TableName: tableName('payments'),
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
     ExpressionAttributeValues: { ':pk': partition, ':prefix': 'KEY#' },

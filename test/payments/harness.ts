@@ -1,10 +1,9 @@
 import type { Server } from 'node:http';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { HttpResponse } from '../../lambdas/http/types.js';
 import { handler as accountHandler } from '../../lambdas/payments/account-handler.js';
 import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
-import { ledgerPartition, merchantBalances, type LedgerEntry } from '../../lambdas/payments/ledger.js';
+import { merchantBalances, readLedgerEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
 import type { CardProcessor } from '../../lambdas/payments/processor/card-processor.js';
 import { sandboxProcessor } from '../../lambdas/payments/processor/sandbox-processor.js';
 import { paymentsTablesFromEnvironment } from '../../lambdas/payments/tables.js';
@@ -73,24 +72,7 @@ export const api = (options: { processor: CardProcessor; now?: () => number }): 
 export const sandbox = (url: string, timeoutMs = 2_000): CardProcessor => sandboxProcessor({ baseUrl: url, timeoutMs });
 
 /** Every ledger entry of an account, read straight from the ledger table. */
-export const ledgerEntries = async (account: AccountId): Promise<LedgerEntry[]> => {
-  const entries: LedgerEntry[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: tableName('ledger'),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': ledgerPartition(account) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    entries.push(...((page.Items ?? []) as LedgerEntry[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return entries;
-};
+export const ledgerEntries = (account: AccountId): Promise<LedgerEntry[]> => readLedgerEntries(dynamo(), tableName('ledger'), account);
 
 /** Every ledger transaction balances: per transaction and currency, debits equal credits. */
 export const unbalancedTransactions = (entries: readonly LedgerEntry[]): string[] => {
