@@ -10,11 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { freePort } from '../local/ports.js';
 import { tables } from '../lambdas/topology.js';
 import { meteredClients, type Store } from './ratelimit/contenders.js';
+import { createKeyTable } from './support/dynamodb.js';
 import { compare, costTable, exactnessTable, shardingTable, type CostComparison } from './ratelimit/report.js';
 import {
   type BenchContext,
@@ -61,22 +62,8 @@ const createTables = async (endpoint: string): Promise<Store> => {
   const store: Store = { endpoint, gcraTable: `bench-rateLimits-${run}`, flexibleTable: `bench-flexible-${run}` };
   const client = localClient(endpoint);
   try {
-    const specs = [
-      { name: store.gcraTable, key: tables.rateLimits.partitionKey.name, ttl: tables.rateLimits.ttlAttribute },
-      { name: store.flexibleTable, key: 'key', ttl: 'expire' },
-    ];
-    for (const spec of specs) {
-      await client.send(
-        new CreateTableCommand({
-          TableName: spec.name,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [{ AttributeName: spec.key, AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: spec.key, KeyType: 'HASH' }],
-        }),
-      );
-      await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: spec.name });
-      await client.send(new UpdateTimeToLiveCommand({ TableName: spec.name, TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttl } }));
-    }
+    await createKeyTable(client, { name: store.gcraTable, partitionKey: tables.rateLimits.partitionKey.name, ttlAttribute: tables.rateLimits.ttlAttribute });
+    await createKeyTable(client, { name: store.flexibleTable, partitionKey: 'key', ttlAttribute: 'expire' });
   } finally {
     client.destroy();
   }
