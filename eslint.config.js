@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -20,6 +21,8 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },
   },
+  // Layout is Prettier's job; this turns off the stylistic rules that would argue with it.
+  prettier,
   {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,

@@ -91,7 +91,8 @@ const parkFirstExecutions = async (stack: ChargeStack, keys: readonly string[]):
     gate.open();
     const responses = await Promise.all(firsts);
     const failed = responses.filter((response) => response.statusCode !== 201);
-    if (failed.length > 0) throw new Error(`${failed.length} parked charges ended with ${failed[0]?.statusCode ?? '?'}: ${failed[0]?.body ?? ''}`);
+    if (failed.length > 0)
+      throw new Error(`${failed.length} parked charges ended with ${failed[0]?.statusCode ?? '?'}: ${failed[0]?.body ?? ''}`);
   };
 };
 
@@ -103,12 +104,23 @@ interface Load {
 }
 
 /** One path, sequential then concurrent, metering only the measured requests. */
-const measurePath = async (stack: ChargeStack, path: ChargePath, keyFor: (label: string) => (index: number) => string, load: Load): Promise<ChargePathFigures> => {
+const measurePath = async (
+  stack: ChargeStack,
+  path: ChargePath,
+  keyFor: (label: string) => (index: number) => string,
+  load: Load,
+): Promise<ChargePathFigures> => {
   const tally = newTally();
   for (const pattern of ['sequential', 'concurrent'] as const) {
     // A replay repeats the keys the first executions completed.
     const keys = keyFor(`${path === 'replay' ? 'first' : path}-${pattern}`);
-    const release = path === 'collision' ? await parkFirstExecutions(stack, Array.from({ length: load.requests }, (_, index) => keys(index))) : undefined;
+    const release =
+      path === 'collision'
+        ? await parkFirstExecutions(
+            stack,
+            Array.from({ length: load.requests }, (_, index) => keys(index)),
+          )
+        : undefined;
     stack.meter.take();
     const send = sendAndCount(stack, tally, keys);
     if (pattern === 'sequential') await tally.sequential.sendSequentially(load.requests, send);
@@ -124,7 +136,10 @@ const measurePath = async (stack: ChargeStack, path: ChargePath, keyFor: (label:
   return {
     path,
     description: descriptions[path],
-    api: costPerRequest(tally.calls.filter((call) => !isProcessorCall(call)), measured),
+    api: costPerRequest(
+      tally.calls.filter((call) => !isProcessorCall(call)),
+      measured,
+    ),
     processor: costPerRequest(tally.calls.filter(isProcessorCall), measured),
     sequential: tally.sequential.figures(),
     concurrent: tally.concurrent.figures(),
@@ -133,9 +148,11 @@ const measurePath = async (stack: ChargeStack, path: ChargePath, keyFor: (label:
 };
 
 export const runChargePathBenchmark = async (options: ChargePathBenchmarkOptions = {}): Promise<ChargePathBenchmarkResult> => {
-  const log = options.log ?? ((line: string) => {
-    console.log(line);
-  });
+  const log =
+    options.log ??
+    ((line: string) => {
+      console.log(line);
+    });
   const load: Load = { requests: options.requests ?? 200, concurrency: options.concurrency ?? 16 };
   const warmupRequests = 30;
   const run = randomUUID().slice(0, 8);

@@ -11,7 +11,13 @@ import { tables as topologyTables } from '../lambdas/topology.js';
 import { costPerRequest, type CallRecord, type CostPerRequest } from './support/call-meter.js';
 import { createKeyTable, dynamoDbTarget, localDynamoDbClient } from './support/dynamodb.js';
 import { Gate } from './support/gate.js';
-import { powertoolsContender, retrysafeContender, type Contender, type ContenderTables, type Invoke } from './support/idempotency-contenders.js';
+import {
+  powertoolsContender,
+  retrysafeContender,
+  type Contender,
+  type ContenderTables,
+  type Invoke,
+} from './support/idempotency-contenders.js';
 import { idempotencyTable } from './support/idempotency-report.js';
 import { postEvent } from './support/api-event.js';
 import { LatencySamples, type LatencyFigures } from './support/latency.js';
@@ -104,10 +110,18 @@ interface Tally {
   readonly concurrent: LatencySamples;
 }
 
-const newTally = (): Tally => ({ calls: [], statuses: {}, handlerRuns: 0, sequential: new LatencySamples(), concurrent: new LatencySamples() });
+const newTally = (): Tally => ({
+  calls: [],
+  statuses: {},
+  handlerRuns: 0,
+  sequential: new LatencySamples(),
+  concurrent: new LatencySamples(),
+});
 
 const sendAndCount = (tally: Tally, invoke: Invoke, keyAt: (index: number) => string) => async (index: number) => {
-  const response = await invoke(postEvent({ resource: '/v1/things', idempotencyKey: keyAt(index), body: { amount: 1000, currency: 'usd', description: 'bench' } }));
+  const response = await invoke(
+    postEvent({ resource: '/v1/things', idempotencyKey: keyAt(index), body: { amount: 1000, currency: 'usd', description: 'bench' } }),
+  );
   tally.statuses[response.statusCode] = (tally.statuses[response.statusCode] ?? 0) + 1;
 };
 
@@ -122,21 +136,28 @@ const interleavedSequential = async (subjects: readonly Subject[], count: number
 /** Blocks A B B A: each subject runs half its requests early and half late in the phase. */
 const alternatingConcurrent = async (subjects: readonly Subject[], count: number, concurrency: number): Promise<void> => {
   const half = Math.ceil(count / 2);
-  const blocks = [...subjects.map((subject) => ({ subject, from: 0, to: half })), ...[...subjects].reverse().map((subject) => ({ subject, from: half, to: count }))];
-  for (const { subject, from, to } of blocks) await subject.samples.sendConcurrently(to - from, concurrency, (index) => subject.send(from + index));
+  const blocks = [
+    ...subjects.map((subject) => ({ subject, from: 0, to: half })),
+    ...[...subjects].reverse().map((subject) => ({ subject, from: half, to: count })),
+  ];
+  for (const { subject, from, to } of blocks)
+    await subject.samples.sendConcurrently(to - from, concurrency, (index) => subject.send(from + index));
 };
 
 /** Claims `keys` with handlers that stay inside their execution until the returned release. */
 const parkFirstRequests = async (contender: Contender, keys: readonly string[]): Promise<() => Promise<void>> => {
   const gate = new Gate();
   const holder = contender.trivial(() => gate.hold());
-  const firsts = keys.map((key) => holder(postEvent({ resource: '/v1/things', idempotencyKey: key, body: { amount: 1000, currency: 'usd', description: 'bench' } })));
+  const firsts = keys.map((key) =>
+    holder(postEvent({ resource: '/v1/things', idempotencyKey: key, body: { amount: 1000, currency: 'usd', description: 'bench' } })),
+  );
   await gate.reached(keys.length);
   return async () => {
     gate.open();
     const responses = await Promise.all(firsts);
     const failed = responses.filter((response) => response.statusCode !== 201);
-    if (failed.length > 0) throw new Error(`${contender.label}: ${failed.length} parked first requests ended with ${failed[0]?.statusCode ?? '?'}`);
+    if (failed.length > 0)
+      throw new Error(`${contender.label}: ${failed.length} parked first requests ended with ${failed[0]?.statusCode ?? '?'}`);
   };
 };
 
@@ -161,7 +182,11 @@ const createTables = async (endpoint: string, run: string): Promise<ContenderTab
   };
   const admin = localDynamoDbClient(endpoint);
   try {
-    await createKeyTable(admin, { name: tables.retrysafe, partitionKey: topologyTables.idempotency.partitionKey.name, ttlAttribute: topologyTables.idempotency.ttlAttribute });
+    await createKeyTable(admin, {
+      name: tables.retrysafe,
+      partitionKey: topologyTables.idempotency.partitionKey.name,
+      ttlAttribute: topologyTables.idempotency.ttlAttribute,
+    });
     // Powertools' DynamoDBPersistenceLayer defaults: partition key `id`, TTL attribute `expiration`.
     await createKeyTable(admin, { name: tables.powertools, partitionKey: 'id', ttlAttribute: 'expiration' });
     await createKeyTable(admin, { name: tables.business, partitionKey: 'pk' });
@@ -179,7 +204,8 @@ const pathFigures = (plan: PathPlan, contender: Contender, tally: Tally, load: L
     throw new Error(`${description}: expected ${expectedStatus[plan.path]}, got ${JSON.stringify(tally.statuses)}`);
   }
   const expectedRuns = plan.path === 'first' || plan.path === 'atomicCommit' ? measured : 0;
-  if (tally.handlerRuns !== expectedRuns) throw new Error(`${description}: the handler ran ${tally.handlerRuns} times, expected ${expectedRuns}`);
+  if (tally.handlerRuns !== expectedRuns)
+    throw new Error(`${description}: the handler ran ${tally.handlerRuns} times, expected ${expectedRuns}`);
   return {
     cost: costPerRequest(tally.calls, measured),
     sequential: tally.sequential.figures(),
@@ -194,7 +220,8 @@ const measurePath = async (plan: PathPlan, contenders: readonly Contender[], loa
   const lanes = contenders.map((contender) => ({ contender, tally: newTally() }));
   for (const pattern of ['sequential', 'concurrent'] as const) {
     const keysOf = (contender: Contender) => Array.from({ length: load.requests }, (_, index) => plan.keys(contender, pattern)(index));
-    const releases = plan.parked === true ? await Promise.all(contenders.map((contender) => parkFirstRequests(contender, keysOf(contender)))) : [];
+    const releases =
+      plan.parked === true ? await Promise.all(contenders.map((contender) => parkFirstRequests(contender, keysOf(contender)))) : [];
     const runsBefore = lanes.map(({ contender }) => contender.handlerRuns());
     for (const { contender } of lanes) contender.meter.take();
     const subjects = lanes.map(({ contender, tally }) => ({
@@ -232,9 +259,11 @@ const compare = (path: IdempotencyPath, retrysafe: PathFigures, powertools: Path
 });
 
 export const runIdempotencyBenchmark = async (options: IdempotencyBenchmarkOptions = {}): Promise<IdempotencyBenchmarkResult> => {
-  const log = options.log ?? ((line: string) => {
-    console.log(line);
-  });
+  const log =
+    options.log ??
+    ((line: string) => {
+      console.log(line);
+    });
   const load: Load = { requests: options.requests ?? 300, concurrency: options.concurrency ?? 16 };
   const warmupRequests = 50;
   const run = randomUUID().slice(0, 8);
@@ -264,10 +293,14 @@ export const runIdempotencyBenchmark = async (options: IdempotencyBenchmarkOptio
     ];
     const paths: PathComparison[] = [];
     for (const plan of plans) {
-      log(`idempotency: ${descriptions[plan.path]} — ${load.requests} sequential + ${load.requests} at ${load.concurrency} in flight, per library …`);
+      log(
+        `idempotency: ${descriptions[plan.path]} — ${load.requests} sequential + ${load.requests} at ${load.concurrency} in flight, per library …`,
+      );
       const [retrysafeTally, powertoolsTally] = await measurePath(plan, [retrysafe, powertools], load);
       if (retrysafeTally === undefined || powertoolsTally === undefined) throw new Error('A tally per contender expected');
-      paths.push(compare(plan.path, pathFigures(plan, retrysafe, retrysafeTally, load), pathFigures(plan, powertools, powertoolsTally, load)));
+      paths.push(
+        compare(plan.path, pathFigures(plan, retrysafe, retrysafeTally, load), pathFigures(plan, powertools, powertoolsTally, load)),
+      );
     }
 
     const result: IdempotencyBenchmarkResult = {

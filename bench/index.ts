@@ -32,7 +32,12 @@ try {
   const markdownPath = resultsFile('summary.md');
   writeJsonFile(jsonPath, summary);
   writeTextFile(markdownPath, summaryMarkdown(summary));
-  for (const line of ['', ...summaryText(summary), '', `Written to ${jsonPath} and ${markdownPath} (${Math.round((Date.now() - started) / 1000)} s in all)`]) {
+  for (const line of [
+    '',
+    ...summaryText(summary),
+    '',
+    `Written to ${jsonPath} and ${markdownPath} (${Math.round((Date.now() - started) / 1000)} s in all)`,
+  ]) {
     console.log(line);
   }
 } finally {

@@ -62,7 +62,11 @@ const createTables = async (endpoint: string): Promise<Store> => {
   const store: Store = { endpoint, gcraTable: `bench-rateLimits-${run}`, flexibleTable: `bench-flexible-${run}` };
   const client = localClient(endpoint);
   try {
-    await createKeyTable(client, { name: store.gcraTable, partitionKey: tables.rateLimits.partitionKey.name, ttlAttribute: tables.rateLimits.ttlAttribute });
+    await createKeyTable(client, {
+      name: store.gcraTable,
+      partitionKey: tables.rateLimits.partitionKey.name,
+      ttlAttribute: tables.rateLimits.ttlAttribute,
+    });
     await createKeyTable(client, { name: store.flexibleTable, partitionKey: 'key', ttlAttribute: 'expire' });
   } finally {
     client.destroy();
@@ -168,9 +172,11 @@ const runScenarios = async (context: BenchContext, log: (line: string) => void):
 };
 
 export const runRateLimitBenchmark = async (options: RateLimitBenchmarkOptions = {}): Promise<RateLimitBenchmarkResult> => {
-  const log = options.log ?? ((line: string) => {
-    console.log(line);
-  });
+  const log =
+    options.log ??
+    ((line: string) => {
+      console.log(line);
+    });
   const dynamodb = options.dynamodbEndpoint === undefined ? await startDynamoDbLocal(await freePort(), undefined) : undefined;
   const endpoint = options.dynamodbEndpoint ?? dynamodb?.endpoint;
   if (endpoint === undefined) throw new Error('No DynamoDB endpoint');

@@ -96,7 +96,8 @@ const oneOf = <T extends string>(node: Node, key: string, allowed: readonly T[],
 
 const stageName = (node: Node, key: string, fallback: string): string => {
   const value = raw(node, key) ?? fallback;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(value)) throw new ConfigError(key, 'letters, digits and underscores', value);
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(value))
+    throw new ConfigError(key, 'letters, digits and underscores', value);
   return value;
 };
 

@@ -87,7 +87,8 @@ export class EventSourceMappings extends Construct {
     acknowledgeTerminalQueue(failureQueue);
     Validations.of(failureQueue.node.findChild('Resource')).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: "This queue is itself a dead-letter destination: the stream mapping's on-failure destination for records that exhausted their retries.",
+      reason:
+        "This queue is itself a dead-letter destination: the stream mapping's on-failure destination for records that exhausted their retries.",
     });
     new EventSourceMapping(this, `${mappingId(source)}Stream`, {
       target,
@@ -125,7 +126,8 @@ const assertMappingsMatchAccess = (): void => {
   const declared = new Set<string>();
   for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
     for (const [table, access] of Object.entries(spec.tables)) if (access === 'stream') declared.add(accessKey(name, 'stream', table));
-    for (const [queue, access] of Object.entries(spec.queues ?? {})) if (access === 'consume') declared.add(accessKey(name, 'consume', queue));
+    for (const [queue, access] of Object.entries(spec.queues ?? {}))
+      if (access === 'consume') declared.add(accessKey(name, 'consume', queue));
   }
   const unmatched = [...mapped].filter((key) => !declared.has(key)).concat([...declared].filter((key) => !mapped.has(key)));
   if (unmatched.length > 0) throw new Error(`Topology event sources and access levels disagree: ${unmatched.join('; ')}`);

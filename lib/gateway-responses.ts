@@ -33,12 +33,22 @@ const gatewayProblems: readonly GatewayProblem[] = [
   },
   {
     responseType: ResponseType.THROTTLED,
-    problem: { status: 429, slug: 'rate-limited', title: 'Too many requests', detail: 'The API is receiving more requests than it accepts; retry shortly.' },
+    problem: {
+      status: 429,
+      slug: 'rate-limited',
+      title: 'Too many requests',
+      detail: 'The API is receiving more requests than it accepts; retry shortly.',
+    },
     headers: { 'Retry-After': '1' },
   },
   {
     responseType: ResponseType.REQUEST_TOO_LARGE,
-    problem: { status: 413, slug: 'payload-too-large', title: 'The request body is too large', detail: `Bodies are limited to ${maxBodyBytes} bytes.` },
+    problem: {
+      status: 413,
+      slug: 'payload-too-large',
+      title: 'The request body is too large',
+      detail: `Bodies are limited to ${maxBodyBytes} bytes.`,
+    },
   },
   {
     responseType: ResponseType.DEFAULT_4XX,

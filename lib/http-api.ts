@@ -105,13 +105,11 @@ export class HttpApi extends Construct {
 }
 
 const acknowledgeApiFindings = (api: RestApi): void => {
-  Validations.of(api.node.findChild('Resource')).acknowledge(
-    {
-      id: 'AwsSolutions-APIG2',
-      reason:
-        'Requests are validated in the handlers (zod body schemas, typed path and query parsing) so the deployed and local stacks reject bad input with the same field-level problem+json; API Gateway models would be a second copy of every schema to drift, and their 400s cannot name the offending field. Body size is enforced at the edge by WAF.',
-    },
-  );
+  Validations.of(api.node.findChild('Resource')).acknowledge({
+    id: 'AwsSolutions-APIG2',
+    reason:
+      'Requests are validated in the handlers (zod body schemas, typed path and query parsing) so the deployed and local stacks reject bad input with the same field-level problem+json; API Gateway models would be a second copy of every schema to drift, and their 400s cannot name the offending field. Body size is enforced at the edge by WAF.',
+  });
   Validations.of(api.node.findChild('CloudWatchRole')).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
     reason:

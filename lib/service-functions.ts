@@ -58,7 +58,8 @@ const bundling: BundlingOptions = {
   keepNames: true,
   sourceMap: true,
   sourcesContent: false,
-  banner: "import { createRequire as __retrysafeCreateRequire } from 'node:module'; const require = __retrysafeCreateRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __retrysafeCreateRequire } from 'node:module'; const require = __retrysafeCreateRequire(import.meta.url);",
 };
 
 /**

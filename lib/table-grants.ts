@@ -57,6 +57,7 @@ export const grantTableAccess = (grantee: IGrantable, table: Table, spec: TableS
   if (indexes.length > 0) {
     // Indexes serve reads only; DynamoDB rejects writes addressed to an index.
     const readActions = actions.filter((action) => tableActions.read.includes(action) && action !== 'dynamodb:ConditionCheckItem');
-    if (readActions.length > 0) grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: readActions, resources: indexes }));
+    if (readActions.length > 0)
+      grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: readActions, resources: indexes }));
   }
 };

@@ -26,7 +26,8 @@ export const secureQueueDefaults = { encryption: QueueEncryption.SQS_MANAGED, en
 export const acknowledgeTerminalQueue = (queue: Queue): void => {
   Validations.of(queue.node.findChild('Resource')).acknowledge({
     id: 'Serverless-SQSRedrivePolicy',
-    reason: 'A dead-letter queue is terminal: its messages wait up to 14 days for an operator to inspect and redrive them; a dead-letter queue of its own would only move the same problem.',
+    reason:
+      'A dead-letter queue is terminal: its messages wait up to 14 days for an operator to inspect and redrive them; a dead-letter queue of its own would only move the same problem.',
   });
 };
 

@@ -131,7 +131,8 @@ const auditExactlyOnce = (run: LoadRun, account: AccountId, snapshot: ServerSnap
     const atProcessor = processorByKey.get(key) ?? [];
     const counts = `${charges.length} charge(s), ${atProcessor.length} processor charge(s)`;
     if (fate.kind === 'refused') {
-      if (charges.length > 0 || atProcessor.length > fate.processorChargesAllowed) findings.add(`${key}: never got a stored answer but has ${counts}`);
+      if (charges.length > 0 || atProcessor.length > fate.processorChargesAllowed)
+        findings.add(`${key}: never got a stored answer but has ${counts}`);
       continue;
     }
     if (fate.kind === 'unresolved') {
@@ -146,12 +147,15 @@ const auditExactlyOnce = (run: LoadRun, account: AccountId, snapshot: ServerSnap
     }
     const expectSucceeded = fate.stored.every((answer) => answer.status !== 402);
     const namedIds = new Set(fate.stored.map(answeredChargeId));
-    if (namedIds.size !== 1 || !namedIds.has(charge.id)) findings.add(`${key}: answers name ${[...namedIds].join(', ')}, the charge is ${charge.id}`);
+    if (namedIds.size !== 1 || !namedIds.has(charge.id))
+      findings.add(`${key}: answers name ${[...namedIds].join(', ')}, the charge is ${charge.id}`);
     if ((charge.status === 'succeeded') !== expectSucceeded || (processorCharge.status === 'succeeded') !== expectSucceeded) {
       findings.add(`${key}: answered ${fate.stored[0]?.status ?? '?'}, charge ${charge.status}, processor ${processorCharge.status}`);
     }
     if (charge.amount !== plan.body.amount || charge.currency !== plan.body.currency || processorCharge.amount !== plan.body.amount) {
-      findings.add(`${key}: charged ${charge.amount} ${charge.currency} (processor ${processorCharge.amount}), asked ${plan.body.amount} ${plan.body.currency}`);
+      findings.add(
+        `${key}: charged ${charge.amount} ${charge.currency} (processor ${processorCharge.amount}), asked ${plan.body.amount} ${plan.body.currency}`,
+      );
     }
   }
   return findings.result(
@@ -184,7 +188,9 @@ const auditReplays = (run: LoadRun): AuditResult => {
     if (reference === undefined) continue;
     for (const answer of fate.stored) {
       if (!sameAnswer(answer, reference)) {
-        findings.add(`${key}: a ${answer.replayed ? 'replay' : 'answer'} (${answer.status}) differs from the original (${reference.status})`);
+        findings.add(
+          `${key}: a ${answer.replayed ? 'replay' : 'answer'} (${answer.status}) differs from the original (${reference.status})`,
+        );
       }
     }
   }
@@ -221,7 +227,12 @@ const sameAmounts = (a: Amounts, b: Amounts): boolean =>
   [...new Set([...a.keys(), ...b.keys()])].every((currency) => (a.get(currency) ?? 0) === (b.get(currency) ?? 0));
 
 const formatAmounts = (amounts: Amounts): string =>
-  amounts.size === 0 ? 'nothing' : [...amounts].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => `${amount} ${currency}`).join(', ');
+  amounts.size === 0
+    ? 'nothing'
+    : [...amounts]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([currency, amount]) => `${amount} ${currency}`)
+        .join(', ');
 
 const auditLedger = (snapshot: ServerSnapshot): AuditResult => {
   const findings = new Findings();
@@ -232,7 +243,9 @@ const auditLedger = (snapshot: ServerSnapshot): AuditResult => {
     const sum = (side: readonly LedgerEntry[]) => side.reduce((total, entry) => total + entry.amount, 0);
     const currencies = new Set(entries.map((entry) => entry.currency));
     if (debit.length !== 1 || credit.length !== 1 || sum(debit) !== sum(credit) || currencies.size !== 1) {
-      findings.add(`ledger transaction ${id}: ${debit.length} debit(s) of ${sum(debit)}, ${credit.length} credit(s) of ${sum(credit)}, currencies ${[...currencies].join('/')}`);
+      findings.add(
+        `ledger transaction ${id}: ${debit.length} debit(s) of ${sum(debit)}, ${credit.length} credit(s) of ${sum(credit)}, currencies ${[...currencies].join('/')}`,
+      );
     }
   }
 
@@ -242,12 +255,16 @@ const auditLedger = (snapshot: ServerSnapshot): AuditResult => {
   }
 
   const succeeded = new Map<string, number>();
-  for (const charge of snapshot.charges) if (charge.status === 'succeeded') succeeded.set(charge.currency, (succeeded.get(charge.currency) ?? 0) + charge.amount);
-  const delta = new Map([...new Set([...snapshot.balanceBefore.keys(), ...snapshot.balanceAfter.keys()])].map((currency) => [
-    currency,
-    (snapshot.balanceAfter.get(currency) ?? 0) - (snapshot.balanceBefore.get(currency) ?? 0),
-  ]));
-  if (!sameAmounts(delta, succeeded)) findings.add(`the balance moved by ${formatAmounts(delta)}, the run's successful charges sum to ${formatAmounts(succeeded)}`);
+  for (const charge of snapshot.charges)
+    if (charge.status === 'succeeded') succeeded.set(charge.currency, (succeeded.get(charge.currency) ?? 0) + charge.amount);
+  const delta = new Map(
+    [...new Set([...snapshot.balanceBefore.keys(), ...snapshot.balanceAfter.keys()])].map((currency) => [
+      currency,
+      (snapshot.balanceAfter.get(currency) ?? 0) - (snapshot.balanceBefore.get(currency) ?? 0),
+    ]),
+  );
+  if (!sameAmounts(delta, succeeded))
+    findings.add(`the balance moved by ${formatAmounts(delta)}, the run's successful charges sum to ${formatAmounts(succeeded)}`);
 
   const ledgerByCharge = groupBy(
     snapshot.ledger.filter((entry) => entry.source.kind === 'charge' && entry.direction === 'credit'),
@@ -257,7 +274,9 @@ const auditLedger = (snapshot: ServerSnapshot): AuditResult => {
     const credits = ledgerByCharge.get(charge.id) ?? [];
     const expected = charge.status === 'succeeded' ? 1 : 0;
     if (credits.length !== expected || (expected === 1 && credits[0]?.amount !== charge.amount)) {
-      findings.add(`${charge.status} charge ${charge.id} of ${charge.amount} has ${credits.length} ledger transaction(s)${credits[0] ? ` of ${credits[0].amount}` : ''}`);
+      findings.add(
+        `${charge.status} charge ${charge.id} of ${charge.amount} has ${credits.length} ledger transaction(s)${credits[0] ? ` of ${credits[0].amount}` : ''}`,
+      );
     }
   }
   return findings.result(
@@ -283,10 +302,17 @@ const auditFailures = (run: LoadRun): AuditResult => {
       continue;
     }
     const token = run.plans.get(exchange.key)?.body.source;
-    if (exchange.status === 503 && problemSlug(exchange) === 'processor-unavailable' && token !== undefined && injectedFaultTokens.has(token)) {
+    if (
+      exchange.status === 503 &&
+      problemSlug(exchange) === 'processor-unavailable' &&
+      token !== undefined &&
+      injectedFaultTokens.has(token)
+    ) {
       injected += 1;
     } else if (!expectedStatuses.has(exchange.status)) {
-      findings.add(`${exchange.key} (${exchange.role}, ${token ?? '?'}): ${exchange.status} ${problemSlug(exchange) ?? exchange.body.toString('utf8').slice(0, 120)}`);
+      findings.add(
+        `${exchange.key} (${exchange.role}, ${token ?? '?'}): ${exchange.status} ${problemSlug(exchange) ?? exchange.body.toString('utf8').slice(0, 120)}`,
+      );
     }
   }
   return findings.result(

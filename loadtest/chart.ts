@@ -41,7 +41,8 @@ const curvePoints = 300;
 
 const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const formatMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s` : ms >= 10 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
+const formatMs = (ms: number): string =>
+  ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s` : ms >= 10 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
 
 /**
  * The latency CDF per outcome on a logarithmic time axis, hand-written SVG: one curve per
@@ -80,16 +81,27 @@ export const latencyChart = (input: ChartInput): string => {
     parts.push(`<line x1="${plot.left}" y1="${ty}" x2="${plot.right}" y2="${ty}" stroke="#eeeeee"/>`);
     parts.push(`<text x="${plot.left - 8}" y="${ty}" text-anchor="end" dominant-baseline="middle" fill="#333">${tenth * 10}%</text>`);
   }
-  for (const [fraction, label] of [[0.95, 'p95'], [0.99, 'p99']] as const) {
+  for (const [fraction, label] of [
+    [0.95, 'p95'],
+    [0.99, 'p99'],
+  ] as const) {
     const ty = y(fraction).toFixed(1);
     parts.push(`<line x1="${plot.left}" y1="${ty}" x2="${plot.right}" y2="${ty}" stroke="#888" stroke-dasharray="2 3"/>`);
     parts.push(`<text x="${plot.right + 4}" y="${ty}" dominant-baseline="middle" fill="#666">${label}</text>`);
   }
   const targetX = x(input.targetMs).toFixed(1);
-  parts.push(`<line x1="${targetX}" y1="${plot.top}" x2="${targetX}" y2="${plot.bottom}" stroke="#c00" stroke-width="1.5" stroke-dasharray="6 4"/>`);
-  parts.push(`<text x="${targetX}" y="${plot.top - 6}" text-anchor="middle" fill="#c00">p99 target ${escapeXml(formatMs(input.targetMs))}</text>`);
-  parts.push(`<rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="none" stroke="#333"/>`);
-  parts.push(`<text x="${(plot.left + plot.right) / 2}" y="${plot.bottom + 42}" text-anchor="middle" fill="#333">latency, from sending the request to the last byte of the answer (log scale)</text>`);
+  parts.push(
+    `<line x1="${targetX}" y1="${plot.top}" x2="${targetX}" y2="${plot.bottom}" stroke="#c00" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+  );
+  parts.push(
+    `<text x="${targetX}" y="${plot.top - 6}" text-anchor="middle" fill="#c00">p99 target ${escapeXml(formatMs(input.targetMs))}</text>`,
+  );
+  parts.push(
+    `<rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="none" stroke="#333"/>`,
+  );
+  parts.push(
+    `<text x="${(plot.left + plot.right) / 2}" y="${plot.bottom + 42}" text-anchor="middle" fill="#333">latency, from sending the request to the last byte of the answer (log scale)</text>`,
+  );
   parts.push(
     `<text x="22" y="${(plot.top + plot.bottom) / 2}" text-anchor="middle" fill="#333" transform="rotate(-90 22 ${(plot.top + plot.bottom) / 2})">requests answered within that time</text>`,
   );
@@ -108,7 +120,9 @@ export const latencyChart = (input: ChartInput): string => {
     }
     parts.push(`<polyline fill="none" stroke="${colours[outcome]}" stroke-width="2" points="${points.join(' ')}"/>`);
     legendY += 22;
-    parts.push(`<line x1="${plot.right + 40}" y1="${legendY - 4}" x2="${plot.right + 62}" y2="${legendY - 4}" stroke="${colours[outcome]}" stroke-width="3"/>`);
+    parts.push(
+      `<line x1="${plot.right + 40}" y1="${legendY - 4}" x2="${plot.right + 62}" y2="${legendY - 4}" stroke="${colours[outcome]}" stroke-width="3"/>`,
+    );
     parts.push(
       `<text x="${plot.right + 68}" y="${legendY}">${escapeXml(`${outcomeLabels[outcome]} · ${sorted.length.toLocaleString('en-US')} · ${formatMs(percentile(sorted, 99))}`)}</text>`,
     );

@@ -3,7 +3,16 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IdempotencyKey } from '../lambdas/idempotency/index.js';
 import { chargeClient } from './charge-client.js';
-import { isStoredAnswer, outcomeOf, type AnsweredExchange, type ChargeBody, type Exchange, type KeyPlan, type Outcome, type RequestRole } from './exchange.js';
+import {
+  isStoredAnswer,
+  outcomeOf,
+  type AnsweredExchange,
+  type ChargeBody,
+  type Exchange,
+  type KeyPlan,
+  type Outcome,
+  type RequestRole,
+} from './exchange.js';
 import { InFlightGauge, type InFlightFigures } from './in-flight.js';
 import { ScenarioPlanner, reservationOf, type ScenarioMix, type Script } from './scenario.js';
 

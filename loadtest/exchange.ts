@@ -90,14 +90,7 @@ export const problemSlug = (exchange: AnsweredExchange): string | undefined => {
 
 /** Outcome classes the latency report is broken down by. */
 export type Outcome =
-  | 'first-execution'
-  | 'declined-402'
-  | 'replay'
-  | 'in-use-409'
-  | 'key-reused-422'
-  | 'rate-limited-429'
-  | 'unavailable-503'
-  | 'other';
+  'first-execution' | 'declined-402' | 'replay' | 'in-use-409' | 'key-reused-422' | 'rate-limited-429' | 'unavailable-503' | 'other';
 
 export const outcomes: readonly Outcome[] = [
   'first-execution',

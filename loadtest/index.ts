@@ -45,13 +45,16 @@ const openTenant = async (options: LoadTestOptions, target: LoadTarget): Promise
     return await createFreshTenant(target.dynamo, tenantTables(target), options.rateLimit ?? unlimited);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UnreachableError(`Cannot create a fresh tenant in ${target.tables.apiKeys ?? '?'}: ${reason(error)}.${target.kind === 'local-stack' ? localHint : ''}`);
+    throw new UnreachableError(
+      `Cannot create a fresh tenant in ${target.tables.apiKeys ?? '?'}: ${reason(error)}.${target.kind === 'local-stack' ? localHint : ''}`,
+    );
   }
 };
 
 const tenantTables = (target: LoadTarget): TenantTables => {
   const { apiKeys, rateLimits } = target.tables;
-  if (apiKeys === undefined || rateLimits === undefined) throw new UsageError('A fresh tenant needs --api-keys-table and --rate-limits-table');
+  if (apiKeys === undefined || rateLimits === undefined)
+    throw new UsageError('A fresh tenant needs --api-keys-table and --rate-limits-table');
   return { apiKeys, rateLimits };
 };
 

@@ -56,7 +56,9 @@ export const latencyReport = (run: LoadRun): LatencyReport => {
     else list.push(exchange.latencyMs);
   }
   for (const list of samples.values()) list.sort((a, b) => a - b);
-  const byOutcome = new Map(outcomes.filter((outcome) => samples.has(outcome)).map((outcome) => [outcome, summarize(samples.get(outcome) ?? [])]));
+  const byOutcome = new Map(
+    outcomes.filter((outcome) => samples.has(outcome)).map((outcome) => [outcome, summarize(samples.get(outcome) ?? [])]),
+  );
   const seconds = run.durationMs / 1000;
   return {
     samples,

@@ -92,7 +92,8 @@ const integer = (raw: string | undefined, flag: string, fallback: number, min: n
 const fraction = (raw: string | undefined, flag: string, fallback: number): number => {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) throw new UsageError(`${flag} must be a number from 0 to 1, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1)
+    throw new UsageError(`${flag} must be a number from 0 to 1, got "${raw}"`);
   return value;
 };
 
@@ -102,7 +103,9 @@ const url = (raw: string, flag: string): string => {
 };
 
 /** Parses and checks the flags; `help` is reported separately so it can print the usage. */
-export const parseOptions = (argv: readonly string[]): { readonly help: true } | { readonly help: false; readonly options: LoadTestOptions } => {
+export const parseOptions = (
+  argv: readonly string[],
+): { readonly help: true } | { readonly help: false; readonly options: LoadTestOptions } => {
   let values;
   try {
     ({ values } = parseArgs({
@@ -143,23 +146,27 @@ export const parseOptions = (argv: readonly string[]): { readonly help: true } |
   }
   if (values.help === true) return { help: true };
 
-  const remoteOnly = (['processor-url', 'processor-auth', 'ledger-table', 'region', 'dynamodb-endpoint', 'api-keys-table', 'rate-limits-table'] as const).filter(
-    (flag) => values[flag] !== undefined,
-  );
+  const remoteOnly = (
+    ['processor-url', 'processor-auth', 'ledger-table', 'region', 'dynamodb-endpoint', 'api-keys-table', 'rate-limits-table'] as const
+  ).filter((flag) => values[flag] !== undefined);
   let target: TargetOptions;
   if (values['base-url'] === undefined) {
     if (remoteOnly.length > 0) throw new UsageError(`--${remoteOnly.join(', --')} only apply with --base-url`);
     if (values['in-memory'] === true && values['start-local'] !== true) throw new UsageError('--in-memory goes with --start-local');
     target = values['start-local'] === true ? { kind: 'start-local', inMemory: values['in-memory'] === true } : { kind: 'local-stack' };
   } else {
-    if (values['start-local'] === true || values['in-memory'] === true) throw new UsageError('--start-local starts its own stack: leave out --base-url');
+    if (values['start-local'] === true || values['in-memory'] === true)
+      throw new UsageError('--start-local starts its own stack: leave out --base-url');
     const processorUrl = values['processor-url'];
     const ledgerTable = values['ledger-table'];
     if (processorUrl === undefined || ledgerTable === undefined) {
-      throw new UsageError('With --base-url the audits also need --processor-url (ProcessorUrl output) and --ledger-table (LedgerTableName output)');
+      throw new UsageError(
+        'With --base-url the audits also need --processor-url (ProcessorUrl output) and --ledger-table (LedgerTableName output)',
+      );
     }
     const processorAuth = values['processor-auth'] ?? 'none';
-    if (processorAuth !== 'iam' && processorAuth !== 'none') throw new UsageError(`--processor-auth must be iam or none, got "${processorAuth}"`);
+    if (processorAuth !== 'iam' && processorAuth !== 'none')
+      throw new UsageError(`--processor-auth must be iam or none, got "${processorAuth}"`);
     target = {
       kind: 'remote',
       baseUrl: url(values['base-url'], '--base-url'),
@@ -175,14 +182,24 @@ export const parseOptions = (argv: readonly string[]): { readonly help: true } |
 
   const apiKey = values['api-key'];
   const account = values.account;
-  if ((apiKey === undefined) !== (account === undefined)) throw new UsageError('--api-key and --account go together: the audits need the account the key belongs to');
-  if (account !== undefined && !/^acct_[A-Za-z0-9_]{1,64}$/.test(account)) throw new UsageError(`--account must look like acct_<letters, digits or _>, got "${account}"`);
+  if ((apiKey === undefined) !== (account === undefined))
+    throw new UsageError('--api-key and --account go together: the audits need the account the key belongs to');
+  if (account !== undefined && !/^acct_[A-Za-z0-9_]{1,64}$/.test(account))
+    throw new UsageError(`--account must look like acct_<letters, digits or _>, got "${account}"`);
   const existingTenant = apiKey === undefined || account === undefined ? undefined : { apiKey, account: account as AccountId };
-  if (existingTenant !== undefined && values['rate-limit'] !== undefined) throw new UsageError('--rate-limit applies to the fresh tenant; an existing tenant keeps its own limit');
-  if (values['rate-limit'] === undefined && values['rate-limit-burst'] !== undefined) throw new UsageError('--rate-limit-burst goes with --rate-limit');
+  if (existingTenant !== undefined && values['rate-limit'] !== undefined)
+    throw new UsageError('--rate-limit applies to the fresh tenant; an existing tenant keeps its own limit');
+  if (values['rate-limit'] === undefined && values['rate-limit-burst'] !== undefined)
+    throw new UsageError('--rate-limit-burst goes with --rate-limit');
   const ratePerMinute = values['rate-limit'] === undefined ? undefined : integer(values['rate-limit'], '--rate-limit', 0, 1);
-  if (target.kind === 'remote' && existingTenant === undefined && (target.apiKeysTable === undefined || target.rateLimitsTable === undefined)) {
-    throw new UsageError('Against --base-url, give --api-key and --account, or --api-keys-table and --rate-limits-table to create a fresh tenant');
+  if (
+    target.kind === 'remote' &&
+    existingTenant === undefined &&
+    (target.apiKeysTable === undefined || target.rateLimitsTable === undefined)
+  ) {
+    throw new UsageError(
+      'Against --base-url, give --api-key and --account, or --api-keys-table and --rate-limits-table to create a fresh tenant',
+    );
   }
 
   const mix: ScenarioMix = {
@@ -192,15 +209,20 @@ export const parseOptions = (argv: readonly string[]): { readonly help: true } |
     faultShare: fraction(values['fault-share'], '--fault-share', defaultMix.faultShare),
     processorTimeoutShare: fraction(values['processor-timeout-share'], '--processor-timeout-share', defaultMix.processorTimeoutShare),
   };
-  if (mix.retryShare + mix.mismatchShare >= 1) throw new UsageError('--retry-share plus --mismatch-share must leave room for first requests (sum below 1)');
-  if (mix.declineShare + mix.faultShare + mix.processorTimeoutShare > 1) throw new UsageError('--decline-share, --fault-share and --processor-timeout-share add up to more than 1');
+  if (mix.retryShare + mix.mismatchShare >= 1)
+    throw new UsageError('--retry-share plus --mismatch-share must leave room for first requests (sum below 1)');
+  if (mix.declineShare + mix.faultShare + mix.processorTimeoutShare > 1)
+    throw new UsageError('--decline-share, --fault-share and --processor-timeout-share add up to more than 1');
 
   return {
     help: false,
     options: {
       target,
       existingTenant,
-      rateLimit: ratePerMinute === undefined ? undefined : { ratePerMinute, burst: integer(values['rate-limit-burst'], '--rate-limit-burst', ratePerMinute, 1) },
+      rateLimit:
+        ratePerMinute === undefined
+          ? undefined
+          : { ratePerMinute, burst: integer(values['rate-limit-burst'], '--rate-limit-burst', ratePerMinute, 1) },
       requests: integer(values.requests, '--requests', 10_000, 1),
       concurrency: integer(values.concurrency, '--concurrency', 200, 1),
       mix,

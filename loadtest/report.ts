@@ -88,7 +88,7 @@ export const buildReport = (options: {
   const roles = roleCounts(run);
   const retries = (Object.entries(roles) as [RequestRole, number][]).filter(([role]) => isRetry(role)).reduce((sum, [, n]) => sum + n, 0);
   const measuredP99Ms = round(latency.serviceLevel.p99Ms);
-  const littlesLawMs = run.inFlight.steadyMean / latency.requestsPerSecond * 1000;
+  const littlesLawMs = (run.inFlight.steadyMean / latency.requestsPerSecond) * 1000;
   const where =
     target.kind === 'remote'
       ? `against ${target.apiUrl}`
@@ -96,7 +96,12 @@ export const buildReport = (options: {
   const firstCpu = cpus()[0];
   return {
     generatedAt: new Date().toISOString(),
-    machine: { node: process.version, platform: `${platform()}-${arch()}`, cpus: cpus().length, cpuModel: firstCpu?.model.trim() ?? 'unknown' },
+    machine: {
+      node: process.version,
+      platform: `${platform()}-${arch()}`,
+      cpus: cpus().length,
+      cpuModel: firstCpu?.model.trim() ?? 'unknown',
+    },
     target,
     settings,
     run: {
@@ -134,11 +139,14 @@ export const buildReport = (options: {
 
 const count = (n: number): string => n.toLocaleString('en-US');
 const share = (part: number, whole: number): string => `${whole === 0 ? '0.0' : ((part / whole) * 100).toFixed(1)}%`;
-const ms = (value: number): string => (Number.isNaN(value) ? '-' : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value >= 100 ? 0 : 1)} ms`);
+const ms = (value: number): string =>
+  Number.isNaN(value) ? '-' : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value >= 100 ? 0 : 1)} ms`;
 
 const table = (rows: readonly (readonly string[])[]): string[] => {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   '));
+  return rows.map((row) =>
+    row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   '),
+  );
 };
 
 export const renderText = (report: LoadTestReport): string => {
@@ -159,20 +167,27 @@ export const renderText = (report: LoadTestReport): string => {
       `${count(r['retry-after-409'])} after 409, ${count(r['retry-after-429'])} after 429, ${count(r['retry-after-503'])} after 503, ${count(r['retry-later'])} later), ` +
       `${count(run.changedBodies)} changed bodies (${share(run.changedBodies, run.requestsSent)})`,
   );
-  lines.push(`  throughput ${report.throughput.requestsPerSecond} requests/s, ${report.throughput.firstExecutionsPerSecond} first executions/s`);
+  lines.push(
+    `  throughput ${report.throughput.requestsPerSecond} requests/s, ${report.throughput.firstExecutionsPerSecond} first executions/s`,
+  );
   lines.push('');
   const rows: string[][] = [['outcome', 'requests', 'p50', 'p95', 'p99', 'max']];
   for (const outcome of outcomes) {
     const summary = report.latency.byOutcome[outcome];
-    if (summary !== undefined) rows.push([outcomeLabels[outcome], count(summary.count), ms(summary.p50Ms), ms(summary.p95Ms), ms(summary.p99Ms), ms(summary.maxMs)]);
+    if (summary !== undefined)
+      rows.push([outcomeLabels[outcome], count(summary.count), ms(summary.p50Ms), ms(summary.p95Ms), ms(summary.p99Ms), ms(summary.maxMs)]);
   }
   const all = report.latency.all;
   rows.push(['all answers', count(all.count), ms(all.p50Ms), ms(all.p95Ms), ms(all.p99Ms), ms(all.maxMs)]);
   lines.push(...table(rows).map((line) => `  ${line}`));
-  lines.push(`  abandoned by the client after ${settings.clientTimeoutMs} ms (lost responses): ${count(run.abandonedByClient)}; transport errors: ${count(run.transportErrors)}`);
+  lines.push(
+    `  abandoned by the client after ${settings.clientTimeoutMs} ms (lost responses): ${count(run.abandonedByClient)}; transport errors: ${count(run.transportErrors)}`,
+  );
   lines.push('');
   const level = report.serviceLevel;
-  lines.push(`Service level: p99 ${ms(level.measuredP99Ms)} against the ${level.targetP99Ms} ms target: ${level.met ? 'met' : 'NOT met'} in this run.`);
+  lines.push(
+    `Service level: p99 ${ms(level.measuredP99Ms)} against the ${level.targetP99Ms} ms target: ${level.met ? 'met' : 'NOT met'} in this run.`,
+  );
   lines.push(`  ${level.note}`);
   lines.push('');
   lines.push('Audits:');
@@ -180,7 +195,8 @@ export const renderText = (report: LoadTestReport): string => {
     lines.push(`  ${result.passed ? 'PASS' : 'FAIL'}  ${result.title}`);
     lines.push(`        ${result.checked}`);
     for (const failure of result.failures) lines.push(`        - ${failure}`);
-    if (result.failureCount > result.failures.length) lines.push(`        ... and ${count(result.failureCount - result.failures.length)} more`);
+    if (result.failureCount > result.failures.length)
+      lines.push(`        ... and ${count(result.failureCount - result.failures.length)} more`);
   }
   lines.push(report.passed ? 'All audits passed.' : 'AUDITS FAILED.');
   return lines.join('\n');

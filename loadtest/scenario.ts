@@ -52,7 +52,8 @@ export const maxFollowUps = 6;
 /** Requests a script sends before any follow-up (the retry after a 503 is one). */
 export const plannedRequests = (script: Script): number => (script.kind === 'concurrent' || script.kind === 'lost-response' ? 2 : 1);
 
-export const pursues = (script: Script): boolean => script.kind === 'concurrent' || script.kind === 'lost-response' || script.kind === 'after-503';
+export const pursues = (script: Script): boolean =>
+  script.kind === 'concurrent' || script.kind === 'lost-response' || script.kind === 'after-503';
 
 /** The most requests a script can send: what the planner reserves from the budget for it. */
 export const reservationOf = (script: Script): number => plannedRequests(script) + (pursues(script) ? maxFollowUps : 0);
@@ -111,7 +112,9 @@ export class ScenarioPlanner {
     if (fresh.body.source === 'tok_processor_error' || fresh.body.source === 'tok_timeout_after_charge') {
       // A fault key always gets its retry: without one, tok_timeout_after_charge would leave a
       // processor charge that no Retrysafe request ever collects. Short of budget, it charges a card instead.
-      return this.fits({ kind: 'after-503', plan: fresh }, budget) ?? this.single({ ...fresh, body: { ...fresh.body, source: 'tok_visa' } });
+      return (
+        this.fits({ kind: 'after-503', plan: fresh }, budget) ?? this.single({ ...fresh, body: { ...fresh.body, source: 'tok_visa' } })
+      );
     }
     if (wantsRetry) {
       const script: Script = this.random() < 0.5 ? { kind: 'concurrent', plan: fresh } : { kind: 'lost-response', plan: fresh };

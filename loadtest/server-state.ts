@@ -85,11 +85,11 @@ export const listProcessorCharges = async (
     const headers = processor.signRequest === undefined ? {} : await processor.signRequest({ method: 'GET', url, headers: {}, body: '' });
     const response = await fetch(url, { headers });
     const text = await response.text();
-    if (response.status !== 200) throw new Error(`Processor GET ${url.pathname}${url.search} answered ${response.status}: ${text.slice(0, 300)}`);
+    if (response.status !== 200)
+      throw new Error(`Processor GET ${url.pathname}${url.search} answered ${response.status}: ${text.slice(0, 300)}`);
     const page = JSON.parse(text) as { data: ProcessorCharge[]; next_cursor: string | null };
     for (const charge of page.data) if (downstreamKeys.has(charge.idempotency_key)) found.push(charge);
     cursor = page.next_cursor ?? undefined;
   } while (cursor !== undefined);
   return found;
 };
-

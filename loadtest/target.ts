@@ -31,9 +31,17 @@ export interface LoadTarget {
 const localTables: TargetTables = { apiKeys: 'retrysafe-apiKeys', rateLimits: 'retrysafe-rateLimits', ledger: 'retrysafe-ledger' };
 
 const localDynamo = (port: number): DynamoDBClient =>
-  new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 
-const withClient = (client: DynamoDBClient, target: Omit<LoadTarget, 'dynamo' | 'close'>, stop: () => Promise<void> = () => Promise.resolve()): LoadTarget => ({
+const withClient = (
+  client: DynamoDBClient,
+  target: Omit<LoadTarget, 'dynamo' | 'close'>,
+  stop: () => Promise<void> = () => Promise.resolve(),
+): LoadTarget => ({
   ...target,
   dynamo: createDocumentClient(client),
   close: async () => {

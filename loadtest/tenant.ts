@@ -20,11 +20,19 @@ export interface TenantTables {
 /** Far above what a run sends, so the run measures the charge path rather than the limiter. */
 export const unlimited: BucketPolicy = { ratePerMinute: 1_000_000, burst: 100_000 };
 
-export const setTenantLimit = (client: DynamoDBDocumentClient, tables: TenantTables, tenant: LoadTenant, policy: BucketPolicy): Promise<void> =>
-  setRateLimitOverride({ client, tableName: tables.rateLimits, tenant: tenant.account }, policy);
+export const setTenantLimit = (
+  client: DynamoDBDocumentClient,
+  tables: TenantTables,
+  tenant: LoadTenant,
+  policy: BucketPolicy,
+): Promise<void> => setRateLimitOverride({ client, tableName: tables.rateLimits, tenant: tenant.account }, policy);
 
 /** A new account with its own API key and rate limit, straight into the tables the API reads. */
-export const createFreshTenant = async (client: DynamoDBDocumentClient, tables: TenantTables, policy: BucketPolicy): Promise<LoadTenant> => {
+export const createFreshTenant = async (
+  client: DynamoDBDocumentClient,
+  tables: TenantTables,
+  policy: BucketPolicy,
+): Promise<LoadTenant> => {
   const tenant: LoadTenant = {
     account: `acct_load_${Date.now().toString(36)}${randomBytes(3).toString('hex')}` as AccountId,
     apiKey: generateApiKey(),

@@ -134,7 +134,10 @@ const handle = async (request: IncomingMessage, url: URL, method: string, stage:
       status: 404,
       slug: 'not-found',
       title: 'No such route',
-      detail: allowed.length > 0 ? `${method} is not supported here; try ${allowed.join(', ')}.` : `${method} ${path} is not a route of this API.`,
+      detail:
+        allowed.length > 0
+          ? `${method} is not supported here; try ${allowed.join(', ')}.`
+          : `${method} ${path} is not a route of this API.`,
     });
   }
   const body = await readBody(request);

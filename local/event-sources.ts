@@ -125,7 +125,8 @@ export const pollQueue = (
  */
 const tagEmptyMaps = (value: AttributeValue): AttributeValue => {
   if (Object.keys(value).length === 0) return { M: {} };
-  if (value.M !== undefined) return { M: Object.fromEntries(Object.entries(value.M).map(([name, member]) => [name, tagEmptyMaps(member)])) };
+  if (value.M !== undefined)
+    return { M: Object.fromEntries(Object.entries(value.M).map(([name, member]) => [name, tagEmptyMaps(member)])) };
   if (value.L !== undefined) return { L: value.L.map(tagEmptyMaps) };
   return value;
 };

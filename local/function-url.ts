@@ -43,7 +43,13 @@ export const startFunctionUrl = (name: FunctionName, port: number): Promise<Serv
           apiId: 'local',
           domainName: `127.0.0.1:${port}`,
           domainPrefix: '127',
-          http: { method, path: url.pathname, protocol: `HTTP/${request.httpVersion}`, sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+          http: {
+            method,
+            path: url.pathname,
+            protocol: `HTTP/${request.httpVersion}`,
+            sourceIp: '127.0.0.1',
+            userAgent: headers['user-agent'] ?? '',
+          },
           requestId: randomUUID(),
           routeKey: '$default',
           stage: '$default',
@@ -55,9 +61,14 @@ export const startFunctionUrl = (name: FunctionName, port: number): Promise<Serv
       };
       const handler = await loadHandler(name);
       const context = createLambdaContext(name, spec.timeoutSeconds, spec.memoryMb);
-      const result = (await invokeWithTimeout(name, spec.timeoutSeconds, () => handler(event, context))) as APIGatewayProxyStructuredResultV2;
+      const result = (await invokeWithTimeout(name, spec.timeoutSeconds, () =>
+        handler(event, context),
+      )) as APIGatewayProxyStructuredResultV2;
       const payload = Buffer.from(result.body ?? '', result.isBase64Encoded === true ? 'base64' : 'utf8');
-      response.writeHead(result.statusCode ?? 200, { ...(result.headers as Record<string, string> | undefined), 'Content-Length': String(payload.length) });
+      response.writeHead(result.statusCode ?? 200, {
+        ...(result.headers as Record<string, string> | undefined),
+        'Content-Length': String(payload.length),
+      });
       response.end(payload);
     })().catch((error: unknown) => {
       console.error(`${name} failed: ${(error as Error).message}`);

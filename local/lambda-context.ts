@@ -38,11 +38,7 @@ export class LambdaTimeoutError extends Error {
  * Runs a handler under its function timeout. Lambda would freeze the sandbox at the deadline;
  * in one process the promise cannot be killed, but the caller sees the same outcome.
  */
-export const invokeWithTimeout = async <T>(
-  functionName: string,
-  timeoutSeconds: number,
-  run: () => Promise<T>,
-): Promise<T> => {
+export const invokeWithTimeout = async <T>(functionName: string, timeoutSeconds: number, run: () => Promise<T>): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

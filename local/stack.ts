@@ -82,10 +82,7 @@ const closeServer = (server: Server): Promise<void> =>
  * API on a local API Gateway. Everything started is stopped by `stop()`, also when start-up
  * fails half way.
  */
-export const startLocalStack = async (
-  settings: LocalSettings,
-  log: (line: string) => void = console.log,
-): Promise<LocalStack> => {
+export const startLocalStack = async (settings: LocalSettings, log: (line: string) => void = console.log): Promise<LocalStack> => {
   for (const [key, variable] of Object.entries(portVariables) as [keyof typeof portVariables, string][]) {
     try {
       await assertPortFree(settings[key]);

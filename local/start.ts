@@ -24,7 +24,9 @@ const main = async () => {
   console.log(`Retrysafe ready: ${stack.apiUrl}`);
   for (const tenant of demoTenants) console.log(`  ${tenant.accountId}: Authorization: Bearer ${tenant.apiKey}`);
   console.log(
-    settings.dataDir === undefined ? '  data: in memory (--in-memory)' : `  data: ${settings.dataDir} (npm start -- --in-memory to discard)`,
+    settings.dataDir === undefined
+      ? '  data: in memory (--in-memory)'
+      : `  data: ${settings.dataDir} (npm start -- --in-memory to discard)`,
   );
 };
 

@@ -51,7 +51,11 @@ const main = async (): Promise<number> => {
     await storeApiKey(createDocumentClient(client), table, apiKey, account as AccountId);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    console.error(local ? `Could not reach the local stack's DynamoDB (is npm start running?): ${reason}` : `Could not store the key in ${table}: ${reason}`);
+    console.error(
+      local
+        ? `Could not reach the local stack's DynamoDB (is npm start running?): ${reason}`
+        : `Could not store the key in ${table}: ${reason}`,
+    );
     return 1;
   } finally {
     client.destroy();

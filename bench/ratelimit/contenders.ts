@@ -62,23 +62,22 @@ export interface GcraSettings {
   readonly now?: () => number;
 }
 
-export const gcraInstance =
-  (clients: MeteredClients, store: Store, settings: GcraSettings): LimiterInstance => {
-    const limiter = createRateLimiter({
-      policy: settings.policy,
-      failMode: 'open',
-      client: clients.document,
-      tableName: store.gcraTable,
-      timeoutMs: 60_000,
-      ...(settings.shards === undefined ? {} : { shards: settings.shards }),
-      ...(settings.overLimitCache === undefined ? {} : { overLimitCache: settings.overLimitCache }),
-      ...(settings.now === undefined ? {} : { now: settings.now }),
-    });
-    return async (tenant) => {
-      const decision = await limiter.check(tenant as AccountId);
-      return decision.outcome === 'store-unavailable' ? 'error' : decision.outcome;
-    };
+export const gcraInstance = (clients: MeteredClients, store: Store, settings: GcraSettings): LimiterInstance => {
+  const limiter = createRateLimiter({
+    policy: settings.policy,
+    failMode: 'open',
+    client: clients.document,
+    tableName: store.gcraTable,
+    timeoutMs: 60_000,
+    ...(settings.shards === undefined ? {} : { shards: settings.shards }),
+    ...(settings.overLimitCache === undefined ? {} : { overLimitCache: settings.overLimitCache }),
+    ...(settings.now === undefined ? {} : { now: settings.now }),
+  });
+  return async (tenant) => {
+    const decision = await limiter.check(tenant as AccountId);
+    return decision.outcome === 'store-unavailable' ? 'error' : decision.outcome;
   };
+};
 
 export interface FlexibleSettings {
   readonly points: number;

@@ -60,7 +60,16 @@ export const costTable = (title: string, comparisons: readonly CostComparison[],
     const { ratios } = comparison;
     lines.push(
       row(
-        ['  ratio gcra / flexible', '', '', fixed(ratios.callsPerRequest), fixed(ratios.capacityUnitsPerRequest), fixed(ratios.p50), fixed(ratios.p99), fixed(ratios.throughput)],
+        [
+          '  ratio gcra / flexible',
+          '',
+          '',
+          fixed(ratios.callsPerRequest),
+          fixed(ratios.capacityUnitsPerRequest),
+          fixed(ratios.p50),
+          fixed(ratios.p99),
+          fixed(ratios.throughput),
+        ],
         costWidths,
       ),
     );

@@ -190,7 +190,14 @@ export const admittedFromOneInstance = async (
   for (const contender of contenders) {
     const tenant = freshTenant();
     const instance = instanceOf(context, contender);
-    results.push(await measured(context, contender, () => runLoad(Array.from({ length: requests }, () => () => instance(tenant)), 1)));
+    results.push(
+      await measured(context, contender, () =>
+        runLoad(
+          Array.from({ length: requests }, () => () => instance(tenant)),
+          1,
+        ),
+      ),
+    );
   }
   return results;
 };
@@ -226,7 +233,10 @@ export const rejectedFlood = async (
     const tenant = freshTenant();
     // Spent by an instance outside the measured fleet, so the fleet starts cold.
     const spender = instanceOf(context, contender);
-    await runLoad(Array.from({ length: shape.capacity }, () => () => spender(tenant)), 1);
+    await runLoad(
+      Array.from({ length: shape.capacity }, () => () => spender(tenant)),
+      1,
+    );
     const instances = fleet(context, contender, shape.instances);
     const requests = Array.from({ length: shape.requests }, () => () => pick(instances)(tenant));
     results.push(await measured(context, contender, () => runLoad(requests, shape.concurrency)));

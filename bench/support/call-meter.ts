@@ -65,7 +65,9 @@ interface MeteredOutput {
 const tablesOf = (input: MeteredInput): string[] => {
   if (input.TableName !== undefined) return [input.TableName];
   if (input.TransactItems !== undefined) {
-    return input.TransactItems.flatMap((item) => Object.values(item).flatMap((operation) => (operation?.TableName === undefined ? [] : [operation.TableName])));
+    return input.TransactItems.flatMap((item) =>
+      Object.values(item).flatMap((operation) => (operation?.TableName === undefined ? [] : [operation.TableName])),
+    );
   }
   return Object.keys(input.RequestItems ?? {});
 };

@@ -12,7 +12,20 @@ export const chargePathTable = (result: ChargePathBenchmarkResult): string[] => 
     `${parameters.requestsPerPattern} sequential + ${parameters.requestsPerPattern} concurrent (${parameters.concurrency} in flight) requests per path; Node ${machine.node}, ${machine.cpuCount} CPUs`,
     '',
     ...textTable({
-      headers: ['path', 'API calls/rq', 'calls by purpose', 'operations', 'reported CU/rq', 'billed est. CU/rq', 'processor calls/rq', 'seq p50 ms', 'seq p99 ms', 'conc p50 ms', 'conc p99 ms', 'conc req/s'],
+      headers: [
+        'path',
+        'API calls/rq',
+        'calls by purpose',
+        'operations',
+        'reported CU/rq',
+        'billed est. CU/rq',
+        'processor calls/rq',
+        'seq p50 ms',
+        'seq p99 ms',
+        'conc p50 ms',
+        'conc p99 ms',
+        'conc req/s',
+      ],
       rows: result.paths.map((figures) => [
         figures.description,
         fixed(figures.api.calls),

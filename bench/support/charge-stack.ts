@@ -95,7 +95,10 @@ export const startChargeStack = async (dynamodbEndpoint: string): Promise<Charge
     });
     stops.push(overrideEnvironment(resources.environment));
     const tableCategory = new Map(
-      (Object.entries(categoryByTable) as [TableName, ChargeCallCategory][]).map(([table, category]) => [resources.environment[tableEnvVar(table)], category]),
+      (Object.entries(categoryByTable) as [TableName, ChargeCallCategory][]).map(([table, category]) => [
+        resources.environment[tableEnvVar(table)],
+        category,
+      ]),
     );
 
     const client = dynamo();
@@ -124,7 +127,12 @@ export const startChargeStack = async (dynamodbEndpoint: string): Promise<Charge
     const { createChargesHandler } = await import('../../lambdas/payments/charges-handler.js');
     let gate: Gate | undefined;
     const processor = holdingProcessor(sandboxProcessor({ baseUrl: `http://127.0.0.1:${processorPort}`, timeoutMs: 5_000 }), () => gate);
-    const handler = createChargesHandler({ processor: () => processor, client: dynamo, tables: paymentsTablesFromEnvironment, now: Date.now });
+    const handler = createChargesHandler({
+      processor: () => processor,
+      client: dynamo,
+      tables: paymentsTablesFromEnvironment,
+      now: Date.now,
+    });
 
     return {
       charge: (idempotencyKey) =>

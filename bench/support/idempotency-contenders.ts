@@ -6,7 +6,13 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { errorResponses } from '../../lambdas/http/error-responses.js';
 import { jsonResponse, type HttpResponse } from '../../lambdas/http/types.js';
-import { idempotency, keyReusedResponse, withAtomicCommit, type IdempotencyContext, type TransactItem } from '../../lambdas/idempotency/index.js';
+import {
+  idempotency,
+  keyReusedResponse,
+  withAtomicCommit,
+  type IdempotencyContext,
+  type TransactItem,
+} from '../../lambdas/idempotency/index.js';
 import type { CommittableResponse } from '../../lambdas/idempotency/atomic-commit.js';
 import { keyInUseResponse } from '../../lambdas/idempotency/problems.js';
 import { createDocumentClient } from '../../lambdas/shared/dynamodb.js';
@@ -44,7 +50,11 @@ const categoryOf = (tables: ContenderTables) => (table: string) => (table === ta
 const keyOf = (event: APIGatewayProxyEvent): string => event.headers['Idempotency-Key'] ?? 'none';
 
 const created = (event: APIGatewayProxyEvent): HttpResponse =>
-  jsonResponse(201, { id: `thing_${keyOf(event)}`, object: 'thing', amount: 1000, currency: 'usd' }, { Location: `/v1/things/thing_${keyOf(event)}` });
+  jsonResponse(
+    201,
+    { id: `thing_${keyOf(event)}`, object: 'thing', amount: 1000, currency: 'usd' },
+    { Location: `/v1/things/thing_${keyOf(event)}` },
+  );
 
 const businessPut = (table: string, event: APIGatewayProxyEvent): TransactItem => ({
   Put: { TableName: table, Item: { pk: `thing#${keyOf(event)}`, amount: 1000 }, ConditionExpression: 'attribute_not_exists(pk)' },

@@ -2,7 +2,19 @@ import type { IdempotencyBenchmarkResult, PathFigures } from '../idempotency.js'
 import { operationsSummary } from './operations.js';
 import { fixed, textTable } from './text-table.js';
 
-const headers = ['path', 'library', 'calls/rq', 'operations per request', 'reported CU/rq', 'billed est. CU/rq', 'seq p50 ms', 'seq p99 ms', 'conc p50 ms', 'conc p99 ms', 'conc req/s'];
+const headers = [
+  'path',
+  'library',
+  'calls/rq',
+  'operations per request',
+  'reported CU/rq',
+  'billed est. CU/rq',
+  'seq p50 ms',
+  'seq p99 ms',
+  'conc p50 ms',
+  'conc p99 ms',
+  'conc req/s',
+];
 
 const figuresRow = (path: string, library: string, figures: PathFigures): string[] => [
   path,

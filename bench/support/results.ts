@@ -15,4 +15,3 @@ export const writeTextFile = (path: string, text: string): void => {
 export const writeJsonFile = (path: string, value: unknown): void => {
   writeTextFile(path, `${JSON.stringify(value, null, 2)}\n`);
 };
-

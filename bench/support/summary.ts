@@ -67,39 +67,54 @@ export const buildSummary = (parts: {
   const rateLimitRows = [
     ...parts.rateLimit.admitted.map((comparison) => ({ comparison, outcome: 'admitted' })),
     ...parts.rateLimit.rejected.map((comparison) => ({ comparison, outcome: 'rejected' })),
-  ].map(
-    ({ comparison, outcome }): SummaryRow => ({
-      scope: 'Rate limit',
-      path: `${outcome} — ${comparison.scenario}`,
-      retrysafe: { roundTrips: comparison.gcra.callsPerRequest, capacityUnits: comparison.gcra.capacityUnitsPerRequest },
-      other: { library: comparison.flexible.label.startsWith(flexible) ? comparison.flexible.label : flexible, roundTrips: comparison.flexible.callsPerRequest, capacityUnits: comparison.flexible.capacityUnitsPerRequest },
-      ratios: {
-        roundTrips: comparison.ratios.callsPerRequest,
-        capacityUnits: comparison.ratios.capacityUnitsPerRequest,
-        p50: comparison.ratios.p50,
-        p99: comparison.ratios.p99,
-      },
-    }),
-  );
-  const chargeRows = parts.chargePath.paths.map(
-    (figures): SummaryRow => ({
-      scope: 'Charge path',
-      path: figures.description,
-      retrysafe: { roundTrips: figures.api.roundTrips, capacityUnits: figures.api.billedUnitsEstimate },
-    }),
-  );
+  ].map(({ comparison, outcome }): SummaryRow => ({
+    scope: 'Rate limit',
+    path: `${outcome} — ${comparison.scenario}`,
+    retrysafe: { roundTrips: comparison.gcra.callsPerRequest, capacityUnits: comparison.gcra.capacityUnitsPerRequest },
+    other: {
+      library: comparison.flexible.label.startsWith(flexible) ? comparison.flexible.label : flexible,
+      roundTrips: comparison.flexible.callsPerRequest,
+      capacityUnits: comparison.flexible.capacityUnitsPerRequest,
+    },
+    ratios: {
+      roundTrips: comparison.ratios.callsPerRequest,
+      capacityUnits: comparison.ratios.capacityUnitsPerRequest,
+      p50: comparison.ratios.p50,
+      p99: comparison.ratios.p99,
+    },
+  }));
+  const chargeRows = parts.chargePath.paths.map((figures): SummaryRow => ({
+    scope: 'Charge path',
+    path: figures.description,
+    retrysafe: { roundTrips: figures.api.roundTrips, capacityUnits: figures.api.billedUnitsEstimate },
+  }));
   return {
     generatedAt: new Date().toISOString(),
     command: parts.command,
     machine: parts.machine,
     rows: [...idempotencyRows, ...rateLimitRows, ...chargeRows],
-    chargePathBreakdown: parts.chargePath.paths.map((figures) => ({ path: figures.description, callsByPurpose: figures.api.callsByCategory })),
+    chargePathBreakdown: parts.chargePath.paths.map((figures) => ({
+      path: figures.description,
+      callsByPurpose: figures.api.callsByCategory,
+    })),
     notes,
   };
 };
 
 const summarySpec = (summary: BenchSummary): TableSpec => ({
-  headers: ['scope', 'path', 'compared with', 'round trips/rq', 'other', 'ratio', 'capacity units/rq', 'other', 'ratio', 'p50 ratio', 'p99 ratio'],
+  headers: [
+    'scope',
+    'path',
+    'compared with',
+    'round trips/rq',
+    'other',
+    'ratio',
+    'capacity units/rq',
+    'other',
+    'ratio',
+    'p50 ratio',
+    'p99 ratio',
+  ],
   rows: summary.rows.map((row) => [
     row.scope,
     row.path,

@@ -30,5 +30,5 @@ export const markdownTable = (spec: TableSpec): string[] => [
 ];
 
 /** A number for a table cell: fixed digits, or a dash when there is nothing to show. */
-export const fixed = (value: number | undefined, digits = 2): string => (value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits));
-
+export const fixed = (value: number | undefined, digits = 2): string =>
+  value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);

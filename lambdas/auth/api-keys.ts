@@ -27,16 +27,10 @@ export const storeApiKey = async (
   now: Date = new Date(),
 ): Promise<void> => {
   const record: ApiKeyRecord = { keyHash: hashApiKey(apiKey), accountId, createdAt: now.toISOString() };
-  await client.send(
-    new PutCommand({ TableName: table, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }),
-  );
+  await client.send(new PutCommand({ TableName: table, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }));
 };
 
-export const findAccountByKey = async (
-  client: DynamoDBDocumentClient,
-  table: string,
-  apiKey: string,
-): Promise<AccountId | undefined> => {
+export const findAccountByKey = async (client: DynamoDBDocumentClient, table: string, apiKey: string): Promise<AccountId | undefined> => {
   const result = await client.send(new GetCommand({ TableName: table, Key: { keyHash: hashApiKey(apiKey) } }));
   return (result.Item as ApiKeyRecord | undefined)?.accountId;
 };

@@ -20,7 +20,8 @@ const isTransient = (error: unknown): boolean => {
   if (transientAwsErrors.has(error.name)) return true;
   // Transactions still conflicting after the store's retries: nothing was written, try again.
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  if (error.name === 'TransactionCanceledException' && reasons?.some((reason) => reason.Code === 'TransactionConflict') === true) return true;
+  if (error.name === 'TransactionCanceledException' && reasons?.some((reason) => reason.Code === 'TransactionConflict') === true)
+    return true;
   const code = (error as { code?: unknown }).code;
   return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT';
 };

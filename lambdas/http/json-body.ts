@@ -42,7 +42,12 @@ export const jsonBody = <TBody>(schema: ZodType<TBody>): MiddlewareObj<ApiGatewa
       try {
         parsed = JSON.parse(raw);
       } catch {
-        throw new ProblemError({ status: 400, slug: 'validation-error', title: 'The request body is invalid', detail: 'The body is not valid JSON.' });
+        throw new ProblemError({
+          status: 400,
+          slug: 'validation-error',
+          title: 'The request body is invalid',
+          detail: 'The body is not valid JSON.',
+        });
       }
     }
     const result = schema.safeParse(parsed);

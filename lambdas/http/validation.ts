@@ -25,8 +25,4 @@ export const parseQuery = <T>(schema: ZodType<T>, event: Pick<ApiGatewayEvent, '
 
 /** A `limit` query parameter: digits only (no "1e2", no spaces), 1 to `max`. */
 export const pageLimitParameter = (max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(max));
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(max));

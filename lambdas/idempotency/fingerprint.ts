@@ -32,5 +32,8 @@ const canonicalBody = (body: unknown): string => {
  */
 export const requestFingerprint = (input: FingerprintInput): string =>
   createHash('sha256')
-    .update(`${input.method.toUpperCase()}\n${input.route}\n${canonicalJson(input.pathParameters ?? {})}\n${canonicalBody(input.body)}`, 'utf8')
+    .update(
+      `${input.method.toUpperCase()}\n${input.route}\n${canonicalJson(input.pathParameters ?? {})}\n${canonicalBody(input.body)}`,
+      'utf8',
+    )
     .digest('hex');

@@ -189,7 +189,13 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
     }
   };
 
-  const finish = async (request: Request, claim: Claim, outcome: CommitResult, response: HttpResponse, onRejected: AtomicCommit['onRejected']): Promise<HttpResponse> => {
+  const finish = async (
+    request: Request,
+    claim: Claim,
+    outcome: CommitResult,
+    response: HttpResponse,
+    onRejected: AtomicCommit['onRejected'],
+  ): Promise<HttpResponse> => {
     switch (outcome.kind) {
       case 'committed':
         held.delete(request);
@@ -199,7 +205,8 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
         logger.warn('Idempotency claim lost before completion: a retry took the key over after this lease expired', { pk: claim.pk });
         return answerLostClaim(outcome.record, claim.fingerprint);
       case 'write-rejected': {
-        if (onRejected === undefined) throw new Error(`Business write ${outcome.index} was rejected at commit and the handler gave no alternative response`);
+        if (onRejected === undefined)
+          throw new Error(`Business write ${outcome.index} was rejected at commit and the handler gave no alternative response`);
         const alternative = onRejected(outcome);
         if (alternative.statusCode >= 500) {
           await release(request, claim);
@@ -231,7 +238,12 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       if (header.kind === 'invalid') return keyInvalidResponse(headerName, header.reason);
 
       const scope = options.scope?.(event, context);
-      const fingerprint = requestFingerprint({ method, route: routeOf(event), pathParameters: event.pathParameters, body: rawBodyOf(event) });
+      const fingerprint = requestFingerprint({
+        method,
+        route: routeOf(event),
+        pathParameters: event.pathParameters,
+        body: rawBodyOf(event),
+      });
       const pk = recordKey(scope, header.key);
       const acquired = await acquire(pk, fingerprint, context);
       if ('answer' in acquired) return acquired.answer;
@@ -270,7 +282,9 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
         return;
       }
       const outcome =
-        commit === undefined ? await getStore().complete(claim, encoded, now()) : await getStore().commit(claim, commit.writes, encoded, now());
+        commit === undefined
+          ? await getStore().complete(claim, encoded, now())
+          : await getStore().commit(claim, commit.writes, encoded, now());
       request.response = await finish(request, claim, outcome, response, commit?.onRejected);
     },
 

@@ -26,8 +26,7 @@ export interface Claim {
 }
 
 export type ClaimResult =
-  | { readonly kind: 'claimed'; readonly claim: Claim }
-  | { readonly kind: 'taken'; readonly record: IdempotencyRecord | undefined };
+  { readonly kind: 'claimed'; readonly claim: Claim } | { readonly kind: 'taken'; readonly record: IdempotencyRecord | undefined };
 
 export type CommitResult =
   | { readonly kind: 'committed' }
@@ -44,7 +43,8 @@ const transactionConflictRetries = 4;
 /** Asks every conditional write for the item it failed on, so a rejection explains itself for free. */
 const withOldItemOnFailure = (write: TransactItem): TransactItem => {
   const [kind, operation] = Object.entries(write)[0] as [keyof TransactItem, Record<string, unknown> | undefined];
-  if (operation === undefined || operation.ConditionExpression === undefined || 'ReturnValuesOnConditionCheckFailure' in operation) return write;
+  if (operation === undefined || operation.ConditionExpression === undefined || 'ReturnValuesOnConditionCheckFailure' in operation)
+    return write;
   return { [kind]: { ...operation, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
 };
 
@@ -52,8 +52,7 @@ const isConflictOnly = (error: TransactionCanceledException): boolean =>
   (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict') &&
   !(error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed');
 
-const backoff = (attempt: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
 
 /**
  * The persistence layer: each state-machine transition as exactly one DynamoDB request. A
@@ -66,7 +65,14 @@ export class IdempotencyStore {
     private readonly tableName: () => string,
   ) {}
 
-  async claim(input: { pk: string; fingerprint: string; token: string; nowMs: number; leaseUntil: number; expiresAt: number }): Promise<ClaimResult> {
+  async claim(input: {
+    pk: string;
+    fingerprint: string;
+    token: string;
+    nowMs: number;
+    leaseUntil: number;
+    expiresAt: number;
+  }): Promise<ClaimResult> {
     const record: InProgressRecord = {
       pk: input.pk,
       status: 'IN_PROGRESS',
@@ -110,7 +116,12 @@ export class IdempotencyStore {
    * either the side effects and the COMPLETED record both exist, or neither does. Transaction
    * conflicts (another transaction touching the same item) leave nothing written and are retried.
    */
-  async commit(claim: Claim | undefined, writes: readonly TransactItem[], response: EncodedResponse | undefined, nowMs: number): Promise<CommitResult> {
+  async commit(
+    claim: Claim | undefined,
+    writes: readonly TransactItem[],
+    response: EncodedResponse | undefined,
+    nowMs: number,
+  ): Promise<CommitResult> {
     if (writes.length > maxBusinessWrites) throw new Error(`At most ${maxBusinessWrites} writes can commit with an idempotency record`);
     const completion = claim === undefined || response === undefined ? [] : [{ Update: this.completion(claim, response, nowMs) }];
     const items = [...writes.map(withOldItemOnFailure), ...completion];

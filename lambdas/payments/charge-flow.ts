@@ -122,7 +122,12 @@ const commitCharge = (
     processor_charge_id: outcome.processorChargeId,
     failure_code: outcome.kind === 'declined' ? outcome.declineCode : null,
   };
-  const item: ChargeItem = { ...charge, pk: accountPartition(tenant), sk: chargeSortKey(charge.id), amount_refundable: succeeded ? charge.amount : 0 };
+  const item: ChargeItem = {
+    ...charge,
+    pk: accountPartition(tenant),
+    sk: chargeSortKey(charge.id),
+    amount_refundable: succeeded ? charge.amount : 0,
+  };
   const event: RetrysafeEvent = {
     id: newId('event', nowMs),
     object: 'event',
@@ -134,7 +139,14 @@ const commitCharge = (
     ? [
         ...ledgerPuts(
           tables.ledger,
-          chargeEntries({ id: newId('ledgerTransaction', nowMs), account: tenant, currency: charge.currency, amount: charge.amount, source: { kind: 'charge', id: charge.id }, created }),
+          chargeEntries({
+            id: newId('ledgerTransaction', nowMs),
+            account: tenant,
+            currency: charge.currency,
+            amount: charge.amount,
+            source: { kind: 'charge', id: charge.id },
+            created,
+          }),
         ),
         balanceAdd(tables.payments, tenant, charge.currency, charge.amount),
       ]
@@ -162,7 +174,12 @@ const chargeResponse = (charge: Charge, successStatus: 200 | 201 | 402, headers:
       });
 
 /** A retry that arrives after the idempotency record expired: answer the original charge. */
-const answerFromGuard = async (deps: ChargeFlowDependencies, tenant: AccountId, guard: KeyGuardItem, idempotency: ActiveIdempotency): Promise<HttpResponse> => {
+const answerFromGuard = async (
+  deps: ChargeFlowDependencies,
+  tenant: AccountId,
+  guard: KeyGuardItem,
+  idempotency: ActiveIdempotency,
+): Promise<HttpResponse> => {
   if (guard.fingerprint !== idempotency.fingerprint || guard.resource.kind !== 'charge') {
     return keyReusedResponse();
   }
@@ -171,7 +188,14 @@ const answerFromGuard = async (deps: ChargeFlowDependencies, tenant: AccountId, 
   return chargeResponse(charge, charge.status === 'succeeded' ? 200 : 402, { 'Idempotent-Replayed': 'true' });
 };
 
-export const readCharge = async (client: DynamoDBDocumentClient, table: string, tenant: AccountId, id: ChargeId): Promise<Charge | undefined> => {
-  const result = await client.send(new GetCommand({ TableName: table, Key: { pk: accountPartition(tenant), sk: chargeSortKey(id) }, ConsistentRead: true }));
+export const readCharge = async (
+  client: DynamoDBDocumentClient,
+  table: string,
+  tenant: AccountId,
+  id: ChargeId,
+): Promise<Charge | undefined> => {
+  const result = await client.send(
+    new GetCommand({ TableName: table, Key: { pk: accountPartition(tenant), sk: chargeSortKey(id) }, ConsistentRead: true }),
+  );
   return result.Item === undefined ? undefined : chargeFromItem(result.Item as ChargeItem);
 };

@@ -28,7 +28,13 @@ export const listCharges = async ({ tenant, event }: RouteInput<undefined>, deps
   const { limit, starting_after: startingAfter } = parseQuery(listQuerySchema, event);
   const after = startingAfter === undefined ? undefined : parseId('charge', startingAfter);
   if (startingAfter !== undefined && after === undefined) {
-    throw new ProblemError({ status: 400, slug: 'validation-error', title: 'The query is invalid', detail: 'starting_after: must be a charge id', extensions: { field: 'starting_after' } });
+    throw new ProblemError({
+      status: 400,
+      slug: 'validation-error',
+      title: 'The query is invalid',
+      detail: 'starting_after: must be a charge id',
+      extensions: { field: 'starting_after' },
+    });
   }
 
   const partition = accountPartition(tenant);

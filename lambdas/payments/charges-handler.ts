@@ -20,7 +20,12 @@ export interface ChargesEnvironment {
 
 /** The money-moving routes; tests build it with their own processor to inject faults. */
 export const createChargesHandler = (environment: ChargesEnvironment): RouteHandler => {
-  const deps = () => ({ processor: environment.processor(), client: environment.client(), tables: environment.tables(), now: environment.now });
+  const deps = () => ({
+    processor: environment.processor(),
+    client: environment.client(),
+    tables: environment.tables(),
+    now: environment.now,
+  });
   const queries = () => ({ client: environment.client(), paymentsTable: environment.tables().payments });
   return routeHandler({
     'POST /v1/charges': apiRoute({

@@ -15,7 +15,10 @@ const eventsQuerySchema = z.strictObject({
  * DynamoDB after the key condition, so pages are read until the limit is met or the
  * partition ends.
  */
-export const listEvents = async ({ tenant, event }: RouteInput<undefined>, deps: { client: DynamoDBDocumentClient; eventsTable: string }): Promise<HttpResponse> => {
+export const listEvents = async (
+  { tenant, event }: RouteInput<undefined>,
+  deps: { client: DynamoDBDocumentClient; eventsTable: string },
+): Promise<HttpResponse> => {
   const { type, limit } = parseQuery(eventsQuerySchema, event);
   const events: RetrysafeEvent[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -25,7 +28,9 @@ export const listEvents = async ({ tenant, event }: RouteInput<undefined>, deps:
         TableName: deps.eventsTable,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': eventPartitionKey(tenant), ...(type === undefined ? {} : { ':type': type }) },
-        ...(type === undefined ? {} : { FilterExpression: '#event.#type = :type', ExpressionAttributeNames: { '#event': 'event', '#type': 'type' } }),
+        ...(type === undefined
+          ? {}
+          : { FilterExpression: '#event.#type = :type', ExpressionAttributeNames: { '#event': 'event', '#type': 'type' } }),
         ScanIndexForward: false,
         Limit: limit + 1,
         ExclusiveStartKey: startKey,

@@ -42,6 +42,8 @@ export const findKeyGuard = async (
   tenant: AccountId,
   idempotency: ActiveIdempotency,
 ): Promise<KeyGuardItem | undefined> => {
-  const result = await client.send(new GetCommand({ TableName: table, Key: { pk: accountPartition(tenant), sk: keyGuardSortKey(idempotency.key) } }));
+  const result = await client.send(
+    new GetCommand({ TableName: table, Key: { pk: accountPartition(tenant), sk: keyGuardSortKey(idempotency.key) } }),
+  );
   return result.Item as KeyGuardItem | undefined;
 };

@@ -43,10 +43,12 @@ export interface LedgerTransaction {
 }
 
 const entries = (transaction: LedgerTransaction, debit: LedgerAccount, credit: LedgerAccount): LedgerEntry[] =>
-  ([
-    [debit, 'debit'],
-    [credit, 'credit'],
-  ] as const).map(([account, direction]) => ({
+  (
+    [
+      [debit, 'debit'],
+      [credit, 'credit'],
+    ] as const
+  ).map(([account, direction]) => ({
     pk: ledgerPartition(transaction.account),
     sk: `${transaction.id}#${direction}`,
     transactionId: transaction.id,

@@ -5,8 +5,27 @@ import { z } from 'zod';
  * currency's minor unit (cents; for zero-decimal currencies such as JPY, the unit itself).
  */
 export const supportedCurrencies = [
-  'aud', 'brl', 'cad', 'chf', 'czk', 'dkk', 'eur', 'gbp', 'hkd', 'huf', 'inr', 'jpy',
-  'krw', 'mxn', 'nok', 'nzd', 'pln', 'sek', 'sgd', 'usd', 'zar',
+  'aud',
+  'brl',
+  'cad',
+  'chf',
+  'czk',
+  'dkk',
+  'eur',
+  'gbp',
+  'hkd',
+  'huf',
+  'inr',
+  'jpy',
+  'krw',
+  'mxn',
+  'nok',
+  'nzd',
+  'pln',
+  'sek',
+  'sgd',
+  'usd',
+  'zar',
 ] as const;
 
 export type Currency = (typeof supportedCurrencies)[number];

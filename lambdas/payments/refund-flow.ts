@@ -9,7 +9,15 @@ import { balanceAdd } from './balance.js';
 import { readCharge } from './charge-flow.js';
 import { findKeyGuard, keyGuardPut } from './key-guard.js';
 import { ledgerPuts, refundEntries } from './ledger.js';
-import { accountPartition, chargeSortKey, refundFromItem, refundSortKey, type KeyGuardItem, type Refund, type RefundItem } from './records.js';
+import {
+  accountPartition,
+  chargeSortKey,
+  refundFromItem,
+  refundSortKey,
+  type KeyGuardItem,
+  type Refund,
+  type RefundItem,
+} from './records.js';
 import type { CreateRefundRequest } from './requests.js';
 import type { PaymentsTables } from './tables.js';
 
@@ -27,7 +35,10 @@ const tooLarge = (requested: number, refundable: number): HttpResponse =>
     status: 400,
     slug: 'amount-too-large',
     title: 'Refund amount exceeds what remains',
-    detail: refundable === 0 ? 'The charge has been refunded in full.' : `At most ${refundable} can still be refunded; ${requested} was requested.`,
+    detail:
+      refundable === 0
+        ? 'The charge has been refunded in full.'
+        : `At most ${refundable} can still be refunded; ${requested} was requested.`,
     extensions: { field: 'amount', amount_refundable: refundable },
   });
 
@@ -38,8 +49,12 @@ const tooLarge = (requested: number, refundable: number): HttpResponse =>
  * written. The refund's ledger entries, balance change, outbox event, key guard and the
  * COMPLETED idempotency record commit in the same transaction.
  */
-export const createRefund = async ({ body, tenant, event, idempotency }: RouteInput<CreateRefundRequest>, deps: RefundFlowDependencies): Promise<HttpResponse> => {
-  if (idempotency === undefined) throw new Error('POST /v1/charges/{id}/refunds requires an Idempotency-Key; the route must be configured so');
+export const createRefund = async (
+  { body, tenant, event, idempotency }: RouteInput<CreateRefundRequest>,
+  deps: RefundFlowDependencies,
+): Promise<HttpResponse> => {
+  if (idempotency === undefined)
+    throw new Error('POST /v1/charges/{id}/refunds requires an Idempotency-Key; the route must be configured so');
   const { tables } = deps;
   const rawId = event.pathParameters?.id ?? '';
   const chargeId = parseId('charge', rawId);
@@ -51,7 +66,12 @@ export const createRefund = async ({ body, tenant, event, idempotency }: RouteIn
   const charge = await readCharge(deps.client, tables.payments, tenant, chargeId);
   if (charge === undefined) return notFound(chargeId);
   if (charge.status !== 'succeeded') {
-    return problemResponse({ status: 400, slug: 'charge-not-refundable', title: 'The charge cannot be refunded', detail: `Charge ${chargeId} is ${charge.status}; only succeeded charges can be refunded.` });
+    return problemResponse({
+      status: 400,
+      slug: 'charge-not-refundable',
+      title: 'The charge cannot be refunded',
+      detail: `Charge ${chargeId} is ${charge.status}; only succeeded charges can be refunded.`,
+    });
   }
   const refundable = charge.amount - charge.amount_refunded;
   const amount = body.amount ?? refundable;
@@ -59,9 +79,23 @@ export const createRefund = async ({ body, tenant, event, idempotency }: RouteIn
 
   const nowMs = deps.now();
   const created = Math.floor(nowMs / 1000);
-  const refund: Refund = { id: newId('refund', nowMs), object: 'refund', charge: chargeId, amount, currency: charge.currency, status: 'succeeded', created };
+  const refund: Refund = {
+    id: newId('refund', nowMs),
+    object: 'refund',
+    charge: chargeId,
+    amount,
+    currency: charge.currency,
+    status: 'succeeded',
+    created,
+  };
   const item: RefundItem = { ...refund, pk: accountPartition(tenant), sk: refundSortKey(refund.id) };
-  const refundEvent: RetrysafeEvent = { id: newId('event', nowMs), object: 'event', type: 'charge.refunded', created, data: { object: { ...refund } } };
+  const refundEvent: RetrysafeEvent = {
+    id: newId('event', nowMs),
+    object: 'event',
+    type: 'charge.refunded',
+    created,
+    data: { object: { ...refund } },
+  };
   const writes = [
     {
       Update: {
@@ -73,7 +107,17 @@ export const createRefund = async ({ body, tenant, event, idempotency }: RouteIn
       },
     },
     { Put: { TableName: tables.payments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-    ...ledgerPuts(tables.ledger, refundEntries({ id: newId('ledgerTransaction', nowMs), account: tenant, currency: charge.currency, amount, source: { kind: 'refund', id: refund.id, charge: chargeId }, created })),
+    ...ledgerPuts(
+      tables.ledger,
+      refundEntries({
+        id: newId('ledgerTransaction', nowMs),
+        account: tenant,
+        currency: charge.currency,
+        amount,
+        source: { kind: 'refund', id: refund.id, charge: chargeId },
+        created,
+      }),
+    ),
     balanceAdd(tables.payments, tenant, charge.currency, -amount),
     eventPut(tables.events, tenant, refundEvent),
     keyGuardPut(tables.payments, tenant, idempotency, { kind: 'refund', id: refund.id, charge: chargeId }, nowMs),
@@ -98,7 +142,11 @@ const answerFromGuard = async (
     return keyReusedResponse();
   }
   const result = await deps.client.send(
-    new GetCommand({ TableName: tables.payments, Key: { pk: accountPartition(tenant), sk: refundSortKey(guard.resource.id) }, ConsistentRead: true }),
+    new GetCommand({
+      TableName: tables.payments,
+      Key: { pk: accountPartition(tenant), sk: refundSortKey(guard.resource.id) },
+      ConsistentRead: true,
+    }),
   );
   if (result.Item === undefined) throw new Error(`Key guard points at missing refund ${guard.resource.id}`);
   return jsonResponse(200, refundFromItem(result.Item as RefundItem), { 'Idempotent-Replayed': 'true' });

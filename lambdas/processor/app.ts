@@ -18,7 +18,12 @@ export const processorApp =
   async (event) => {
     const { method, path } = event.requestContext.http;
     if (path !== chargesPath) {
-      throw new ProblemError({ status: 404, slug: 'not-found', title: 'No such route', detail: `${method} ${path} is not a route of the processor.` });
+      throw new ProblemError({
+        status: 404,
+        slug: 'not-found',
+        title: 'No such route',
+        detail: `${method} ${path} is not a route of the processor.`,
+      });
     }
     if (method === 'POST') return createCharge(dependencies, parseChargeRequest(event));
     if (method === 'GET') return listCharges(dependencies.store, event);

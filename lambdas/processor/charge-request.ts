@@ -59,7 +59,12 @@ const jsonOf = (event: APIGatewayProxyEventV2): unknown => {
   }
   const contentType = headerValue(event.headers, 'content-type');
   if (contentType !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    throw new ProblemError({ status: 415, slug: 'unsupported-media-type', title: 'Unsupported media type', detail: 'Send the body as application/json.' });
+    throw new ProblemError({
+      status: 415,
+      slug: 'unsupported-media-type',
+      title: 'Unsupported media type',
+      detail: 'Send the body as application/json.',
+    });
   }
   if (raw.trim() === '') throw invalidRequest('A JSON body {amount, currency, source} is required.');
   try {

@@ -40,10 +40,7 @@ interface ProcessorChargeFields {
 export type ProcessorCharge = ProcessorChargeFields &
   ({ readonly status: 'succeeded' } | { readonly status: 'declined'; readonly decline_code: DeclineCode });
 
-export const chargeObject = (
-  fields: Omit<ProcessorChargeFields, 'object'>,
-  outcome: ChargeOutcome,
-): ProcessorCharge => ({
+export const chargeObject = (fields: Omit<ProcessorChargeFields, 'object'>, outcome: ChargeOutcome): ProcessorCharge => ({
   ...fields,
   object: 'processor_charge',
   ...(outcome.status === 'succeeded' ? { status: 'succeeded' } : { status: 'declined', decline_code: outcome.declineCode }),

@@ -28,7 +28,9 @@ export const replayHeader = 'Idempotent-Replayed';
 const maxInsertAttempts = 4;
 
 const fingerprintOf = (request: ChargeRequest): string =>
-  createHash('sha256').update(JSON.stringify([request.amount, request.currency, request.source, request.description])).digest('hex');
+  createHash('sha256')
+    .update(JSON.stringify([request.amount, request.currency, request.source, request.description]))
+    .digest('hex');
 
 export const chargeResponse = (charge: ProcessorCharge, replayed: boolean): HttpResponse =>
   jsonResponse(charge.status === 'succeeded' ? 201 : 402, charge, replayed ? { [replayHeader]: 'true' } : {});

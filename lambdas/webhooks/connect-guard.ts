@@ -39,7 +39,10 @@ export const guardedLookup =
           }
         }
         if (options.all === true) {
-          callback(null, addresses.map((a): LookupAddress => ({ address: a.address, family: a.family })));
+          callback(
+            null,
+            addresses.map((a): LookupAddress => ({ address: a.address, family: a.family })),
+          );
         } else {
           callback(null, first.address, first.family);
         }

@@ -32,7 +32,10 @@ const revivesInParallel = 25;
 const listQuery = z.strictObject({
   status: z.enum(deliveryStatuses).optional(),
   limit: pageLimitParameter(maxPageSize).optional(),
-  cursor: z.string().regex(/^[\w-]{1,100}$/, 'must be the next_cursor of a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[\w-]{1,100}$/, 'must be the next_cursor of a previous page')
+    .optional(),
 });
 
 /**

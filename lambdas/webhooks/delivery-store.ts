@@ -33,7 +33,8 @@ const filteredPageSize = 200;
 const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
 /** The record is as it was read: same status, same attempt count, and nobody holding a live lease. */
-const unchangedSince = '#status = :observedStatus AND attemptCount = :observedCount AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)';
+const unchangedSince =
+  '#status = :observedStatus AND attemptCount = :observedCount AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)';
 
 /**
  * Every state change of a delivery is one conditional write against the state it was decided
@@ -47,7 +48,9 @@ export class DeliveryStore {
   ) {}
 
   /** Creates the record unless it exists; a duplicate publish gets the existing record back. */
-  async create(delivery: PendingDelivery): Promise<{ readonly created: true } | { readonly created: false; readonly existing: DeliveryItem }> {
+  async create(
+    delivery: PendingDelivery,
+  ): Promise<{ readonly created: true } | { readonly created: false; readonly existing: DeliveryItem }> {
     try {
       await this.client.send(
         new PutCommand({
@@ -82,7 +85,12 @@ export class DeliveryStore {
    * Takes the in-flight lease for the next attempt. A failed record is revived into a new round
    * in the same write (see delivery-state.ts). Undefined when the record changed since it was read.
    */
-  async claim(observed: PendingDelivery | FailedDelivery, leaseToken: string, leaseUntil: number, nowMs: number): Promise<ClaimedDelivery | undefined> {
+  async claim(
+    observed: PendingDelivery | FailedDelivery,
+    leaseToken: string,
+    leaseUntil: number,
+    nowMs: number,
+  ): Promise<ClaimedDelivery | undefined> {
     const revive = observed.status === 'failed';
     try {
       const result = await this.client.send(
@@ -175,7 +183,8 @@ export class DeliveryStore {
     return this.conditionalUpdate({
       Key: { pk: failed.pk, sk: failed.sk },
       ConditionExpression: '#status = :failed AND attemptCount = :observedCount',
-      UpdateExpression: 'SET #status = :pending, roundStart = attemptCount, nextAttemptAt = :now, expiresAt = :expiresAt REMOVE failedAt, failureReason',
+      UpdateExpression:
+        'SET #status = :pending, roundStart = attemptCount, nextAttemptAt = :now, expiresAt = :expiresAt REMOVE failedAt, failureReason',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':failed': 'failed',

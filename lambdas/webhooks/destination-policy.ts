@@ -23,9 +23,7 @@ export interface DestinationRules {
 }
 
 export type AddressClass =
-  | { readonly kind: 'public' }
-  | { readonly kind: 'loopback' }
-  | { readonly kind: 'forbidden'; readonly range: string };
+  { readonly kind: 'public' } | { readonly kind: 'loopback' } | { readonly kind: 'forbidden'; readonly range: string };
 
 export interface ResolvedAddress {
   readonly address: string;

@@ -53,7 +53,12 @@ const attemptRecord = (number: number, at: number, sent: SentAttempt): AttemptRe
     : { number, at, durationMs: sent.durationMs, kind: 'error', error: sent.error };
 
 /** Sends one attempt and records it; the follow-up (next message, or DLQ copy) goes out first. */
-const attempt = async (deps: DispatcherDeps, message: DeliveryMessage, claimed: ClaimedDelivery, endpoint: EndpointItem): Promise<Disposition> => {
+const attempt = async (
+  deps: DispatcherDeps,
+  message: DeliveryMessage,
+  claimed: ClaimedDelivery,
+  endpoint: EndpointItem,
+): Promise<Disposition> => {
   const attemptedAt = deps.now();
   const headers = signedHeaders(validSecrets(endpoint, attemptedAt), claimed.id, Math.floor(attemptedAt / 1000), claimed.payload);
   const sent = await deps.sender.send({ url: endpoint.url, headers, body: claimed.payload });
@@ -144,6 +149,8 @@ export const dispatchBatch = async (deps: DispatcherDeps, event: SQSEvent): Prom
     }),
   );
   return {
-    batchItemFailures: outcomes.filter((outcome) => outcome.disposition === 'retry-later').map((outcome) => ({ itemIdentifier: outcome.id })),
+    batchItemFailures: outcomes
+      .filter((outcome) => outcome.disposition === 'retry-later')
+      .map((outcome) => ({ itemIdentifier: outcome.id })),
   };
 };

@@ -26,9 +26,7 @@ const logger = createLogger('webhook-publisher');
 const outboxItemSchema = z.object({
   sk: z.string().startsWith('EVT#'),
   accountId: z.string().min(1),
-  event: z
-    .object({ id: z.string().min(1), object: z.literal('event'), type: z.string().min(1), created: z.number().int() })
-    .loose(),
+  event: z.object({ id: z.string().min(1), object: z.literal('event'), type: z.string().min(1), created: z.number().int() }).loose(),
 });
 
 interface OutboxEvent {
@@ -60,7 +58,13 @@ const outboxEventOf = (record: DynamoDBRecord): OutboxEvent | undefined => {
     return undefined;
   }
   const { accountId, event } = parsed.data;
-  return { accountId: accountId as AccountId, id: event.id as EventId, type: event.type, created: event.created, payload: JSON.stringify(event) };
+  return {
+    accountId: accountId as AccountId,
+    id: event.id as EventId,
+    type: event.type,
+    created: event.created,
+    payload: JSON.stringify(event),
+  };
 };
 
 /**

@@ -20,12 +20,7 @@ export interface VerifyOptions {
 }
 
 export type VerificationFailure =
-  | 'invalid-secret'
-  | 'missing-headers'
-  | 'invalid-timestamp'
-  | 'timestamp-too-old'
-  | 'timestamp-too-new'
-  | 'no-matching-signature';
+  'invalid-secret' | 'missing-headers' | 'invalid-timestamp' | 'timestamp-too-old' | 'timestamp-too-new' | 'no-matching-signature';
 
 export type VerificationResult =
   | { readonly valid: true; readonly id: string; readonly timestamp: number }

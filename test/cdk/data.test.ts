@@ -131,9 +131,7 @@ describe('SQS queues', () => {
     const denyPlainHttp = template.findResources('AWS::SQS::QueuePolicy', {
       Properties: {
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       },
     });

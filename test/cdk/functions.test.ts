@@ -31,12 +31,15 @@ interface FunctionResource {
 }
 
 const functionResource = (name: FunctionName, from = template): FunctionResource => {
-  const resource = (from.findResources('AWS::Lambda::Function') as Record<string, FunctionResource>)[logicalIdOf(stack.functions.byName[name])];
+  const resource = (from.findResources('AWS::Lambda::Function') as Record<string, FunctionResource>)[
+    logicalIdOf(stack.functions.byName[name])
+  ];
   if (resource === undefined) throw new Error(`No function resource for ${name}`);
   return resource;
 };
 
-const environmentOf = (name: FunctionName, from = template): Record<string, unknown> => functionResource(name, from).Properties.Environment.Variables;
+const environmentOf = (name: FunctionName, from = template): Record<string, unknown> =>
+  functionResource(name, from).Properties.Environment.Variables;
 
 const tableNames = Object.keys(tables) as TableName[];
 
@@ -128,7 +131,9 @@ describe('Lambda functions', () => {
     });
     const settingsOf = (name: FunctionName) =>
       Object.fromEntries(
-        Object.entries(environmentOf(name, configured.template)).filter(([key]) => /^(IDEMPOTENCY|RATE_LIMIT|WEBHOOK|PROCESSOR_TIMEOUT)/.test(key)),
+        Object.entries(environmentOf(name, configured.template)).filter(([key]) =>
+          /^(IDEMPOTENCY|RATE_LIMIT|WEBHOOK|PROCESSOR_TIMEOUT)/.test(key),
+        ),
       );
     expect(settingsOf('charges')).toEqual({
       IDEMPOTENCY_TTL_SECONDS: '86400',

@@ -52,7 +52,9 @@ const gatewayResponses = Object.fromEntries(
 
 /** What API Gateway does to a gateway response template: plain `$context` substitution. */
 const renderGatewayBody = (template: string): unknown =>
-  JSON.parse(template.replace('$context.error.messageString', JSON.stringify('Some "quoted" message')).replace('$context.requestId', 'req-1'));
+  JSON.parse(
+    template.replace('$context.error.messageString', JSON.stringify('Some "quoted" message')).replace('$context.requestId', 'req-1'),
+  );
 
 describe('REST API routes', () => {
   it('serves exactly the routes of the topology', () => {
@@ -98,7 +100,10 @@ describe('REST API stage', () => {
   });
 
   it('writes one JSON access log line per request to a log group with a finite retention', () => {
-    const stages = template.findResources('AWS::ApiGateway::Stage') as Record<string, { Properties: { AccessLogSetting: { Format: string } } }>;
+    const stages = template.findResources('AWS::ApiGateway::Stage') as Record<
+      string,
+      { Properties: { AccessLogSetting: { Format: string } } }
+    >;
     const format = Object.values(stages)[0]?.Properties.AccessLogSetting.Format ?? '';
     expect(JSON.parse(format)).toMatchObject({
       requestId: '$context.requestId',
@@ -110,7 +115,11 @@ describe('REST API stage', () => {
   });
 
   it('reads its throttling from the context', () => {
-    const custom = synthesize({ 'retrysafe:throttlingRateLimit': '7', 'retrysafe:throttlingBurstLimit': '9', 'retrysafe:stageName': 'sandbox' });
+    const custom = synthesize({
+      'retrysafe:throttlingRateLimit': '7',
+      'retrysafe:throttlingBurstLimit': '9',
+      'retrysafe:stageName': 'sandbox',
+    });
     custom.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'sandbox',
       MethodSettings: [{ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 9 }],
@@ -163,7 +172,10 @@ describe('gateway responses', () => {
 });
 
 interface WebAclResource {
-  readonly Properties: { readonly Rules: Record<string, unknown>[]; readonly CustomResponseBodies: Record<string, { readonly Content: string }> };
+  readonly Properties: {
+    readonly Rules: Record<string, unknown>[];
+    readonly CustomResponseBodies: Record<string, { readonly Content: string }>;
+  };
 }
 
 describe('WAF', () => {
@@ -198,7 +210,9 @@ describe('WAF', () => {
     });
     const sizeRule = acl?.Properties.Rules.find((rule) => rule.Name === 'BodyOver64KiB');
     expect(sizeRule).toMatchObject({
-      Statement: { SizeConstraintStatement: { FieldToMatch: { Body: { OversizeHandling: 'MATCH' } }, ComparisonOperator: 'GT', Size: maxBodyBytes } },
+      Statement: {
+        SizeConstraintStatement: { FieldToMatch: { Body: { OversizeHandling: 'MATCH' } }, ComparisonOperator: 'GT', Size: maxBodyBytes },
+      },
       Action: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'payloadTooLarge' } } },
     });
     expect(JSON.parse(acl?.Properties.CustomResponseBodies.payloadTooLarge?.Content ?? '')).toMatchObject({

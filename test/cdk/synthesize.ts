@@ -26,7 +26,8 @@ export const synthesize = (context: Record<string, unknown> = {}): SynthesizedSt
 /** The logical id of a CloudFormation element, or of the resource an L2 construct wraps. */
 export const logicalIdOf = (construct: IConstruct): string => {
   const resource = CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild;
-  if (resource === undefined || !CfnElement.isCfnElement(resource)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  if (resource === undefined || !CfnElement.isCfnElement(resource))
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
   return Stack.of(construct).getLogicalId(resource);
 };
 
@@ -40,7 +41,10 @@ export interface PolicyStatement {
 }
 
 interface PolicyResource {
-  readonly Properties: { readonly Roles: readonly { readonly Ref: string }[]; readonly PolicyDocument: { readonly Statement: PolicyStatement[] } };
+  readonly Properties: {
+    readonly Roles: readonly { readonly Ref: string }[];
+    readonly PolicyDocument: { readonly Statement: PolicyStatement[] };
+  };
 }
 
 export const actionsOf = (statement: PolicyStatement): string[] =>

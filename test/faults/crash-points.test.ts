@@ -51,24 +51,27 @@ const dyingAt = (point: 'before-processor' | 'after-processor', real: CardProces
 };
 
 describe('crash points of the charge flow', () => {
-  it.each(['before-processor', 'after-processor'] as const)('a Lambda that dies %s leaves a key the retry completes, charged once', async (point) => {
-    let clock = Date.now();
-    const dying = dyingAt(point, sandbox(processor.url));
-    const client = api({ processor: dying.processor, now: () => clock });
-    const tenant = await createTenant();
-    const key = uniqueKey();
-    void client.post('/v1/charges', { tenant, key, body });
-    await dying.death;
-    dying.revive();
+  it.each(['before-processor', 'after-processor'] as const)(
+    'a Lambda that dies %s leaves a key the retry completes, charged once',
+    async (point) => {
+      let clock = Date.now();
+      const dying = dyingAt(point, sandbox(processor.url));
+      const client = api({ processor: dying.processor, now: () => clock });
+      const tenant = await createTenant();
+      const key = uniqueKey();
+      void client.post('/v1/charges', { tenant, key, body });
+      await dying.death;
+      dying.revive();
 
-    expect((await client.post('/v1/charges', { tenant, key, body })).statusCode).toBe(409);
-    clock += afterTheLease;
-    const retry = await client.post('/v1/charges', { tenant, key, body });
-    expect(retry.statusCode).toBe(201);
-    expect(json(retry)).toMatchObject({ status: 'succeeded', amount: 2_000 });
-    await assertPaymentInvariants({ api: client, tenant, keys: [key], processorUrl: processor.url, since, now: clock });
-    expect(await processorChargesFor(processor.url, downstreamKey(tenant.account, key as IdempotencyKey), since)).toBe(1);
-  });
+      expect((await client.post('/v1/charges', { tenant, key, body })).statusCode).toBe(409);
+      clock += afterTheLease;
+      const retry = await client.post('/v1/charges', { tenant, key, body });
+      expect(retry.statusCode).toBe(201);
+      expect(json(retry)).toMatchObject({ status: 'succeeded', amount: 2_000 });
+      await assertPaymentInvariants({ api: client, tenant, keys: [key], processorUrl: processor.url, since, now: clock });
+      expect(await processorChargesFor(processor.url, downstreamKey(tenant.account, key as IdempotencyKey), since)).toBe(1);
+    },
+  );
 
   it('a Lambda that dies after the commit but before the response leaves a replay for the retry', async () => {
     let calls = 0;

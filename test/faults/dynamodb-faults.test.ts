@@ -43,10 +43,12 @@ describe('DynamoDB throttling and transaction conflicts', () => {
     expect(first.map((response) => response.statusCode)).toEqual(keys.map(() => 201));
     const retries = await Promise.all(keys.map((key) => client.post('/v1/charges', { tenant, key, body })));
     expect(retries.every((response) => response.statusCode === 201 && response.headers['Idempotent-Replayed'] === 'true')).toBe(true);
-    const refunds = await Promise.all(keys.slice(0, 5).map(async (key, i) => {
-      const charge = JSON.parse(first[i]?.body ?? '{}') as { id: string };
-      return untilFinal(() => client.post(`/v1/charges/${charge.id}/refunds`, { tenant, key: `${key}-refund`, body: { amount: 200 } }));
-    }));
+    const refunds = await Promise.all(
+      keys.slice(0, 5).map(async (key, i) => {
+        const charge = JSON.parse(first[i]?.body ?? '{}') as { id: string };
+        return untilFinal(() => client.post(`/v1/charges/${charge.id}/refunds`, { tenant, key: `${key}-refund`, body: { amount: 200 } }));
+      }),
+    );
     expect(refunds.map((response) => response.statusCode)).toEqual([201, 201, 201, 201, 201]);
 
     expect(proxy.injected.throttling).toBeGreaterThan(0);

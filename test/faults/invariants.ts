@@ -41,14 +41,20 @@ export const assertPaymentInvariants = async (options: {
   expect(new Set(guards.map((guard) => guard.sk)).size).toBe(guards.length);
 
   for (const key of options.keys) {
-    const atProcessor = await processorChargesFor(options.processorUrl, downstreamKey(tenant.account, key as IdempotencyKey), options.since);
+    const atProcessor = await processorChargesFor(
+      options.processorUrl,
+      downstreamKey(tenant.account, key as IdempotencyKey),
+      options.since,
+    );
     expect(atProcessor, `processor charges for ${key}`).toBeLessThanOrEqual(1);
   }
 
   const entries = await ledgerEntries(tenant.account);
   expect(unbalancedTransactions(entries)).toEqual([]);
   const balance = json<{ available: { currency: string; amount: number }[] }>(await options.api.get('/v1/balance', tenant));
-  expect(Object.fromEntries(balance.available.map(({ currency, amount }) => [currency, amount]))).toEqual(await ledgerBalance(tenant.account));
+  expect(Object.fromEntries(balance.available.map(({ currency, amount }) => [currency, amount]))).toEqual(
+    await ledgerBalance(tenant.account),
+  );
 
   const nowMs = options.now ?? Date.now();
   const { Items } = await dynamo().send(

@@ -16,7 +16,13 @@ afterAll(() => {
   processor.stop();
 });
 
-const anyValue = fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null));
+const anyValue = fc.oneof(
+  fc.jsonValue(),
+  fc.string(),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.constant(null),
+);
 
 /** Bodies near the valid shape, so validation is probed field by field, plus arbitrary JSON and text. */
 const chargeBody = fc.oneof(
@@ -26,7 +32,10 @@ const chargeBody = fc.oneof(
       currency: fc.oneof(fc.constantFrom('usd', 'eur', 'USD', 'xxx', ''), anyValue),
       source: fc.oneof(fc.constantFrom('tok_visa', 'tok_chargeDeclined', 'tok_unknown', 'tok_'), fc.string(), anyValue),
       description: fc.oneof(fc.string({ maxLength: 600 }), anyValue),
-      metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 45 }), fc.oneof(fc.string({ maxLength: 10 }), anyValue), { maxKeys: 22 }), anyValue),
+      metadata: fc.oneof(
+        fc.dictionary(fc.string({ maxLength: 45 }), fc.oneof(fc.string({ maxLength: 10 }), anyValue), { maxKeys: 22 }),
+        anyValue,
+      ),
       extra: anyValue,
     },
     { requiredKeys: [] },
@@ -40,7 +49,12 @@ const rawBody = fc.oneof(
   fc.constantFrom('', '{', '{"amount":', 'null', '[]', '"x"'),
 );
 
-const idempotencyKey = fc.oneof(fc.uuid(), fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('"quoted"', '"', '""', ' '));
+const idempotencyKey = fc.oneof(
+  fc.uuid(),
+  fc.string({ maxLength: 300 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.constantFrom('"quoted"', '"', '""', ' '),
+);
 
 describe('random input', () => {
   it('never yields a 5xx on the charge route', async () => {
@@ -61,15 +75,20 @@ describe('random input', () => {
 
   it('never yields a 5xx on the refund route or the list queries', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 40 }), rawBody, fc.dictionary(fc.string({ maxLength: 15 }), fc.string({ maxLength: 30 }), { maxKeys: 3 }), async (id, body, query) => {
-        const path = `/v1/charges/${encodeURIComponent(id) || 'x'}/refunds`;
-        const refund = await client.post(path, { tenant, key: 'k', body });
-        expect(refund.statusCode, refund.body).toBeLessThan(500);
-        const list = await client.get('/v1/charges', tenant, query);
-        expect(list.statusCode, list.body).toBeLessThan(500);
-        const events = await client.get('/v1/events', tenant, query);
-        expect(events.statusCode, events.body).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 40 }),
+        rawBody,
+        fc.dictionary(fc.string({ maxLength: 15 }), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
+        async (id, body, query) => {
+          const path = `/v1/charges/${encodeURIComponent(id) || 'x'}/refunds`;
+          const refund = await client.post(path, { tenant, key: 'k', body });
+          expect(refund.statusCode, refund.body).toBeLessThan(500);
+          const list = await client.get('/v1/charges', tenant, query);
+          expect(list.statusCode, list.body).toBeLessThan(500);
+          const events = await client.get('/v1/events', tenant, query);
+          expect(events.statusCode, events.body).toBeLessThan(500);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -9,7 +9,16 @@ import { api, json, sandbox, startSandbox } from '../payments/harness.js';
 import { uniqueKey } from '../support/events.js';
 import { startForwardingProxy, type ForwardingProxy } from '../support/forwarding-proxy.js';
 import { createTenant } from '../support/tenants.js';
-import { callApi, createPrivateQueues, receiveCount, sqsEvent, startReceiver, streamRecordsFor, type PrivateQueues, type Receiver } from '../webhooks/support.js';
+import {
+  callApi,
+  createPrivateQueues,
+  receiveCount,
+  sqsEvent,
+  startReceiver,
+  streamRecordsFor,
+  type PrivateQueues,
+  type Receiver,
+} from '../webhooks/support.js';
 
 let processor: Awaited<ReturnType<typeof startSandbox>>;
 let proxy: ForwardingProxy;

@@ -19,7 +19,8 @@ afterAll(() => {
 });
 
 const idempotencyRecord = async (account: string, key: string) =>
-  (await dynamo().send(new GetCommand({ TableName: tableName('idempotency'), Key: { pk: `${account}#${key}` }, ConsistentRead: true }))).Item;
+  (await dynamo().send(new GetCommand({ TableName: tableName('idempotency'), Key: { pk: `${account}#${key}` }, ConsistentRead: true })))
+    .Item;
 
 describe('the API route pipeline: authenticate → rate limit → validate → idempotency → handler', () => {
   it('puts RateLimit headers on every answer, including replays and problems answered early', async () => {

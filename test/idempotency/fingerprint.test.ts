@@ -27,7 +27,9 @@ describe('canonical JSON fingerprints', () => {
   });
 
   it('do not depend on whether a parser already turned the body into an object', () => {
-    expect(requestFingerprint({ ...base, body: '{"a":[1,2,{"c":true}]}' })).toBe(requestFingerprint({ ...base, body: { a: [1, 2, { c: true }] } }));
+    expect(requestFingerprint({ ...base, body: '{"a":[1,2,{"c":true}]}' })).toBe(
+      requestFingerprint({ ...base, body: { a: [1, 2, { c: true }] } }),
+    );
   });
 
   it('differ by method and by route template', () => {
@@ -38,7 +40,9 @@ describe('canonical JSON fingerprints', () => {
 
   it('differ by path parameters, so one key cannot replay a refund of another charge', () => {
     const refund = { method: 'POST', route: '/v1/charges/{id}/refunds', body: '{}' };
-    expect(requestFingerprint({ ...refund, pathParameters: { id: 'ch_a' } })).not.toBe(requestFingerprint({ ...refund, pathParameters: { id: 'ch_b' } }));
+    expect(requestFingerprint({ ...refund, pathParameters: { id: 'ch_a' } })).not.toBe(
+      requestFingerprint({ ...refund, pathParameters: { id: 'ch_b' } }),
+    );
   });
 
   it('compare bodies that are not JSON byte for byte', () => {

@@ -32,12 +32,16 @@ const handler = middy<APIGatewayProxyEvent, unknown, Error, Context & Idempotenc
     storedHeaders: ['Content-Type', 'Location'],
     functionTimeoutMs: 15_000,
   }),
-) as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+) as unknown as (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
 
 describe('the README library example', () => {
   it('creates one order per key, replays it, and commits the order with the record', async () => {
     const key = uniqueKey();
-    const request = () => apiEvent({ resource: '/orders', body: { sku: 'mug', quantity: 2 }, headers: { 'Idempotency-Key': key, 'X-Customer': 'cus_1' } });
+    const request = () =>
+      apiEvent({ resource: '/orders', body: { sku: 'mug', quantity: 2 }, headers: { 'Idempotency-Key': key, 'X-Customer': 'cus_1' } });
     const [first, second] = await Promise.all([handler(request(), lambdaContext()), handler(request(), lambdaContext())]);
     expect(first.statusCode).toBe(201);
     expect(second.statusCode).toBe(201);

@@ -32,13 +32,19 @@ describe('idempotency middleware on DynamoDB Local', () => {
     const statuses = responses.map((response) => response.statusCode);
     expect(statuses.filter((status) => status === 201)).toHaveLength(statuses.filter((s) => s !== 409).length);
     expect(statuses.every((status) => status === 201 || status === 409)).toBe(true);
-    expect(responses.filter((response) => response.statusCode === 201 && response.headers['Idempotent-Replayed'] === undefined)).toHaveLength(1);
+    expect(
+      responses.filter((response) => response.statusCode === 201 && response.headers['Idempotent-Replayed'] === undefined),
+    ).toHaveLength(1);
     const conflict = responses.find((response) => response.statusCode === 409);
     expect(conflict?.headers['Retry-After']).toMatch(/^\d+$/);
 
     const replay = await handler(charge(key), lambdaContext());
     expect(replay.statusCode).toBe(201);
-    expect(replay.headers).toMatchObject({ 'Idempotent-Replayed': 'true', Location: '/v1/charges/ch_1', 'Content-Type': 'application/json' });
+    expect(replay.headers).toMatchObject({
+      'Idempotent-Replayed': 'true',
+      Location: '/v1/charges/ch_1',
+      'Content-Type': 'application/json',
+    });
     expect(JSON.parse(replay.body)).toEqual({ id: 'ch_1' });
     expect(runs).toBe(1);
   });
@@ -148,7 +154,15 @@ describe('idempotency middleware on DynamoDB Local', () => {
           await firstMayFinish.promise;
         }
         return withAtomicCommit(jsonResponse(201, { executor: who }), {
-          writes: [{ Put: { TableName: tableName('payments'), Item: { pk: businessPk, sk: 'ITEM', executor: who }, ConditionExpression: 'attribute_not_exists(pk)' } }],
+          writes: [
+            {
+              Put: {
+                TableName: tableName('payments'),
+                Item: { pk: businessPk, sk: 'ITEM', executor: who },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
         });
       },
       { now, leaseMarginMs: 0, functionTimeoutMs: 1_000 },

@@ -15,7 +15,8 @@ const options = { client, tableName: 'idempotency', now: () => 1_700_000_000_000
 const conditionFailed = (item: Record<string, unknown>) =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(item) });
 
-const charge = (headers: Record<string, string>, method = 'POST') => apiEvent({ method, resource: '/v1/charges', body: { amount: 1 }, headers });
+const charge = (headers: Record<string, string>, method = 'POST') =>
+  apiEvent({ method, resource: '/v1/charges', body: { amount: 1 }, headers });
 
 const ok = async () => jsonResponse(201, { ok: true });
 
@@ -54,7 +55,10 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
     const response = await wrap(ok, options)(charge({ 'IDEMPOTENCY-KEY': 'abc' }), lambdaContext());
     expect(response.statusCode).toBe(201);
     const [put] = ddb.commandCalls(PutCommand);
-    expect(put?.args[0].input).toMatchObject({ Item: { pk: 'tenant-a#abc', status: 'IN_PROGRESS' }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    expect(put?.args[0].input).toMatchObject({
+      Item: { pk: 'tenant-a#abc', status: 'IN_PROGRESS' },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     const [update] = ddb.commandCalls(UpdateCommand);
     expect(update?.args[0].input.Key).toEqual({ pk: 'tenant-a#abc' });
     expect(update?.args[0].input.ConditionExpression).toContain('#token = :token');
@@ -73,7 +77,15 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
 
   it('answers an in-progress collision from the failed put alone, with a Retry-After that grows with the claim’s age', async () => {
     ddb.on(PutCommand).rejects(
-      conditionFailed({ pk: 'tenant-a#k', status: 'IN_PROGRESS', fingerprint: sameRequest, token: 't', claimedAt: options.now() - 3_500, leaseUntil: options.now() + 10_000, expiresAt: 1_800_000_000 }),
+      conditionFailed({
+        pk: 'tenant-a#k',
+        status: 'IN_PROGRESS',
+        fingerprint: sameRequest,
+        token: 't',
+        claimedAt: options.now() - 3_500,
+        leaseUntil: options.now() + 10_000,
+        expiresAt: 1_800_000_000,
+      }),
     );
     const response = await wrap(ok, options)(charge({ 'Idempotency-Key': 'k' }), lambdaContext());
     expect(response.statusCode).toBe(409);
@@ -84,7 +96,15 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
 
   it('answers a mismatched fingerprint with 422 from the failed put alone', async () => {
     ddb.on(PutCommand).rejects(
-      conditionFailed({ pk: 'tenant-a#k', status: 'IN_PROGRESS', fingerprint: 'other', token: 't', claimedAt: options.now(), leaseUntil: options.now() + 10_000, expiresAt: 1_800_000_000 }),
+      conditionFailed({
+        pk: 'tenant-a#k',
+        status: 'IN_PROGRESS',
+        fingerprint: 'other',
+        token: 't',
+        claimedAt: options.now(),
+        leaseUntil: options.now() + 10_000,
+        expiresAt: 1_800_000_000,
+      }),
     );
     const response = await wrap(ok, options)(charge({ 'Idempotency-Key': 'k' }), lambdaContext());
     expect(response.statusCode).toBe(422);
@@ -113,7 +133,9 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
       }),
     );
     const response = await wrap(ok, options)(charge({ 'Idempotency-Key': 'k' }), lambdaContext());
-    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({ ':token': expect.any(String) as string });
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':token': expect.any(String) as string,
+    });
     expect(response.statusCode).toBe(201);
     expect(response.body).toBe('{"by":"successor"}');
     expect(response.headers['Idempotent-Replayed']).toBe('true');
@@ -124,9 +146,18 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
     ddb.on(PutCommand).resolves({});
     ddb
       .on(TransactWriteCommand)
-      .rejectsOnce(new TransactionCanceledException({ message: 'conflict', $metadata: {}, CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }] }))
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'conflict',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }],
+        }),
+      )
       .resolves({});
-    const handler = wrap(async () => withAtomicCommit(jsonResponse(201, {}), { writes: [{ Put: { TableName: 'payments', Item: { pk: 'a', sk: 'b' } } }] }), options);
+    const handler = wrap(
+      async () => withAtomicCommit(jsonResponse(201, {}), { writes: [{ Put: { TableName: 'payments', Item: { pk: 'a', sk: 'b' } } }] }),
+      options,
+    );
     expect((await handler(charge({ 'Idempotency-Key': 'k' }), lambdaContext())).statusCode).toBe(201);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
@@ -134,7 +165,10 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
 
   it('commits a handler’s writes alone when the request carried no key', async () => {
     ddb.on(TransactWriteCommand).resolves({});
-    const handler = wrap(async () => withAtomicCommit(jsonResponse(201, {}), { writes: [{ Put: { TableName: 'payments', Item: { pk: 'a', sk: 'b' } } }] }), options);
+    const handler = wrap(
+      async () => withAtomicCommit(jsonResponse(201, {}), { writes: [{ Put: { TableName: 'payments', Item: { pk: 'a', sk: 'b' } } }] }),
+      options,
+    );
     expect((await handler(charge({}), lambdaContext())).statusCode).toBe(201);
     expect(ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems).toHaveLength(1);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);

@@ -146,12 +146,12 @@ describe('load test audits', () => {
 
   it('catch a second processor charge, and a processor charge behind a key that was only ever refused', () => {
     const { run, snapshot } = healthy();
-    expect(failing(run, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(paid, 'succeeded', 'pch_again')] })).toEqual([
-      'exactly-once',
-    ]);
-    expect(failing(run, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(faulty, 'succeeded')] })).toEqual([
-      'exactly-once',
-    ]);
+    expect(
+      failing(run, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(paid, 'succeeded', 'pch_again')] }),
+    ).toEqual(['exactly-once']);
+    expect(failing(run, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(faulty, 'succeeded')] })).toEqual(
+      ['exactly-once'],
+    );
   });
 
   it('allow the one processor charge of a slow-token key whose late answer no retry collected', () => {
@@ -162,7 +162,9 @@ describe('load test audits', () => {
       plans: new Map([...run.plans, [slow.key, slow]]),
       exchanges: [...run.exchanges, answer(slow, 'first', 503, problem('processor-unavailable', 503))],
     };
-    expect(failing(withSlow, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(slow, 'succeeded')] })).toEqual([]);
+    expect(
+      failing(withSlow, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(slow, 'succeeded')] }),
+    ).toEqual([]);
   });
 
   it('catch a replay that differs from the original, and a second answer that does not say it is a replay', () => {
@@ -185,7 +187,9 @@ describe('load test audits', () => {
     const { run, snapshot } = healthy();
     const [debit, credit] = ledgerOf(paidCharge);
     if (debit === undefined || credit === undefined) throw new Error('a charge has two ledger entries');
-    expect(failing(run, { ...snapshot, ledger: [debit, { ...credit, amount: credit.amount + 1 }, ...ledgerOf(lostCharge)] })).toEqual(['ledger-balanced']);
+    expect(failing(run, { ...snapshot, ledger: [debit, { ...credit, amount: credit.amount + 1 }, ...ledgerOf(lostCharge)] })).toEqual([
+      'ledger-balanced',
+    ]);
     expect(failing(run, { ...snapshot, balanceAfter: new Map([['usd', paid.body.amount]]) })).toEqual(['ledger-balanced']);
   });
 
@@ -193,7 +197,14 @@ describe('load test audits', () => {
     const { run, snapshot } = healthy();
     const notInjected = answer(paid, 'retry-later', 503, problem('service-unavailable', 503));
     expect(failing({ ...run, exchanges: [...run.exchanges, notInjected] }, snapshot)).toEqual(['no-unexpected-failures']);
-    const broken: Exchange = { kind: 'transport-error', key: paid.key, role: 'retry-later', sentAtMs: 99, message: 'socket hang up', latencyMs: 3 };
+    const broken: Exchange = {
+      kind: 'transport-error',
+      key: paid.key,
+      role: 'retry-later',
+      sentAtMs: 99,
+      message: 'socket hang up',
+      latencyMs: 3,
+    };
     expect(failing({ ...run, exchanges: [...run.exchanges, broken] }, snapshot)).toEqual(['no-unexpected-failures']);
   });
 });

@@ -228,10 +228,13 @@ describe('GET /v1/charges', () => {
     const tenant = await createTenant();
     const other = await createTenant();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(String(json(await client.post('/v1/charges', { tenant, key: uniqueKey(), body: visa(100 + i) })).id));
+    for (let i = 0; i < 3; i++)
+      ids.push(String(json(await client.post('/v1/charges', { tenant, key: uniqueKey(), body: visa(100 + i) })).id));
     await client.post('/v1/charges', { tenant: other, key: uniqueKey(), body: visa() });
 
-    const page1 = json<{ object: string; data: { id: string }[]; has_more: boolean }>(await client.get('/v1/charges', tenant, { limit: '2' }));
+    const page1 = json<{ object: string; data: { id: string }[]; has_more: boolean }>(
+      await client.get('/v1/charges', tenant, { limit: '2' }),
+    );
     expect(page1.object).toBe('list');
     expect(page1.data.map((charge) => charge.id)).toEqual([ids[2], ids[1]]);
     expect(page1.has_more).toBe(true);
@@ -243,8 +246,14 @@ describe('GET /v1/charges', () => {
 
     expect((await client.get(`/v1/charges/${ids[0] ?? ''}`, other)).statusCode).toBe(404);
     expect(json(await client.get('/v1/charges', tenant, { limit: '0' }))).toMatchObject({ status: 400, field: 'limit' });
-    expect(json(await client.get('/v1/charges', tenant, { starting_after: 'nope' }))).toMatchObject({ status: 400, field: 'starting_after' });
-    expect(json(await client.get('/v1/charges/ch_unknown', tenant))).toMatchObject({ status: 404, type: 'https://retrysafe.dev/problems/not-found' });
+    expect(json(await client.get('/v1/charges', tenant, { starting_after: 'nope' }))).toMatchObject({
+      status: 400,
+      field: 'starting_after',
+    });
+    expect(json(await client.get('/v1/charges/ch_unknown', tenant))).toMatchObject({
+      status: 404,
+      type: 'https://retrysafe.dev/problems/not-found',
+    });
   });
 });
 

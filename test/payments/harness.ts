@@ -29,7 +29,10 @@ export const startSandbox = async (): Promise<{ url: string; stop: () => void }>
 };
 
 export interface Api {
-  post(path: string, options: { tenant: TestTenant; key?: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpResponse>;
+  post(
+    path: string,
+    options: { tenant: TestTenant; key?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<HttpResponse>;
   get(path: string, tenant: TestTenant, query?: Record<string, string>): Promise<HttpResponse>;
 }
 
@@ -65,7 +68,8 @@ export const api = (options: { processor: CardProcessor; now?: () => number }): 
           headers: { ...tenant.authorization, ...(key === undefined ? {} : { 'Idempotency-Key': key }), ...headers },
         }),
       ),
-    get: (path, tenant, query) => invoke(apiEvent({ method: 'GET', path, ...matchTemplate(path), headers: tenant.authorization, ...(query ? { query } : {}) })),
+    get: (path, tenant, query) =>
+      invoke(apiEvent({ method: 'GET', path, ...matchTemplate(path), headers: tenant.authorization, ...(query ? { query } : {}) })),
   };
 };
 

@@ -50,7 +50,10 @@ describe('POST /v1/charges/{id}/refunds', () => {
     const tenant = await createTenant();
     const other = await createTenant();
     const id = await charge(tenant, 1_000);
-    expect(json(await refund(tenant, id, { amount: 1_001 }))).toMatchObject({ status: 400, type: 'https://retrysafe.dev/problems/amount-too-large' });
+    expect(json(await refund(tenant, id, { amount: 1_001 }))).toMatchObject({
+      status: 400,
+      type: 'https://retrysafe.dev/problems/amount-too-large',
+    });
     expect(json(await refund(other, id))).toMatchObject({ status: 404, type: 'https://retrysafe.dev/problems/not-found' });
     expect(json(await refund(tenant, 'ch_nope'))).toMatchObject({ status: 404 });
     const failed = await charge(tenant, 1_000, 'tok_chargeDeclined');

@@ -139,7 +139,11 @@ describe('sandbox processor client: status mapping', () => {
   });
 
   it('maps 409 to unavailable(conflict) with the server’s Retry-After', async () => {
-    expect(await outcomeFor(409, '{}', { 'retry-after': '3' })).toMatchObject({ kind: 'unavailable', reason: 'conflict', retryAfterSeconds: 3 });
+    expect(await outcomeFor(409, '{}', { 'retry-after': '3' })).toMatchObject({
+      kind: 'unavailable',
+      reason: 'conflict',
+      retryAfterSeconds: 3,
+    });
   });
 
   it('maps 429 to unavailable(throttled)', async () => {
@@ -147,7 +151,11 @@ describe('sandbox processor client: status mapping', () => {
   });
 
   it('maps a 403 from a misconfigured function URL to unavailable(server-error), not to a rejection', async () => {
-    expect(await outcomeFor(403, '{"Message":"Forbidden"}')).toMatchObject({ kind: 'unavailable', reason: 'server-error', detail: 'HTTP 403' });
+    expect(await outcomeFor(403, '{"Message":"Forbidden"}')).toMatchObject({
+      kind: 'unavailable',
+      reason: 'server-error',
+      detail: 'HTTP 403',
+    });
   });
 
   it('maps a success status without a charge body to unavailable(invalid-response)', async () => {
@@ -173,7 +181,11 @@ describe('sandbox processor client: IAM auth', () => {
   });
   afterAll(() => stub.close());
 
-  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token-example' };
+  const credentials = {
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    sessionToken: 'session-token-example',
+  };
 
   it('SigV4-signs for service lambda, and the signature matches the request as it arrived', async () => {
     const signRequest = sigV4Signer({ region: 'eu-west-1', credentials });
@@ -184,7 +196,9 @@ describe('sandbox processor client: IAM auth', () => {
     expect(amzDate).toMatch(/^\d{8}T\d{6}Z$/);
     expect(sent.headers['x-amz-security-token']).toBe('session-token-example');
     const authorization = String(sent.headers.authorization);
-    expect(authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/${amzDate.slice(0, 8)}/eu-west-1/lambda/aws4_request, `));
+    expect(authorization).toMatch(
+      new RegExp(`^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/${amzDate.slice(0, 8)}/eu-west-1/lambda/aws4_request, `),
+    );
     expect(authorization).toMatch(/SignedHeaders=[^,]*host;idempotency-key;[^,]*x-amz-date;x-amz-security-token/);
 
     // Re-sign what the server received (its Host included): the signatures agree.
@@ -202,7 +216,11 @@ describe('sandbox processor client: IAM auth', () => {
         },
         body: sent.body,
       },
-      { signingDate: new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`) },
+      {
+        signingDate: new Date(
+          `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+        ),
+      },
     );
     expect(received.headers.authorization).toBe(authorization);
   });

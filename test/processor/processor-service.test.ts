@@ -293,12 +293,21 @@ describe('sandbox processor: bad input is a 400 problem, never a 500', () => {
 
   it('answers an unknown token with 400 and stores nothing under the key', async () => {
     const key = newKey();
-    await expectProblem(post(JSON.stringify({ ...visa, source: 'tok_bogus' }), { 'Idempotency-Key': key }), 400, 'validation-error', 'source');
+    await expectProblem(
+      post(JSON.stringify({ ...visa, source: 'tok_bogus' }), { 'Idempotency-Key': key }),
+      400,
+      'validation-error',
+      'source',
+    );
     expect((await invoke(chargeEvent(key, visa))).statusCode).toBe(201);
   });
 
   it('refuses bodies that are not JSON', async () => {
-    const event = functionUrlEvent({ method: 'POST', headers: { 'Idempotency-Key': newKey(), 'content-type': 'text/plain' }, body: 'amount=1' });
+    const event = functionUrlEvent({
+      method: 'POST',
+      headers: { 'Idempotency-Key': newKey(), 'content-type': 'text/plain' },
+      body: 'amount=1',
+    });
     await expectProblem(event, 415, 'unsupported-media-type');
   });
 

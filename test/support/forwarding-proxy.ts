@@ -2,7 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { freePort } from '../../local/ports.js';
 
 /** What an interceptor decides for one request: forward it, answer it, or drop the connection. */
-export type Interception = { readonly kind: 'forward' } | { readonly kind: 'answer'; readonly status: number; readonly headers: Record<string, string>; readonly body: string } | { readonly kind: 'drop' };
+export type Interception =
+  | { readonly kind: 'forward' }
+  | { readonly kind: 'answer'; readonly status: number; readonly headers: Record<string, string>; readonly body: string }
+  | { readonly kind: 'drop' };
 
 export type Interceptor = (request: IncomingMessage, body: string) => Interception;
 

@@ -38,7 +38,8 @@ describe('classifyMessage', () => {
   });
 
   it('never sends a delivered delivery again, whatever the message', () => {
-    for (const attempt of [1, 3, 4, 5]) expect(classifyMessage(delivered, attempt, now)).toEqual({ kind: 'drop', reason: 'already-delivered' });
+    for (const attempt of [1, 3, 4, 5])
+      expect(classifyMessage(delivered, attempt, now)).toEqual({ kind: 'drop', reason: 'already-delivered' });
   });
 
   it('drops messages for attempts already made (duplicates, old DLQ copies)', () => {

@@ -139,26 +139,37 @@ describe('the sender re-checks the destination at connect time', () => {
 
   it('connects to the address the injected resolver returns (the control case)', async () => {
     const before = receiver.requests.length;
-    const result = await sender(true, resolverOf({ 'receiver.test': ['127.0.0.1'] })).send(webhook(`http://receiver.test:${receiver.port}/ok`));
+    const result = await sender(true, resolverOf({ 'receiver.test': ['127.0.0.1'] })).send(
+      webhook(`http://receiver.test:${receiver.port}/ok`),
+    );
     expect(result).toMatchObject({ kind: 'response', status: 200 });
     expect(receiver.requests.length).toBe(before + 1);
   });
 
   it('refuses a name that now resolves to loopback when loopback is not allowed, without connecting', async () => {
     const connections = receiver.connections;
-    const result = await sender(false, resolverOf({ 'rebound.test': ['127.0.0.1'] })).send(webhook(`https://rebound.test:${receiver.port}/`));
-    expect(result).toMatchObject({ kind: 'error', error: expect.stringMatching(/^destination refused: rebound\.test resolves to 127\.0\.0\.1 is a loopback/) as string });
+    const result = await sender(false, resolverOf({ 'rebound.test': ['127.0.0.1'] })).send(
+      webhook(`https://rebound.test:${receiver.port}/`),
+    );
+    expect(result).toMatchObject({
+      kind: 'error',
+      error: expect.stringMatching(/^destination refused: rebound\.test resolves to 127\.0\.0\.1 is a loopback/) as string,
+    });
     expect(receiver.connections).toBe(connections);
   });
 
   it('refuses a name that now resolves to the metadata address, even with loopback allowed', async () => {
-    const result = await sender(true, resolverOf({ 'rebound.test': ['169.254.169.254'] })).send(webhook('http://rebound.test/latest/meta-data/'));
+    const result = await sender(true, resolverOf({ 'rebound.test': ['169.254.169.254'] })).send(
+      webhook('http://rebound.test/latest/meta-data/'),
+    );
     expect(result).toMatchObject({ kind: 'error', error: expect.stringMatching(/^destination refused: .*linkLocal/) as string });
   });
 
   it('refuses a name with one bad address among good ones', async () => {
     const connections = receiver.connections;
-    const result = await sender(true, resolverOf({ 'mixed.test': ['127.0.0.1', '10.0.0.7'] })).send(webhook(`http://mixed.test:${receiver.port}/`));
+    const result = await sender(true, resolverOf({ 'mixed.test': ['127.0.0.1', '10.0.0.7'] })).send(
+      webhook(`http://mixed.test:${receiver.port}/`),
+    );
     expect(result).toMatchObject({ kind: 'error', error: expect.stringMatching(/^destination refused: .*private/) as string });
     expect(receiver.connections).toBe(connections);
   });
@@ -166,8 +177,15 @@ describe('the sender re-checks the destination at connect time', () => {
   it('refuses IP-literal destinations that the lookup never sees', async () => {
     const connections = receiver.connections;
     const refuse = sender(false, resolverOf({}));
-    for (const url of [`http://127.0.0.1:${receiver.port}/`, `https://127.0.0.1:${receiver.port}/`, `https://[::ffff:127.0.0.1]:${receiver.port}/`]) {
-      expect(await refuse.send(webhook(url))).toMatchObject({ kind: 'error', error: expect.stringMatching(/^destination refused/) as string });
+    for (const url of [
+      `http://127.0.0.1:${receiver.port}/`,
+      `https://127.0.0.1:${receiver.port}/`,
+      `https://[::ffff:127.0.0.1]:${receiver.port}/`,
+    ]) {
+      expect(await refuse.send(webhook(url))).toMatchObject({
+        kind: 'error',
+        error: expect.stringMatching(/^destination refused/) as string,
+      });
     }
     expect(receiver.connections).toBe(connections);
   });
@@ -206,7 +224,11 @@ describe('the sender re-checks the destination at connect time', () => {
   it('passes Retry-After through', async () => {
     const limited = await startReceiver(() => ({ status: 429, headers: { 'retry-after': '7' } }));
     try {
-      expect(await sender(true, resolverOf({})).send(webhook(limited.url))).toMatchObject({ kind: 'response', status: 429, retryAfterMs: 7_000 });
+      expect(await sender(true, resolverOf({})).send(webhook(limited.url))).toMatchObject({
+        kind: 'response',
+        status: 429,
+        retryAfterMs: 7_000,
+      });
     } finally {
       await limited.close();
     }

@@ -70,7 +70,12 @@ describe('webhook dispatcher', () => {
   };
 
   const register = async (tenant: Tenant, url: string, handler = api) => {
-    const answer = await callApi(handler, { method: 'POST', resource: '/v1/webhook_endpoints', tenant, body: { url, enabled_events: ['*'] } });
+    const answer = await callApi(handler, {
+      method: 'POST',
+      resource: '/v1/webhook_endpoints',
+      tenant,
+      body: { url, enabled_events: ['*'] },
+    });
     expect(answer.status).toBe(201);
     return { id: answer.body.id as WebhookEndpointId, secret: answer.body.secret as string };
   };
@@ -84,7 +89,8 @@ describe('webhook dispatcher', () => {
   };
 
   const deliveries = async (tenant: Tenant, endpointId: string): Promise<WebhookDeliveryView[]> =>
-    (await callApi(api, { method: 'GET', resource: '/v1/webhook_endpoints/{id}/deliveries', tenant, id: endpointId })).body.data as WebhookDeliveryView[];
+    (await callApi(api, { method: 'GET', resource: '/v1/webhook_endpoints/{id}/deliveries', tenant, id: endpointId })).body
+      .data as WebhookDeliveryView[];
 
   const endpointOf = async (tenant: Tenant, endpointId: string): Promise<WebhookEndpointView | undefined> =>
     ((await callApi(api, { method: 'GET', resource: '/v1/webhook_endpoints', tenant })).body.data as WebhookEndpointView[]).find(
@@ -158,14 +164,22 @@ describe('webhook dispatcher', () => {
       ['failed', 'endpoint-gone', 1],
     ]);
     const deadLetters = await receiveCount(sqs, queues.deadLetterUrl, 2);
-    expect(deadLetters.map((message) => message.MessageAttributes?.reason?.StringValue).sort()).toEqual(['endpoint-disabled', 'endpoint-gone']);
+    expect(deadLetters.map((message) => message.MessageAttributes?.reason?.StringValue).sort()).toEqual([
+      'endpoint-disabled',
+      'endpoint-gone',
+    ]);
 
     await writeEvent(tenant.accountId, 'charge.refunded');
     expect(await publisherHandler({ Records: await streamRecordsFor(tenant.accountId, 3) })).toEqual({ batchItemFailures: [] });
     expect(await deliveries(tenant, endpoint.id)).toHaveLength(2);
 
     gone.answer = () => ({ status: 200 });
-    const redrive = await callApi(api, { method: 'POST', resource: '/v1/webhook_endpoints/{id}/deliveries/redrive', tenant, id: endpoint.id });
+    const redrive = await callApi(api, {
+      method: 'POST',
+      resource: '/v1/webhook_endpoints/{id}/deliveries/redrive',
+      tenant,
+      id: endpoint.id,
+    });
     expect(redrive.body).toMatchObject({ count: 2 });
     expect(await endpointOf(tenant, endpoint.id)).toMatchObject({ status: 'enabled', disabled_reason: null });
     expect(await dispatch(sqsEvent(await receiveCount(sqs, queues.url, 2), queues.arn))).toEqual({ batchItemFailures: [] });
@@ -186,7 +200,9 @@ describe('webhook dispatcher', () => {
     const retried = results.filter((result) => result.batchItemFailures.length > 0);
     for (const _ of retried) expect(await dispatch(event)).toEqual({ batchItemFailures: [] });
     expect(slow.requests).toHaveLength(1);
-    expect(await deliveries(tenant, endpoint.id)).toEqual([expect.objectContaining({ status: 'delivered', attempts: [expect.anything()] })]);
+    expect(await deliveries(tenant, endpoint.id)).toEqual([
+      expect.objectContaining({ status: 'delivered', attempts: [expect.anything()] }),
+    ]);
   });
 
   it('refuses at delivery a destination whose name now resolves to the metadata address (DNS rebinding)', async () => {
@@ -235,7 +251,13 @@ describe('webhook dispatcher', () => {
     const target = await receiver(() => ({ status: 200 }));
     const tenant = await createTenant();
     const endpoint = await register(tenant, target.url);
-    const rotated = await callApi(api, { method: 'POST', resource: '/v1/webhook_endpoints/{id}/rotate_secret', tenant, id: endpoint.id, body: {} });
+    const rotated = await callApi(api, {
+      method: 'POST',
+      resource: '/v1/webhook_endpoints/{id}/rotate_secret',
+      tenant,
+      id: endpoint.id,
+      body: {},
+    });
     const { messages } = await publishEvents(tenant);
 
     await dispatch(sqsEvent(messages, queues.arn));

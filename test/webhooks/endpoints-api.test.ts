@@ -58,9 +58,9 @@ describe('the webhook endpoints API', () => {
 
   it('accepts "*" alone and removes duplicate event types', async () => {
     expect((await create({ url: 'https://hooks.example.test/all', enabled_events: ['*'] })).body.enabled_events).toEqual(['*']);
-    expect((await create({ url: 'https://hooks.example.test/d', enabled_events: ['charge.failed', 'charge.failed'] })).body.enabled_events).toEqual([
-      'charge.failed',
-    ]);
+    expect(
+      (await create({ url: 'https://hooks.example.test/d', enabled_events: ['charge.failed', 'charge.failed'] })).body.enabled_events,
+    ).toEqual(['charge.failed']);
   });
 
   it.each([

@@ -152,11 +152,24 @@ describe('webhook delivery pipeline', () => {
     const [deadLetter] = await receiveCount(sqs, queues.deadLetterUrl, 1);
     if (deadLetter === undefined) throw new Error('no dead-letter copy');
     expect(deadLetter.MessageAttributes?.reason?.StringValue).toBe('attempts-exhausted');
-    expect(JSON.parse(deadLetter.Body ?? '')).toEqual({ accountId: tenant.accountId, endpointId: endpoint.id, eventId: event.id, attempt: 5 });
+    expect(JSON.parse(deadLetter.Body ?? '')).toEqual({
+      accountId: tenant.accountId,
+      endpointId: endpoint.id,
+      eventId: event.id,
+      attempt: 5,
+    });
 
     down.answer = () => ({ status: 204 });
-    const redrive = await callApi(api, { method: 'POST', resource: '/v1/webhook_endpoints/{id}/deliveries/redrive', tenant, id: endpoint.id });
-    expect(redrive).toMatchObject({ status: 202, body: { object: 'webhook_redrive', webhook_endpoint: endpoint.id, count: 1, has_more: false } });
+    const redrive = await callApi(api, {
+      method: 'POST',
+      resource: '/v1/webhook_endpoints/{id}/deliveries/redrive',
+      tenant,
+      id: endpoint.id,
+    });
+    expect(redrive).toMatchObject({
+      status: 202,
+      body: { object: 'webhook_redrive', webhook_endpoint: endpoint.id, count: 1, has_more: false },
+    });
     const delivered = await deliveryWith(tenant, endpoint.id, 'delivered');
     await poller.stop();
     expect(delivered.attempts.map((attempt) => attempt.http_status)).toEqual([503, 503, 503, 503, 204]);
@@ -167,7 +180,12 @@ describe('webhook delivery pipeline', () => {
     expect(await dispatcherHandler(sqsEvent([deadLetter], queues.arn))).toEqual({ batchItemFailures: [] });
     expect(down.requests).toHaveLength(5);
     // Delivered deliveries are never redriven.
-    const again = await callApi(api, { method: 'POST', resource: '/v1/webhook_endpoints/{id}/deliveries/redrive', tenant, id: endpoint.id });
+    const again = await callApi(api, {
+      method: 'POST',
+      resource: '/v1/webhook_endpoints/{id}/deliveries/redrive',
+      tenant,
+      id: endpoint.id,
+    });
     expect(again.body.count).toBe(0);
   });
 
@@ -215,7 +233,12 @@ describe('webhook delivery pipeline', () => {
     const messages = await receiveCount(sqs, queues.url, 4);
     const first = await dispatcherHandler(sqsEvent(messages, queues.arn));
     const busy = new Set(first.batchItemFailures.map((failure) => failure.itemIdentifier));
-    await dispatcherHandler(sqsEvent(messages.filter((message) => busy.has(message.MessageId ?? '')), queues.arn));
+    await dispatcherHandler(
+      sqsEvent(
+        messages.filter((message) => busy.has(message.MessageId ?? '')),
+        queues.arn,
+      ),
+    );
 
     expect(everything.requests).toHaveLength(1);
     expect(succeededOnly.requests).toHaveLength(1);

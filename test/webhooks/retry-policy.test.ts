@@ -67,7 +67,10 @@ describe('full jitter within the schedule', () => {
 
   it('keeps a whole round within the sum of the schedule', () => {
     const total = defaultRetrySchedule.reduce((sum, seconds) => sum + seconds, 0) * 1000;
-    const longest = defaultRetrySchedule.reduce((sum, _seconds, index) => sum + backoffDelayMs(defaultRetrySchedule, index, () => 1 - Number.EPSILON), 0);
+    const longest = defaultRetrySchedule.reduce(
+      (sum, _seconds, index) => sum + backoffDelayMs(defaultRetrySchedule, index, () => 1 - Number.EPSILON),
+      0,
+    );
     expect(longest).toBeLessThanOrEqual(total);
   });
 });
@@ -76,11 +79,19 @@ describe('decideAfterAttempt', () => {
   const schedule = [1, 1, 1];
 
   it('counts any 2xx as delivered', () => {
-    for (const status of [200, 201, 202, 204, 299]) expect(decideAfterAttempt(response(status), 1, schedule, middle)).toEqual({ kind: 'delivered' });
+    for (const status of [200, 201, 202, 204, 299])
+      expect(decideAfterAttempt(response(status), 1, schedule, middle)).toEqual({ kind: 'delivered' });
   });
 
   it('retries 3xx (redirects are not followed), 4xx, 5xx and transport errors', () => {
-    for (const result of [response(301), response(302), response(400), response(404), response(500), { kind: 'error', error: 'timeout' } as const]) {
+    for (const result of [
+      response(301),
+      response(302),
+      response(400),
+      response(404),
+      response(500),
+      { kind: 'error', error: 'timeout' } as const,
+    ]) {
       expect(decideAfterAttempt(result, 1, schedule, middle).kind).toBe('retry');
     }
   });

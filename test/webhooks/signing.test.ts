@@ -61,7 +61,9 @@ describe('verifyWebhook', () => {
   it('rejects a tampered id or timestamp', () => {
     const headers = signedNow();
     expect(verifyWebhook(secret, { ...headers, 'webhook-id': 'dlv_2' }, body).valid).toBe(false);
-    expect(verifyWebhook(secret, { ...headers, 'webhook-timestamp': String(Number(headers['webhook-timestamp']) - 1) }, body).valid).toBe(false);
+    expect(verifyWebhook(secret, { ...headers, 'webhook-timestamp': String(Number(headers['webhook-timestamp']) - 1) }, body).valid).toBe(
+      false,
+    );
   });
 
   it('rejects a timestamp older than five minutes, and one more than five minutes ahead', () => {

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { CreateQueueCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
@@ -167,7 +162,8 @@ export const createPrivateQueues = async (sqs: SQSClient): Promise<PrivateQueues
   const spec = queues.webhookDeliveries;
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `test-webhooks-${suffix}-dlq` }));
   const dlqUrl = dlq.QueueUrl ?? '';
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+  const dlqArn =
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
   const main = await sqs.send(
     new CreateQueueCommand({
       QueueName: `test-webhooks-${suffix}`,

@@ -89,7 +89,8 @@ export const sandboxProcessor = (options: SandboxProcessorOptions): CardProcesso
     charge: async ({ amount, currency, source, description, idempotencyKey }, signal) => {
       const body = JSON.stringify({ amount, currency, source, ...(description === undefined ? {} : { description }) });
       const unsigned = { 'content-type': 'application/json', 'idempotency-key': idempotencyKey };
-      const headers = options.signRequest === undefined ? unsigned : await options.signRequest({ method: 'POST', url, headers: unsigned, body });
+      const headers =
+        options.signRequest === undefined ? unsigned : await options.signRequest({ method: 'POST', url, headers: unsigned, body });
       const timeout = AbortSignal.timeout(options.timeoutMs);
       let received: ReceivedResponse;
       try {
