@@ -172,7 +172,7 @@ export const functions = {
     purpose: 'Sends signed webhook requests and schedules retries.',
   },
   processor: {
-    entry: 'lambdas/processor/handler.ts',
+    entry: 'lambdas/sandbox-processor/handler.ts',
     memoryMb: 256,
     timeoutSeconds: 30,
     tables: { processor: 'readwrite' },

@@ -2,7 +2,7 @@ import type { IdempotencyKey } from '../lambdas/idempotency/index.js';
 import { downstreamKey } from '../lambdas/payments/key-guard.js';
 import { merchantBalances, type LedgerEntry } from '../lambdas/payments/ledger.js';
 import type { Charge } from '../lambdas/payments/records.js';
-import type { ProcessorCharge } from '../lambdas/processor/charge.js';
+import type { ProcessorCharge } from '../lambdas/sandbox-processor/charge.js';
 import type { AccountId } from '../lambdas/shared/ids.js';
 import type { LoadRun } from './driver.js';
 import { injectedFaultTokens, isStoredAnswer, problemSlug, type AnsweredExchange, type Exchange, type KeyPlan } from './exchange.js';

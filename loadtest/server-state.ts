@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RequestSigner } from '../lambdas/payments/processor/sigv4.js';
+import type { RequestSigner } from '../lambdas/payments/processor-client/sigv4.js';
 import type { Charge } from '../lambdas/payments/records.js';
-import type { ProcessorCharge } from '../lambdas/processor/charge.js';
+import type { ProcessorCharge } from '../lambdas/sandbox-processor/charge.js';
 import type { AccountId } from '../lambdas/shared/ids.js';
 import { apiUrlOf } from './charge-client.js';
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { sigV4Signer } from '../lambdas/payments/processor/sigv4.js';
+import { sigV4Signer } from '../lambdas/payments/processor-client/sigv4.js';
 import { createDocumentClient } from '../lambdas/shared/dynamodb.js';
 import { freePort } from '../local/ports.js';
 import { readSettings } from '../local/settings.js';

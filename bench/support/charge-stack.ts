@@ -4,8 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { storeApiKey } from '../../lambdas/auth/api-keys.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
-import type { CardProcessor } from '../../lambdas/payments/processor/card-processor.js';
-import { sandboxProcessor } from '../../lambdas/payments/processor/sandbox-processor.js';
+import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
+import { sandboxProcessorClient } from '../../lambdas/payments/processor-client/sandbox-client.js';
 import { paymentsTablesFromEnvironment } from '../../lambdas/payments/tables.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
@@ -126,7 +126,7 @@ export const startChargeStack = async (dynamodbEndpoint: string): Promise<Charge
     // Imported only now: api-route reads the rate-limit settings and the DynamoDB client at import.
     const { createChargesHandler } = await import('../../lambdas/payments/charges-handler.js');
     let gate: Gate | undefined;
-    const processor = holdingProcessor(sandboxProcessor({ baseUrl: `http://127.0.0.1:${processorPort}`, timeoutMs: 5_000 }), () => gate);
+    const processor = holdingProcessor(sandboxProcessorClient({ baseUrl: `http://127.0.0.1:${processorPort}`, timeoutMs: 5_000 }), () => gate);
     const handler = createChargesHandler({
       processor: () => processor,
       client: dynamo,

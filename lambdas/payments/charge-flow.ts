@@ -9,7 +9,7 @@ import { createLogger } from '../shared/logger.js';
 import { balanceAdd } from './balance.js';
 import { findKeyGuard, keyGuardPut, downstreamKey } from './key-guard.js';
 import { chargeEntries, ledgerPuts } from './ledger.js';
-import type { CardProcessor, ProcessorChargeOutcome } from './processor/card-processor.js';
+import type { CardProcessor, ProcessorChargeOutcome } from './processor-client/card-processor.js';
 import { accountPartition, chargeFromItem, chargeSortKey, type Charge, type ChargeItem, type KeyGuardItem } from './records.js';
 import type { CreateChargeRequest } from './requests.js';
 import type { PaymentsTables } from './tables.js';

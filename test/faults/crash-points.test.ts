@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CardProcessor } from '../../lambdas/payments/processor/card-processor.js';
+import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
 import { api, json, processorChargesFor, sandbox, startSandbox } from '../payments/harness.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';

@@ -3,7 +3,7 @@ import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { chargeEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
 import type { Charge } from '../../lambdas/payments/records.js';
-import type { ProcessorCharge, ProcessorChargeId, ProcessorIdempotencyKey } from '../../lambdas/processor/charge.js';
+import type { ProcessorCharge, ProcessorChargeId, ProcessorIdempotencyKey } from '../../lambdas/sandbox-processor/charge.js';
 import type { AccountId, ChargeId, LedgerTransactionId } from '../../lambdas/shared/ids.js';
 import { audit, type AuditId, type ServerSnapshot } from '../../loadtest/audit.js';
 import type { LoadRun } from '../../loadtest/driver.js';

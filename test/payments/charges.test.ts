@@ -3,7 +3,7 @@ import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
-import type { CardProcessor } from '../../lambdas/payments/processor/card-processor.js';
+import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { uniqueKey } from '../support/events.js';

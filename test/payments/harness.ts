@@ -4,8 +4,8 @@ import type { HttpResponse } from '../../lambdas/http/types.js';
 import { handler as accountHandler } from '../../lambdas/payments/account-handler.js';
 import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
 import { merchantBalances, readLedgerEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
-import type { CardProcessor } from '../../lambdas/payments/processor/card-processor.js';
-import { sandboxProcessor } from '../../lambdas/payments/processor/sandbox-processor.js';
+import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
+import { sandboxProcessorClient } from '../../lambdas/payments/processor-client/sandbox-client.js';
 import { paymentsTablesFromEnvironment } from '../../lambdas/payments/tables.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
@@ -73,7 +73,7 @@ export const api = (options: { processor: CardProcessor; now?: () => number }): 
   };
 };
 
-export const sandbox = (url: string, timeoutMs = 2_000): CardProcessor => sandboxProcessor({ baseUrl: url, timeoutMs });
+export const sandbox = (url: string, timeoutMs = 2_000): CardProcessor => sandboxProcessorClient({ baseUrl: url, timeoutMs });
 
 /** Every ledger entry of an account, read straight from the ledger table. */
 export const ledgerEntries = (account: AccountId): Promise<LedgerEntry[]> => readLedgerEntries(dynamo(), tableName('ledger'), account);

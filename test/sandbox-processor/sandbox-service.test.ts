@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ProcessorCharge } from '../../lambdas/processor/charge.js';
-import { dynamoChargeStore } from '../../lambdas/processor/charge-store.js';
-import { handler, processorHandler, slowResponseMsFromEnvironment } from '../../lambdas/processor/handler.js';
+import type { ProcessorCharge } from '../../lambdas/sandbox-processor/charge.js';
+import { dynamoChargeStore } from '../../lambdas/sandbox-processor/charge-store.js';
+import { handler, sandboxProcessorHandler, slowResponseMsFromEnvironment } from '../../lambdas/sandbox-processor/handler.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
 import { type ChargeBody, chargeEvent, functionUrlEvent, listEvent, newKey, processorContext } from './processor-events.js';
 
@@ -142,7 +142,7 @@ describe('sandbox processor: the lost response (tok_timeout_after_charge)', () =
     let release!: () => void;
     const firstIsHeld = new Promise<void>((resolve) => (held = resolve));
     const releaseGate = new Promise<void>((resolve) => (release = resolve));
-    const serve = processorHandler({
+    const serve = sandboxProcessorHandler({
       store: dynamoChargeStore(),
       now: Date.now,
       slowResponseMs: slowResponseMsFromEnvironment,
@@ -185,7 +185,7 @@ describe('sandbox processor: a key whose insert keeps meeting a concurrent trans
   const contendedFor = (conflicts: number) => {
     const store = dynamoChargeStore();
     let remaining = conflicts;
-    return processorHandler({
+    return sandboxProcessorHandler({
       store: {
         ...store,
         insert: (stored) => (remaining-- > 0 ? Promise.resolve({ kind: 'contended' }) : store.insert(stored)),
@@ -216,7 +216,7 @@ describe('sandbox processor: GET /charges', () => {
   // A private window decades ahead keeps other suites' charges out of these pages.
   const windowStart = Date.UTC(2090, 0, 1) + Math.floor(Math.random() * 1e10);
   let clock = windowStart;
-  const serve = processorHandler({
+  const serve = sandboxProcessorHandler({
     store: dynamoChargeStore(),
     now: () => (clock += 1000),
     slowResponseMs: () => 0,

@@ -73,7 +73,7 @@ const contentionBackoffMs = (attempt: number): number => Math.floor(Math.random(
  * the status it was first answered with (201 or 402) and Idempotent-Replayed: true, at once,
  * whatever delay the first answer had; a reused key with other parameters is 422.
  */
-export const createCharge = async (
+export const createSandboxCharge = async (
   dependencies: CreateChargeDependencies,
   { idempotencyKey, request, behaviour }: ValidChargeRequest,
 ): Promise<HttpResponse> => {

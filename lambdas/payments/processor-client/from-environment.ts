@@ -1,7 +1,7 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { intEnv, requireEnv } from '../../shared/env.js';
 import type { CardProcessor } from './card-processor.js';
-import { sandboxProcessor } from './sandbox-processor.js';
+import { sandboxProcessorClient } from './sandbox-client.js';
 import { sigV4Signer } from './sigv4.js';
 
 /** Long enough for a normal charge; shorter than SANDBOX_SLOW_RESPONSE_MS, so the slow token's answer is lost. */
@@ -22,8 +22,8 @@ export const processorFromEnvironment = (): CardProcessor => {
   const auth = process.env.PROCESSOR_AUTH ?? '';
   if (auth === 'iam') {
     const signRequest = sigV4Signer({ region: requireEnv('AWS_REGION'), credentials: defaultProvider() });
-    return sandboxProcessor({ baseUrl, timeoutMs, signRequest });
+    return sandboxProcessorClient({ baseUrl, timeoutMs, signRequest });
   }
-  if (auth === '' || auth === 'none') return sandboxProcessor({ baseUrl, timeoutMs });
+  if (auth === '' || auth === 'none') return sandboxProcessorClient({ baseUrl, timeoutMs });
   throw new Error(`Environment variable PROCESSOR_AUTH must be "iam" or "none", got "${auth}"`);
 };

@@ -43,7 +43,7 @@ const rangeOf = (since: string | undefined, cursor: string | undefined, limit: n
  * cursors already handed out (clock skew between instances aside), so a reconciliation walk
  * forward from `since` also picks up charges created while it runs.
  */
-export const listCharges = async (store: ChargeStore, event: APIGatewayProxyEventV2): Promise<HttpResponse> => {
+export const listSandboxCharges = async (store: ChargeStore, event: APIGatewayProxyEventV2): Promise<HttpResponse> => {
   const parsed = listParametersSchema.safeParse(event.queryStringParameters ?? {});
   if (!parsed.success) throw invalidFromZod(parsed.error, 'query');
   const { since, limit = defaultPageSize, cursor } = parsed.data;

@@ -2,10 +2,10 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ProblemError } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
 import { parseChargeRequest } from './charge-request.js';
-import { createCharge, type CreateChargeDependencies } from './create-charge.js';
-import { listCharges } from './list-charges.js';
+import { createSandboxCharge, type CreateChargeDependencies } from './create-charge.js';
+import { listSandboxCharges } from './list-charges.js';
 
-export type ProcessorApp = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+export type SandboxProcessorApp = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
 
 const chargesPath = '/charges';
 
@@ -13,8 +13,8 @@ const chargesPath = '/charges';
  * The processor's routes. A function URL forwards every path and method to the function, so
  * the processor does its own routing: unknown paths are 404, other methods on /charges 405.
  */
-export const processorApp =
-  (dependencies: CreateChargeDependencies): ProcessorApp =>
+export const sandboxProcessorApp =
+  (dependencies: CreateChargeDependencies): SandboxProcessorApp =>
   async (event) => {
     const { method, path } = event.requestContext.http;
     if (path !== chargesPath) {
@@ -25,8 +25,8 @@ export const processorApp =
         detail: `${method} ${path} is not a route of the processor.`,
       });
     }
-    if (method === 'POST') return createCharge(dependencies, parseChargeRequest(event));
-    if (method === 'GET') return listCharges(dependencies.store, event);
+    if (method === 'POST') return createSandboxCharge(dependencies, parseChargeRequest(event));
+    if (method === 'GET') return listSandboxCharges(dependencies.store, event);
     throw new ProblemError({
       status: 405,
       slug: 'method-not-allowed',

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { errorResponses } from '../http/error-responses.js';
 import type { HttpResponse } from '../http/types.js';
 import { intEnv } from '../shared/env.js';
-import { processorApp } from './app.js';
+import { sandboxProcessorApp } from './app.js';
 import { dynamoChargeStore } from './charge-store.js';
 import type { CreateChargeDependencies } from './create-charge.js';
 
@@ -14,14 +14,14 @@ export const defaultSlowResponseMs = 7000;
 export const slowResponseMsFromEnvironment = (): number => intEnv('SANDBOX_SLOW_RESPONSE_MS', defaultSlowResponseMs);
 
 /** The sandbox card processor behind a Lambda function URL (payload format 2.0). */
-export const processorHandler = (dependencies: CreateChargeDependencies) => {
-  const app = processorApp(dependencies);
+export const sandboxProcessorHandler = (dependencies: CreateChargeDependencies) => {
+  const app = sandboxProcessorApp(dependencies);
   return middy<APIGatewayProxyEventV2, HttpResponse>()
     .use(errorResponses())
     .handler((event) => app(event));
 };
 
-export const handler = processorHandler({
+export const handler = sandboxProcessorHandler({
   store: dynamoChargeStore(),
   now: Date.now,
   slowResponseMs: slowResponseMsFromEnvironment,

@@ -2,10 +2,10 @@ import type { Server } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ProcessorChargeRequest } from '../../lambdas/payments/processor/card-processor.js';
-import { processorFromEnvironment } from '../../lambdas/payments/processor/from-environment.js';
-import { sandboxProcessor } from '../../lambdas/payments/processor/sandbox-processor.js';
-import { sigV4Signer } from '../../lambdas/payments/processor/sigv4.js';
+import type { ProcessorChargeRequest } from '../../lambdas/payments/processor-client/card-processor.js';
+import { processorFromEnvironment } from '../../lambdas/payments/processor-client/from-environment.js';
+import { sandboxProcessorClient } from '../../lambdas/payments/processor-client/sandbox-client.js';
+import { sigV4Signer } from '../../lambdas/payments/processor-client/sigv4.js';
 import { startFunctionUrl } from '../../local/function-url.js';
 import { freePort } from '../../local/ports.js';
 import { newKey } from './processor-events.js';
@@ -39,7 +39,7 @@ describe('sandbox processor client against the processor function URL', () => {
     server.close();
   });
 
-  const client = () => sandboxProcessor({ baseUrl, timeoutMs: 10_000 });
+  const client = () => sandboxProcessorClient({ baseUrl, timeoutMs: 10_000 });
 
   const listedUnderKey = async (key: string, since: number): Promise<{ id: string }[]> => {
     const response = await fetch(`${baseUrl}/charges?since=${since}&limit=100`);
@@ -110,7 +110,9 @@ describe('sandbox processor client against the processor function URL', () => {
 
   it('maps a refused connection to unavailable(network)', async () => {
     const closedPort = await freePort();
-    const outcome = await sandboxProcessor({ baseUrl: `http://127.0.0.1:${closedPort}`, timeoutMs: 10_000 }).charge(charge('tok_visa'));
+    const outcome = await sandboxProcessorClient({ baseUrl: `http://127.0.0.1:${closedPort}`, timeoutMs: 10_000 }).charge(
+      charge('tok_visa'),
+    );
     expect(outcome).toMatchObject({ kind: 'unavailable', reason: 'network', retryAfterSeconds: 1 });
   });
 });
@@ -124,13 +126,13 @@ describe('sandbox processor client: status mapping', () => {
 
   const outcomeFor = (status: number, body: string, headers: Record<string, string> = {}) => {
     stub.answer({ status, body, headers: { 'content-type': 'application/json', ...headers } });
-    return sandboxProcessor({ baseUrl: stub.url, timeoutMs: 10_000 }).charge(charge('tok_visa'));
+    return sandboxProcessorClient({ baseUrl: stub.url, timeoutMs: 10_000 }).charge(charge('tok_visa'));
   };
 
   it('posts the charge with the key it was given, unsigned when no signer is configured', async () => {
     const request = charge('tok_visa', 'downstream-key-1');
     stub.answer({ status: 201, body: JSON.stringify(processorCharge) });
-    await sandboxProcessor({ baseUrl: `${stub.url}/`, timeoutMs: 10_000 }).charge(request);
+    await sandboxProcessorClient({ baseUrl: `${stub.url}/`, timeoutMs: 10_000 }).charge(request);
     const sent = stub.requests.at(-1);
     expect(sent).toMatchObject({ method: 'POST', path: '/charges' });
     expect(sent?.headers['idempotency-key']).toBe('downstream-key-1');
@@ -189,7 +191,7 @@ describe('sandbox processor client: IAM auth', () => {
 
   it('SigV4-signs for service lambda, and the signature matches the request as it arrived', async () => {
     const signRequest = sigV4Signer({ region: 'eu-west-1', credentials });
-    await sandboxProcessor({ baseUrl: stub.url, timeoutMs: 10_000, signRequest }).charge(charge('tok_visa', 'signed-key'));
+    await sandboxProcessorClient({ baseUrl: stub.url, timeoutMs: 10_000, signRequest }).charge(charge('tok_visa', 'signed-key'));
     const sent = stub.requests.at(-1);
     if (sent === undefined) throw new Error('no request reached the stub');
     const amzDate = String(sent.headers['x-amz-date']);

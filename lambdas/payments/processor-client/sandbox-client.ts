@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CardProcessor, ProcessorChargeId, ProcessorChargeOutcome, UnavailableReason } from './card-processor.js';
 import type { RequestSigner } from './sigv4.js';
 
-export interface SandboxProcessorOptions {
+export interface SandboxClientOptions {
   /** The processor's base URL (its function URL when deployed). */
   readonly baseUrl: string;
   /** How long to wait for a complete response before reporting unavailable(timeout). */
@@ -83,7 +83,7 @@ const chargesUrl = (baseUrl: string): URL => new URL('charges', baseUrl.endsWith
  * Retrysafe's client for the sandbox processor. The timeout covers the whole exchange, body
  * included, so a response held back past it counts as lost even if its headers arrived.
  */
-export const sandboxProcessor = (options: SandboxProcessorOptions): CardProcessor => {
+export const sandboxProcessorClient = (options: SandboxClientOptions): CardProcessor => {
   const url = chargesUrl(options.baseUrl);
   return {
     charge: async ({ amount, currency, source, description, idempotencyKey }, signal) => {
