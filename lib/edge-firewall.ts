@@ -2,6 +2,7 @@ import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { maxBodyBytes } from '../lambdas/http/json-body.js';
+import { problemType } from '../lambdas/http/problem-types.js';
 import { type EdgeProblem, problemMembers } from './problem-document.js';
 
 export interface EdgeFirewallProps {
@@ -9,17 +10,10 @@ export interface EdgeFirewallProps {
   readonly requestsPerIpPer5Minutes: number;
 }
 
-const payloadTooLarge: EdgeProblem = {
-  status: 413,
-  slug: 'payload-too-large',
-  title: 'The request body is too large',
-  detail: `Bodies are limited to ${maxBodyBytes} bytes.`,
-};
+const payloadTooLarge: EdgeProblem = { slug: 'payload-too-large', detail: `Bodies are limited to ${maxBodyBytes} bytes.` };
 
 const rateLimited: EdgeProblem = {
-  status: 429,
   slug: 'rate-limited',
-  title: 'Too many requests',
   detail: 'This client is sending requests faster than the API accepts; slow down and retry.',
 };
 
@@ -67,7 +61,9 @@ export class EdgeFirewall extends Construct {
           statement: {
             rateBasedStatement: { limit: props.requestsPerIpPer5Minutes, evaluationWindowSec: 300, aggregateKeyType: 'IP' },
           },
-          action: { block: { customResponse: { responseCode: 429, customResponseBodyKey: 'rateLimited' } } },
+          action: {
+            block: { customResponse: { responseCode: problemType(rateLimited.slug).status, customResponseBodyKey: 'rateLimited' } },
+          },
           visibilityConfig: visibility('RequestsPerIp'),
         },
         {
@@ -81,7 +77,9 @@ export class EdgeFirewall extends Construct {
               textTransformations: [{ priority: 0, type: 'NONE' }],
             },
           },
-          action: { block: { customResponse: { responseCode: 413, customResponseBodyKey: 'payloadTooLarge' } } },
+          action: {
+            block: { customResponse: { responseCode: problemType(payloadTooLarge.slug).status, customResponseBodyKey: 'payloadTooLarge' } },
+          },
           visibilityConfig: visibility('BodyOver64KiB'),
         },
       ],

@@ -1,12 +1,13 @@
 import { ResponseType, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { maxBodyBytes } from '../lambdas/http/json-body.js';
-import { type EdgeProblem, problemMembers } from './problem-document.js';
+import { type EdgeProblem, edgeHeaders, edgeStatus, problemMembers } from './problem-document.js';
 
 interface GatewayProblem {
   readonly responseType: ResponseType;
   readonly problem: EdgeProblem;
-  readonly headers?: Readonly<Record<string, string>>;
 }
+
+const noSuchRoute: EdgeProblem = { slug: 'not-found', detail: 'This method and path are not a route of this API.' };
 
 /**
  * API Gateway's own error answers, rewritten as RFC 9457 problems. Without these a client
@@ -23,41 +24,18 @@ interface GatewayProblem {
  *   (a function that crashed, timed out or answered malformed), which are internal errors.
  */
 const gatewayProblems: readonly GatewayProblem[] = [
-  {
-    responseType: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-    problem: { status: 404, slug: 'not-found', title: 'No such route', detail: 'This method and path are not a route of this API.' },
-  },
-  {
-    responseType: ResponseType.RESOURCE_NOT_FOUND,
-    problem: { status: 404, slug: 'not-found', title: 'No such route', detail: 'This method and path are not a route of this API.' },
-  },
+  { responseType: ResponseType.MISSING_AUTHENTICATION_TOKEN, problem: noSuchRoute },
+  { responseType: ResponseType.RESOURCE_NOT_FOUND, problem: noSuchRoute },
   {
     responseType: ResponseType.THROTTLED,
-    problem: {
-      status: 429,
-      slug: 'rate-limited',
-      title: 'Too many requests',
-      detail: 'The API is receiving more requests than it accepts; retry shortly.',
-    },
-    headers: { 'Retry-After': '1' },
+    problem: { slug: 'rate-limited', detail: 'The API is receiving more requests than it accepts; retry shortly.' },
   },
   {
     responseType: ResponseType.REQUEST_TOO_LARGE,
-    problem: {
-      status: 413,
-      slug: 'payload-too-large',
-      title: 'The request body is too large',
-      detail: `Bodies are limited to ${maxBodyBytes} bytes.`,
-    },
+    problem: { slug: 'payload-too-large', detail: `Bodies are limited to ${maxBodyBytes} bytes.` },
   },
-  {
-    responseType: ResponseType.DEFAULT_4XX,
-    problem: { slug: 'validation-error', title: 'The request was rejected' },
-  },
-  {
-    responseType: ResponseType.DEFAULT_5XX,
-    problem: { slug: 'internal-error', title: 'Internal error' },
-  },
+  { responseType: ResponseType.DEFAULT_4XX, problem: { slug: 'validation-error', statusVaries: true } },
+  { responseType: ResponseType.DEFAULT_5XX, problem: { slug: 'internal-error', statusVaries: true } },
 ];
 
 /**
@@ -73,12 +51,16 @@ export const gatewayResponseBody = (problem: EdgeProblem): string => {
 const staticHeader = (value: string): string => `'${value}'`;
 
 export const addProblemGatewayResponses = (api: RestApi): void => {
-  for (const { responseType, problem, headers } of gatewayProblems) {
+  for (const { responseType, problem } of gatewayProblems) {
+    const status = edgeStatus(problem);
     api.addGatewayResponse(`Problem${responseType.responseType}`, {
       type: responseType,
-      ...(problem.status === undefined ? {} : { statusCode: String(problem.status) }),
+      ...(status === undefined ? {} : { statusCode: String(status) }),
       responseHeaders: Object.fromEntries(
-        Object.entries({ 'Content-Type': 'application/problem+json', ...headers }).map(([name, value]) => [name, staticHeader(value)]),
+        Object.entries({ 'Content-Type': 'application/problem+json', ...edgeHeaders(problem) }).map(([name, value]) => [
+          name,
+          staticHeader(value),
+        ]),
       ),
       templates: { 'application/json': gatewayResponseBody(problem) },
     });

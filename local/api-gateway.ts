@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { functions, routes, type RouteSpec } from '../lambdas/topology.js';
-import { problemResponse } from '../lambdas/http/problem.js';
+import { problem, problemResponse } from '../lambdas/http/problem.js';
 import { loadHandler } from './functions.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
 
@@ -130,15 +130,14 @@ const handle = async (request: IncomingMessage, url: URL, method: string, stage:
   const matched = matches.find((compiled) => compiled.route.method === method);
   if (matched === undefined) {
     const allowed = matches.map((compiled) => compiled.route.method);
-    return problemResponse({
-      status: 404,
-      slug: 'not-found',
-      title: 'No such route',
-      detail:
-        allowed.length > 0
-          ? `${method} is not supported here; try ${allowed.join(', ')}.`
-          : `${method} ${path} is not a route of this API.`,
-    });
+    return problemResponse(
+      problem('not-found', {
+        detail:
+          allowed.length > 0
+            ? `${method} is not supported here; try ${allowed.join(', ')}.`
+            : `${method} ${path} is not a route of this API.`,
+      }),
+    );
   }
   const body = await readBody(request);
   if (body === 'too-large') return gatewayError(413, 'Request Too Long');

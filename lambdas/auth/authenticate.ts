@@ -20,14 +20,7 @@ export interface AuthenticateOptions {
   readonly now?: () => number;
 }
 
-const unauthorized = (detail: string): ProblemError =>
-  new ProblemError({
-    status: 401,
-    slug: 'unauthorized',
-    title: 'Authentication required',
-    detail,
-    headers: { 'WWW-Authenticate': 'Bearer realm="retrysafe"' },
-  });
+const unauthorized = (detail: string): ProblemError => new ProblemError('unauthorized', { detail });
 
 const bearerPattern = /^Bearer\s+(\S+)\s*$/i;
 

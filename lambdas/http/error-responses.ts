@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import { createLogger } from '../shared/logger.js';
-import { ProblemError, problemResponse } from './problem.js';
+import { type Problem, problem, ProblemError, problemResponse } from './problem.js';
 import type { HttpResponse } from './types.js';
 
 const logger = createLogger('http');
@@ -26,42 +26,27 @@ const isTransient = (error: unknown): boolean => {
   return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT';
 };
 
+/** The problem a thrown error stands for: its own when it is one, 503 when it is transient, 500 otherwise. */
+export const problemForError = (error: unknown): Problem => {
+  if (error instanceof ProblemError) return error.problem;
+  if (isTransient(error)) {
+    logger.warn('Transient dependency failure', { error });
+    return problem('service-unavailable');
+  }
+  logger.error('Unhandled error', { error });
+  return problem('internal-error');
+};
+
 /**
  * Turns anything thrown into an RFC 9457 response. Expected rejections arrive as ProblemError;
  * transient AWS trouble becomes a 503 the client may retry; anything else is a bug, logged with
- * its stack but answered without one.
+ * its stack but answered without one. A middleware that already answered the error (the
+ * idempotency middleware storing a thrown 4xx) keeps its answer, as Middy's http-error-handler does.
  */
 export const errorResponses = (): MiddlewareObj<unknown, HttpResponse> => ({
   onError: (request) => {
-    const { error } = request;
-    const instance = request.context.awsRequestId as string | undefined;
-    if (error instanceof ProblemError) {
-      request.response = problemResponse(error.problem, instance);
-      return;
-    }
-    if (isTransient(error)) {
-      logger.warn('Transient dependency failure', { error });
-      request.response = problemResponse(
-        {
-          status: 503,
-          slug: 'service-unavailable',
-          title: 'Service temporarily unavailable',
-          detail: 'A dependency is temporarily unavailable; retry with the same Idempotency-Key.',
-          headers: { 'Retry-After': '1' },
-        },
-        instance,
-      );
-      return;
-    }
-    logger.error('Unhandled error', { error });
-    request.response = problemResponse(
-      {
-        status: 500,
-        slug: 'internal-error',
-        title: 'Internal error',
-        detail: 'An unexpected error occurred; it has been logged. Retrying with the same Idempotency-Key is safe.',
-      },
-      instance,
-    );
+    // Middy resets the response to undefined before onError, though its types say null.
+    if ((request.response as HttpResponse | null | undefined) != null) return;
+    request.response = problemResponse(problemForError(request.error), request.context.awsRequestId);
   },
 });

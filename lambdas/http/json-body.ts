@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { ZodType } from 'zod';
 import { ProblemError } from './problem.js';
-import { validationError } from './validation.js';
+import { parseWith } from './validation.js';
 import { type ApiGatewayEvent, headerValue } from './types.js';
 
 /** The event after body validation: `body` holds the parsed value, `rawBody` what arrived. */
@@ -9,8 +9,24 @@ export type ParsedBodyEvent<TBody> = Omit<ApiGatewayEvent, 'body'> & { body: TBo
 
 export const maxBodyBytes = 64 * 1024;
 
-const rawBodyOf = (event: ApiGatewayEvent): string | null =>
-  event.body === null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+const jsonMediaType = /^application\/([\w.+-]+\+)?json\b/i;
+
+/**
+ * A request body's text as JSON: refused when too large, not declared as JSON, or not JSON at
+ * all. An empty body is `{}`, so a schema of optional fields accepts it.
+ */
+export const decodeJson = (text: string | null, contentType: string | undefined): unknown => {
+  if (text === null || text.trim() === '') return {};
+  if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) {
+    throw new ProblemError('payload-too-large', { detail: `Bodies are limited to ${maxBodyBytes} bytes.` });
+  }
+  if (contentType !== undefined && !jsonMediaType.test(contentType)) throw new ProblemError('unsupported-media-type');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProblemError('validation-error', { detail: 'The body is not valid JSON.' });
+  }
+};
 
 /**
  * Parses and validates a JSON body against a zod schema before anything is claimed or written,
@@ -20,40 +36,12 @@ const rawBodyOf = (event: ApiGatewayEvent): string | null =>
 export const jsonBody = <TBody>(schema: ZodType<TBody>): MiddlewareObj<ApiGatewayEvent, unknown> => ({
   before: (request) => {
     const raw = rawBodyOf(request.event);
-    if (raw !== null && Buffer.byteLength(raw, 'utf8') > maxBodyBytes) {
-      throw new ProblemError({
-        status: 413,
-        slug: 'payload-too-large',
-        title: 'The request body is too large',
-        detail: `Bodies are limited to ${maxBodyBytes} bytes.`,
-      });
-    }
-    const contentType = headerValue(request.event.headers, 'content-type');
-    if (raw !== null && raw.trim() !== '' && contentType !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-      throw new ProblemError({
-        status: 415,
-        slug: 'unsupported-media-type',
-        title: 'Unsupported media type',
-        detail: 'Send the body as application/json.',
-      });
-    }
-    let parsed: unknown = {};
-    if (raw !== null && raw.trim() !== '') {
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        throw new ProblemError({
-          status: 400,
-          slug: 'validation-error',
-          title: 'The request body is invalid',
-          detail: 'The body is not valid JSON.',
-        });
-      }
-    }
-    const result = schema.safeParse(parsed);
-    if (!result.success) throw validationError(result.error, 'The request body is invalid');
+    const body = parseWith(schema, decodeJson(raw, headerValue(request.event.headers, 'content-type')));
     const event = request.event as unknown as ParsedBodyEvent<TBody>;
     event.rawBody = raw;
-    event.body = result.data;
+    event.body = body;
   },
 });
+
+const rawBodyOf = (event: ApiGatewayEvent): string | null =>
+  event.body === null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;

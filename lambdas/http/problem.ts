@@ -1,41 +1,35 @@
+import { type ProblemSlug, problemType, problemTypeBase } from './problem-types.js';
 import { type HttpResponse, jsonResponse } from './types.js';
 
-/**
- * RFC 9457 problem details. Every error Retrysafe answers is one of these, with a `type` URI
- * ending in a stable slug that clients can switch on.
- */
-export const problemTypeBase = 'https://retrysafe.dev/problems/';
-
-export type ProblemSlug =
-  | 'validation-error'
-  | 'payload-too-large'
-  | 'unsupported-media-type'
-  | 'unauthorized'
-  | 'not-found'
-  | 'method-not-allowed'
-  | 'rate-limited'
-  | 'idempotency-key-missing'
-  | 'idempotency-key-invalid'
-  | 'idempotency-key-reused'
-  | 'idempotency-key-in-use'
-  | 'idempotency-record-too-large'
-  | 'card-declined'
-  | 'processor-unavailable'
-  | 'amount-too-large'
-  | 'charge-not-refundable'
-  | 'service-unavailable'
-  | 'webhook-url-invalid'
-  | 'internal-error';
-
+/** One occurrence of a problem type from the catalogue (problem-types.ts). */
 export interface Problem {
   readonly status: number;
   readonly slug: ProblemSlug;
   readonly title: string;
-  readonly detail?: string;
+  readonly detail: string;
   /** Extension members (RFC 9457 §3.2), e.g. the offending field or a decline code. */
-  readonly extensions?: Record<string, unknown>;
-  readonly headers?: Record<string, string>;
+  readonly extensions?: Readonly<Record<string, unknown>>;
+  readonly headers: Readonly<Record<string, string>>;
 }
+
+/** What makes one occurrence specific; everything else comes from the catalogue. */
+export interface Occurrence {
+  readonly detail?: string;
+  readonly extensions?: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export const problem = (slug: ProblemSlug, occurrence: Occurrence = {}): Problem => {
+  const type = problemType(slug);
+  return {
+    slug,
+    status: type.status,
+    title: type.title,
+    detail: occurrence.detail ?? type.detail,
+    ...(occurrence.extensions === undefined ? {} : { extensions: occurrence.extensions }),
+    headers: { ...type.headers, ...occurrence.headers },
+  };
+};
 
 export const problemResponse = (problem: Problem, instance?: string): HttpResponse =>
   jsonResponse(
@@ -44,17 +38,24 @@ export const problemResponse = (problem: Problem, instance?: string): HttpRespon
       type: `${problemTypeBase}${problem.slug}`,
       title: problem.title,
       status: problem.status,
-      ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+      detail: problem.detail,
       ...(instance === undefined ? {} : { instance }),
       ...problem.extensions,
     },
     { 'Content-Type': 'application/problem+json', ...problem.headers },
   );
 
-/** Thrown by middleware that rejects a request before the handler runs. */
+/**
+ * A problem thrown rather than returned: by middleware that rejects a request before the
+ * handler runs, and by handlers deep in a call chain. Error handlers answer it as it is.
+ */
 export class ProblemError extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.detail ?? problem.title);
+  readonly problem: Problem;
+
+  constructor(slug: ProblemSlug, occurrence: Occurrence = {}) {
+    const thrown = problem(slug, occurrence);
+    super(thrown.detail);
     this.name = 'ProblemError';
+    this.problem = thrown;
   }
 }

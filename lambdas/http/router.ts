@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { RouteKey } from '../topology.js';
-import { problemResponse } from './problem.js';
+import { problem, problemResponse } from './problem.js';
 import type { ApiGatewayEvent, HttpResponse } from './types.js';
 
 export type RouteHandler = (event: ApiGatewayEvent, context: Context) => Promise<HttpResponse>;
@@ -16,7 +16,7 @@ export const routeHandler =
     const handler = handlers[`${event.httpMethod} ${event.resource}` as RouteKey];
     if (handler !== undefined) return handler(event, context);
     return problemResponse(
-      { status: 404, slug: 'not-found', title: 'No such route', detail: `${event.httpMethod} ${event.path} is not a route of this API.` },
+      problem('not-found', { detail: `${event.httpMethod} ${event.path} is not a route of this API.` }),
       context.awsRequestId,
     );
   };

@@ -1,27 +1,31 @@
 import { z, type ZodError, type ZodType } from 'zod';
 import { ProblemError } from './problem.js';
-import type { ApiGatewayEvent } from './types.js';
 
-/** A 400 validation-error naming the first offending field, from a zod failure. */
-export const validationError = (error: ZodError, title: string): ProblemError => {
+/** A 400 validation-error about one field, named in the detail and in the `field` member. */
+export const fieldProblem = (field: string, message: string): ProblemError =>
+  new ProblemError('validation-error', { detail: `${field}: ${message}`, extensions: { field } });
+
+/** A 400 validation-error naming the first offending field of a zod failure. */
+export const validationProblem = (error: ZodError): ProblemError => {
   const issue = error.issues[0];
   const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const field = [...(issue?.path ?? []), ...(unknownKey === undefined ? [] : [unknownKey])].map(String).join('.');
   const message = unknownKey === undefined ? (issue?.message ?? 'invalid') : `unknown field "${unknownKey}"`;
-  return new ProblemError({
-    status: 400,
-    slug: 'validation-error',
-    title,
-    detail: field === '' ? message : `${field}: ${message}`,
-    ...(field === '' ? {} : { extensions: { field } }),
-  });
+  return field === '' ? new ProblemError('validation-error', { detail: message }) : fieldProblem(field, message);
 };
 
-export const parseQuery = <T>(schema: ZodType<T>, event: Pick<ApiGatewayEvent, 'queryStringParameters'>): T => {
-  const result = schema.safeParse(event.queryStringParameters ?? {});
-  if (!result.success) throw validationError(result.error, 'The query is invalid');
+/** Validates a value with a schema, throwing the validation problem when it does not fit. */
+export const parseWith = <T>(schema: ZodType<T>, value: unknown): T => {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationProblem(result.error);
   return result.data;
 };
+
+/** The query string of a REST (null when empty) or HTTP API event (absent when empty). */
+export const parseQuery = <T>(
+  schema: ZodType<T>,
+  event: { readonly queryStringParameters?: Readonly<Record<string, string | undefined>> | null },
+): T => parseWith(schema, event.queryStringParameters ?? {});
 
 /** A `limit` query parameter: digits only (no "1e2", no spaces), 1 to `max`. */
 export const pageLimitParameter = (max: number) =>

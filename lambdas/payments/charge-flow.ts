@@ -1,7 +1,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { eventPut, type RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
-import { problemResponse } from '../http/problem.js';
+import { problem, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
 import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency, type TransactItem } from '../idempotency/index.js';
 import { newId, type AccountId, type ChargeId } from '../shared/ids.js';
@@ -72,26 +72,19 @@ const respond = (
       // Not final: the middleware releases the claim and the retry calls the processor again
       // under the same downstream key, which either finds the charge or makes it.
       logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });
-      return problemResponse({
-        status: 503,
-        slug: 'processor-unavailable',
-        title: 'The card processor is unavailable',
-        detail: 'The charge may or may not have reached the processor. Retry with the same Idempotency-Key: it will never charge twice.',
-        headers: { 'Retry-After': String(outcome.retryAfterSeconds) },
-      });
+      return problemResponse(problem('processor-unavailable', { headers: { 'Retry-After': String(outcome.retryAfterSeconds) } }));
     case 'rejected':
       if (outcome.reason === 'idempotency-key-reused') {
         // The downstream key is derived from ours, and the guard and fingerprint stop a changed
         // body before this point: reaching here means the processor's records disagree with ours.
         throw new Error(`Processor reports its idempotency key reused with different parameters: ${outcome.detail}`);
       }
-      return problemResponse({
-        status: 400,
-        slug: 'validation-error',
-        title: 'The processor refused the request',
-        detail: outcome.detail,
-        ...(outcome.field === undefined ? {} : { extensions: { field: outcome.field } }),
-      });
+      return problemResponse(
+        problem('validation-error', {
+          detail: outcome.detail,
+          ...(outcome.field === undefined ? {} : { extensions: { field: outcome.field } }),
+        }),
+      );
     case 'succeeded':
     case 'declined':
       return commitCharge(outcome, body, tenant, idempotency, deps);
@@ -164,14 +157,13 @@ const commitCharge = (
 const chargeResponse = (charge: Charge, successStatus: 200 | 201 | 402, headers: Record<string, string> = {}): HttpResponse =>
   charge.status === 'succeeded'
     ? jsonResponse(successStatus, charge, { Location: `/v1/charges/${charge.id}`, ...headers })
-    : problemResponse({
-        status: 402,
-        slug: 'card-declined',
-        title: 'The card was declined',
-        detail: `The processor declined the charge (${charge.failure_code ?? 'declined'}).`,
-        extensions: { decline_code: charge.failure_code, charge },
-        headers,
-      });
+    : problemResponse(
+        problem('card-declined', {
+          detail: `The processor declined the charge (${charge.failure_code ?? 'declined'}).`,
+          extensions: { decline_code: charge.failure_code, charge },
+          headers,
+        }),
+      );
 
 /** A retry that arrives after the idempotency record expired: answer the original charge. */
 const answerFromGuard = async (
@@ -187,6 +179,9 @@ const answerFromGuard = async (
   if (charge === undefined) throw new Error(`Key guard points at missing charge ${guard.resource.id}`);
   return chargeResponse(charge, charge.status === 'succeeded' ? 200 : 402, { 'Idempotent-Replayed': 'true' });
 };
+
+export const chargeNotFound = (id: string): HttpResponse =>
+  problemResponse(problem('not-found', { detail: `No charge ${id} exists on this account.` }));
 
 export const readCharge = async (
   client: DynamoDBDocumentClient,

@@ -1,10 +1,9 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RouteInput } from '../http/api-route.js';
-import { ProblemError, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
-import { parseQuery } from '../http/validation.js';
+import { fieldProblem, parseQuery } from '../http/validation.js';
 import { parseId } from '../shared/ids.js';
-import { readCharge } from './charge-flow.js';
+import { chargeNotFound, readCharge } from './charge-flow.js';
 import { accountPartition, chargeFromItem, chargeSortKey, type ChargeItem } from './records.js';
 import { listQuerySchema } from './requests.js';
 
@@ -18,9 +17,7 @@ export const getCharge = async ({ tenant, event }: RouteInput<undefined>, deps: 
   const rawId = event.pathParameters?.id ?? '';
   const id = parseId('charge', rawId);
   const charge = id === undefined ? undefined : await readCharge(deps.client, deps.paymentsTable, tenant, id);
-  return charge === undefined
-    ? problemResponse({ status: 404, slug: 'not-found', title: 'No such charge', detail: `No charge ${rawId} exists on this account.` })
-    : jsonResponse(200, charge);
+  return charge === undefined ? chargeNotFound(rawId) : jsonResponse(200, charge);
 };
 
 /** GET /v1/charges?limit=&starting_after=: newest first, because charge ids are ULIDs. */
@@ -28,13 +25,7 @@ export const listCharges = async ({ tenant, event }: RouteInput<undefined>, deps
   const { limit, starting_after: startingAfter } = parseQuery(listQuerySchema, event);
   const after = startingAfter === undefined ? undefined : parseId('charge', startingAfter);
   if (startingAfter !== undefined && after === undefined) {
-    throw new ProblemError({
-      status: 400,
-      slug: 'validation-error',
-      title: 'The query is invalid',
-      detail: 'starting_after: must be a charge id',
-      extensions: { field: 'starting_after' },
-    });
+    throw fieldProblem('starting_after', 'must be a charge id');
   }
 
   const partition = accountPartition(tenant);

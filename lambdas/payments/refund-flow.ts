@@ -1,12 +1,12 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { eventPut, type RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
-import { problemResponse } from '../http/problem.js';
+import { problem, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
 import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency } from '../idempotency/index.js';
 import { newId, parseId, type AccountId } from '../shared/ids.js';
 import { balanceAdd } from './balance.js';
-import { readCharge } from './charge-flow.js';
+import { chargeNotFound, readCharge } from './charge-flow.js';
 import { findKeyGuard, keyGuardPut } from './key-guard.js';
 import { ledgerPuts, refundEntries } from './ledger.js';
 import {
@@ -27,20 +27,16 @@ export interface RefundFlowDependencies {
   readonly now: () => number;
 }
 
-const notFound = (id: string): HttpResponse =>
-  problemResponse({ status: 404, slug: 'not-found', title: 'No such charge', detail: `No charge ${id} exists on this account.` });
-
 const tooLarge = (requested: number, refundable: number): HttpResponse =>
-  problemResponse({
-    status: 400,
-    slug: 'amount-too-large',
-    title: 'Refund amount exceeds what remains',
-    detail:
-      refundable === 0
-        ? 'The charge has been refunded in full.'
-        : `At most ${refundable} can still be refunded; ${requested} was requested.`,
-    extensions: { field: 'amount', amount_refundable: refundable },
-  });
+  problemResponse(
+    problem('amount-too-large', {
+      detail:
+        refundable === 0
+          ? 'The charge has been refunded in full.'
+          : `At most ${refundable} can still be refunded; ${requested} was requested.`,
+      extensions: { field: 'amount', amount_refundable: refundable },
+    }),
+  );
 
 /**
  * POST /v1/charges/{id}/refunds. Concurrent refunds of one charge can never exceed it: the
@@ -58,20 +54,17 @@ export const createRefund = async (
   const { tables } = deps;
   const rawId = event.pathParameters?.id ?? '';
   const chargeId = parseId('charge', rawId);
-  if (chargeId === undefined) return notFound(rawId);
+  if (chargeId === undefined) return chargeNotFound(rawId);
 
   const guard = await findKeyGuard(deps.client, tables.payments, tenant, idempotency);
   if (guard !== undefined) return answerFromGuard(deps, tables, tenant, guard, idempotency);
 
   const charge = await readCharge(deps.client, tables.payments, tenant, chargeId);
-  if (charge === undefined) return notFound(chargeId);
+  if (charge === undefined) return chargeNotFound(chargeId);
   if (charge.status !== 'succeeded') {
-    return problemResponse({
-      status: 400,
-      slug: 'charge-not-refundable',
-      title: 'The charge cannot be refunded',
-      detail: `Charge ${chargeId} is ${charge.status}; only succeeded charges can be refunded.`,
-    });
+    return problemResponse(
+      problem('charge-not-refundable', { detail: `Charge ${chargeId} is ${charge.status}; only succeeded charges can be refunded.` }),
+    );
   }
   const refundable = charge.amount - charge.amount_refunded;
   const amount = body.amount ?? refundable;

@@ -15,10 +15,7 @@ export interface RateLimitOptions extends Partial<RateLimiterOptions> {
 type RateLimitRequest = Request<ApiGatewayEvent, HttpResponse, Error, TenantContext>;
 
 const tooManyRequests = (decision: Extract<RateLimitDecision, { outcome: 'rejected' }>): ProblemError =>
-  new ProblemError({
-    status: 429,
-    slug: 'rate-limited',
-    title: 'Too many requests',
+  new ProblemError('rate-limited', {
     detail: `The limit is ${decision.policy.ratePerMinute} requests per minute (bursts up to ${decision.policy.burst}); retry in ${decision.retryAfterSeconds} s.`,
     // The member the draft's quota-exceeded problem type defines, naming the policy in RateLimit-Policy.
     extensions: { 'violated-policies': [policyName] },
@@ -26,12 +23,8 @@ const tooManyRequests = (decision: Extract<RateLimitDecision, { outcome: 'reject
   });
 
 const limiterUnavailable = (): ProblemError =>
-  new ProblemError({
-    status: 503,
-    slug: 'service-unavailable',
-    title: 'Service temporarily unavailable',
+  new ProblemError('service-unavailable', {
     detail: 'Rate limiting is temporarily unavailable, and this API refuses requests it cannot limit; retry shortly.',
-    headers: { 'Retry-After': '1' },
   });
 
 /**

@@ -18,19 +18,11 @@ export const sandboxProcessorApp =
   async (event) => {
     const { method, path } = event.requestContext.http;
     if (path !== chargesPath) {
-      throw new ProblemError({
-        status: 404,
-        slug: 'not-found',
-        title: 'No such route',
-        detail: `${method} ${path} is not a route of the processor.`,
-      });
+      throw new ProblemError('not-found', { detail: `${method} ${path} is not a route of the processor.` });
     }
     if (method === 'POST') return createSandboxCharge(dependencies, parseChargeRequest(event));
     if (method === 'GET') return listSandboxCharges(dependencies.store, event);
-    throw new ProblemError({
-      status: 405,
-      slug: 'method-not-allowed',
-      title: 'Method not allowed',
+    throw new ProblemError('method-not-allowed', {
       detail: `${chargesPath} supports GET and POST.`,
       headers: { Allow: 'GET, POST' },
     });

@@ -1,13 +1,13 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { ProblemError } from '../http/problem.js';
+import { decodeJson } from '../http/json-body.js';
 import { headerValue } from '../http/types.js';
+import { fieldProblem, parseWith } from '../http/validation.js';
 import type { ChargeRequest, ProcessorIdempotencyKey } from './charge.js';
-import { invalidFromZod, invalidRequest } from './problems.js';
 import { type TokenBehaviour, testTokenNames, tokenBehaviour } from './test-tokens.js';
 
 export const maxKeyLength = 255;
-export const maxBodyBytes = 64 * 1024;
 /** Stripe's ceiling for a single charge, in minor units. */
 export const maxAmount = 99_999_999;
 
@@ -29,49 +29,20 @@ const printableAscii = /^[\x20-\x7e]+$/;
 const idempotencyKeyOf = (event: APIGatewayProxyEventV2): ProcessorIdempotencyKey => {
   const raw = headerValue(event.headers, 'idempotency-key');
   if (raw === undefined) {
-    throw new ProblemError({
-      status: 400,
-      slug: 'idempotency-key-missing',
-      title: 'Idempotency-Key header required',
+    throw new ProblemError('idempotency-key-missing', {
       detail: 'Every POST /charges must carry an Idempotency-Key header so a retry can never charge twice.',
     });
   }
   if (raw.length === 0 || raw.length > maxKeyLength || !printableAscii.test(raw)) {
-    throw new ProblemError({
-      status: 400,
-      slug: 'idempotency-key-invalid',
-      title: 'Invalid Idempotency-Key',
-      detail: `The key must be 1-${maxKeyLength} printable ASCII characters.`,
-    });
+    throw new ProblemError('idempotency-key-invalid', { detail: `The key must be 1-${maxKeyLength} printable ASCII characters.` });
   }
   return raw as ProcessorIdempotencyKey;
 };
 
 const jsonOf = (event: APIGatewayProxyEventV2): unknown => {
-  const raw = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(raw, 'utf8') > maxBodyBytes) {
-    throw new ProblemError({
-      status: 413,
-      slug: 'payload-too-large',
-      title: 'The request body is too large',
-      detail: `Bodies are limited to ${maxBodyBytes} bytes.`,
-    });
-  }
-  const contentType = headerValue(event.headers, 'content-type');
-  if (contentType !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    throw new ProblemError({
-      status: 415,
-      slug: 'unsupported-media-type',
-      title: 'Unsupported media type',
-      detail: 'Send the body as application/json.',
-    });
-  }
-  if (raw.trim() === '') throw invalidRequest('A JSON body {amount, currency, source} is required.');
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    throw invalidRequest('The body is not valid JSON.');
-  }
+  const text = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (text.trim() === '') throw new ProblemError('validation-error', { detail: 'A JSON body {amount, currency, source} is required.' });
+  return decodeJson(text, headerValue(event.headers, 'content-type'));
 };
 
 /**
@@ -81,12 +52,10 @@ const jsonOf = (event: APIGatewayProxyEventV2): unknown => {
  */
 export const parseChargeRequest = (event: APIGatewayProxyEventV2): ValidChargeRequest => {
   const idempotencyKey = idempotencyKeyOf(event);
-  const parsed = chargeBodySchema.safeParse(jsonOf(event));
-  if (!parsed.success) throw invalidFromZod(parsed.error, 'body');
-  const { amount, currency, source, description } = parsed.data;
+  const { amount, currency, source, description } = parseWith(chargeBodySchema, jsonOf(event));
   const behaviour = tokenBehaviour(source);
   if (behaviour === undefined) {
-    throw invalidRequest(`source: no such token "${source}"; the sandbox knows ${testTokenNames.join(', ')}.`, 'source');
+    throw fieldProblem('source', `no such token "${source}"; the sandbox knows ${testTokenNames.join(', ')}.`);
   }
   return { idempotencyKey, request: { amount, currency, source, description: description ?? null }, behaviour };
 };

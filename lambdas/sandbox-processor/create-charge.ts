@@ -37,10 +37,7 @@ export const chargeResponse = (charge: ProcessorCharge, replayed: boolean): Http
 
 const replay = (stored: StoredCharge, fingerprint: string): HttpResponse => {
   if (stored.fingerprint !== fingerprint) {
-    throw new ProblemError({
-      status: 422,
-      slug: 'idempotency-key-reused',
-      title: 'Idempotency-Key reused with different parameters',
+    throw new ProblemError('idempotency-key-reused', {
       detail: `This key already created charge ${stored.charge.id} with other parameters; use a new key for a new charge.`,
       extensions: { charge: stored.charge.id },
     });
@@ -49,22 +46,11 @@ const replay = (stored: StoredCharge, fingerprint: string): HttpResponse => {
 };
 
 const failedBeforeCharging = (): ProblemError =>
-  new ProblemError({
-    status: 503,
-    slug: 'service-unavailable',
-    title: 'Processor error',
+  new ProblemError('service-unavailable', {
     detail: 'The processor failed before charging; nothing was charged. Retrying with the same Idempotency-Key is safe.',
-    headers: { 'Retry-After': '1' },
   });
 
-const keyInUse = (): ProblemError =>
-  new ProblemError({
-    status: 409,
-    slug: 'idempotency-key-in-use',
-    title: 'A request with this Idempotency-Key is in progress',
-    detail: 'Retry with the same Idempotency-Key after Retry-After seconds to receive its result.',
-    headers: { 'Retry-After': '1' },
-  });
+const keyInUse = (): ProblemError => new ProblemError('idempotency-key-in-use');
 
 const contentionBackoffMs = (attempt: number): number => Math.floor(Math.random() * 20 * 2 ** attempt);
 

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
 import { maxEncodableTime, parseProcessorChargeId, smallestId, smallestIdAt } from './charge-ids.js';
 import type { ChargeStore, ListQuery } from './charge-store.js';
-import { invalidFromZod, invalidRequest } from './problems.js';
-import { pageLimitParameter } from '../http/validation.js';
+import { fieldProblem, pageLimitParameter, parseQuery } from '../http/validation.js';
 
 export const defaultPageSize = 10;
 export const maxPageSize = 100;
@@ -21,7 +20,7 @@ const listParametersSchema = z.strictObject({
 const sinceEpochMs = (raw: string): number => {
   const epochMs = /^\d+$/.test(raw) ? Number(raw) : isoInstant.safeParse(raw).success ? Date.parse(raw) : Number.NaN;
   if (!Number.isSafeInteger(epochMs) || epochMs < 0 || epochMs > maxEncodableTime) {
-    throw invalidRequest('since: must be epoch milliseconds or an ISO 8601 date-time such as 2025-01-31T00:00:00Z', 'since');
+    throw fieldProblem('since', 'must be epoch milliseconds or an ISO 8601 date-time such as 2025-01-31T00:00:00Z');
   }
   return epochMs;
 };
@@ -34,7 +33,7 @@ const rangeOf = (since: string | undefined, cursor: string | undefined, limit: n
   const sinceBound = since === undefined ? smallestId : smallestIdAt(sinceEpochMs(since));
   if (cursor === undefined) return { from: sinceBound, inclusive: true, limit };
   const after = parseProcessorChargeId(cursor);
-  if (after === undefined) throw invalidRequest('cursor: must be the next_cursor of a previous page', 'cursor');
+  if (after === undefined) throw fieldProblem('cursor', 'must be the next_cursor of a previous page');
   return after >= sinceBound ? { from: after, inclusive: false, limit } : { from: sinceBound, inclusive: true, limit };
 };
 
@@ -44,9 +43,7 @@ const rangeOf = (since: string | undefined, cursor: string | undefined, limit: n
  * forward from `since` also picks up charges created while it runs.
  */
 export const listSandboxCharges = async (store: ChargeStore, event: APIGatewayProxyEventV2): Promise<HttpResponse> => {
-  const parsed = listParametersSchema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) throw invalidFromZod(parsed.error, 'query');
-  const { since, limit = defaultPageSize, cursor } = parsed.data;
+  const { since, limit = defaultPageSize, cursor } = parseQuery(listParametersSchema, event);
   const page = await store.list(rangeOf(since, cursor, limit));
   const last = page.charges.at(-1);
   return jsonResponse(200, {

@@ -2,14 +2,13 @@ import { z } from 'zod';
 import type { RouteInput } from '../http/api-route.js';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
 import type { EventId } from '../shared/ids.js';
-import { invalidQuery } from './api-problems.js';
 import { deliveryStatuses, type FailedDelivery } from './delivery-record.js';
 import type { DeliveryMessage, DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryStore } from './delivery-store.js';
 import { requireEndpoint, type EmptyBody } from './endpoint-api.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { deliveryView } from './views.js';
-import { pageLimitParameter } from '../http/validation.js';
+import { pageLimitParameter, parseQuery } from '../http/validation.js';
 
 export interface DeliveryApiDeps {
   readonly endpoints: EndpointStore;
@@ -43,10 +42,8 @@ const listQuery = z.strictObject({
  * first, each with every attempt. The cursor is the event id of the page's last delivery.
  */
 export const listDeliveries = async (deps: DeliveryApiDeps, input: RouteInput<unknown>): Promise<HttpResponse> => {
-  const query = listQuery.safeParse(input.event.queryStringParameters ?? {});
-  if (!query.success) throw invalidQuery(query.error);
+  const { status, limit = defaultPageSize, cursor } = parseQuery(listQuery, input.event);
   const endpoint = await requireEndpoint(deps.endpoints, input);
-  const { status, limit = defaultPageSize, cursor } = query.data;
   const page = await deps.deliveries.list(endpoint.id, {
     limit,
     ...(status === undefined ? {} : { status }),

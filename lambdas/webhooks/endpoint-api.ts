@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eventTypes } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
-import { problemResponse } from '../http/problem.js';
+import { problem, problemResponse } from '../http/problem.js';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
 import type { CommittableResponse } from '../idempotency/atomic-commit.js';
 import { withAtomicCommit } from '../idempotency/index.js';
@@ -107,14 +107,10 @@ export const rotateSecret = async (deps: EndpointApiDeps, input: RouteInput<Empt
   return withAtomicCommit(response, {
     writes: [deps.endpoints.rotateWrite(endpoint, secrets)],
     onRejected: ({ item }) =>
-      item === undefined
-        ? problemResponse(endpointNotFound().problem)
-        : problemResponse({
-            status: 503,
-            slug: 'service-unavailable',
-            title: 'Concurrent secret rotation',
-            detail: 'Another rotation of this endpoint committed first; retry to rotate again.',
-            headers: { 'Retry-After': '1' },
-          }),
+      problemResponse(
+        item === undefined
+          ? endpointNotFound().problem
+          : problem('service-unavailable', { detail: 'Another rotation of this endpoint committed first; retry to rotate again.' }),
+      ),
   });
 };

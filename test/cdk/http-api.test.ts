@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maxBodyBytes } from '../../lambdas/http/json-body.js';
-import { problemTypeBase } from '../../lambdas/http/problem.js';
+import { problemTypeBase } from '../../lambdas/http/problem-types.js';
 import { routes, type RouteSpec } from '../../lambdas/topology.js';
 import { gatewayResponseBody } from '../../lib/gateway-responses.js';
 import { logicalIdOf, synthesize } from './synthesize.js';
@@ -167,7 +167,7 @@ describe('gateway responses', () => {
     for (const response of Object.values(gatewayResponses)) {
       expect(() => renderGatewayBody(response.ResponseTemplates['application/json'] ?? '')).not.toThrow();
     }
-    expect(gatewayResponseBody({ slug: 'internal-error', title: 'Internal error' })).toContain('$context.error.messageString}');
+    expect(gatewayResponseBody({ slug: 'internal-error', statusVaries: true })).toContain('$context.error.messageString}');
   });
 });
 

@@ -81,9 +81,7 @@ describe('rateLimit middleware', () => {
   });
 
   it('decorates error responses built by errorResponses too', async () => {
-    const call = pipeline(freshTenant(), {}, () =>
-      Promise.reject(new ProblemError({ status: 404, slug: 'not-found', title: 'No such charge' })),
-    );
+    const call = pipeline(freshTenant(), {}, () => Promise.reject(new ProblemError('not-found', { detail: 'No such charge' })));
     const response = await call();
     expect(response.statusCode).toBe(404);
     expect(response.headers.RateLimit).toBe('"default";r=99;t=1');
