@@ -19,7 +19,7 @@ import {
   type Invoke,
 } from './support/idempotency-contenders.js';
 import { idempotencyTable } from './support/idempotency-report.js';
-import { postEvent } from './support/api-event.js';
+import { restApiEvent } from '../local/proxy-events.js';
 import { LatencySamples, type LatencyFigures } from './support/latency.js';
 import { machineInfo, type MachineInfo } from './support/machine.js';
 import { isEntryPoint } from './support/entry-point.js';
@@ -120,7 +120,11 @@ const newTally = (): Tally => ({
 
 const sendAndCount = (tally: Tally, invoke: Invoke, keyAt: (index: number) => string) => async (index: number) => {
   const response = await invoke(
-    postEvent({ resource: '/v1/things', idempotencyKey: keyAt(index), body: { amount: 1000, currency: 'usd', description: 'bench' } }),
+    restApiEvent({
+      resource: '/v1/things',
+      headers: { 'Idempotency-Key': keyAt(index) },
+      body: { amount: 1000, currency: 'usd', description: 'bench' },
+    }),
   );
   tally.statuses[response.statusCode] = (tally.statuses[response.statusCode] ?? 0) + 1;
 };
@@ -149,7 +153,13 @@ const parkFirstRequests = async (contender: Contender, keys: readonly string[]):
   const gate = new Gate();
   const holder = contender.trivial(() => gate.hold());
   const firsts = keys.map((key) =>
-    holder(postEvent({ resource: '/v1/things', idempotencyKey: key, body: { amount: 1000, currency: 'usd', description: 'bench' } })),
+    holder(
+      restApiEvent({
+        resource: '/v1/things',
+        headers: { 'Idempotency-Key': key },
+        body: { amount: 1000, currency: 'usd', description: 'bench' },
+      }),
+    ),
   );
   await gate.reached(keys.length);
   return async () => {

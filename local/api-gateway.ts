@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { functions, routes, type RouteSpec } from '../lambdas/topology.js';
 import { problem, problemResponse } from '../lambdas/http/problem.js';
 import { loadHandler } from './functions.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
+import { restApiEvent } from './proxy-events.js';
 
 /** API Gateway's own payload limit for REST APIs. */
 const maxPayloadBytes = 10 * 1024 * 1024;
@@ -45,28 +45,12 @@ const readBody = (request: IncomingMessage): Promise<Buffer | 'too-large'> =>
     request.on('error', reject);
   });
 
-const headerMaps = (request: IncomingMessage) => {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  // rawHeaders keeps the client's casing, as API Gateway does.
-  for (let i = 0; i < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i] ?? '';
-    const value = request.rawHeaders[i + 1] ?? '';
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-  return { headers, multiValueHeaders };
-};
-
-const queryMaps = (search: URLSearchParams) => {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of search) {
-    single[name] = value;
-    (multi[name] ??= []).push(value);
-  }
-  const empty = Object.keys(single).length === 0;
-  return { queryStringParameters: empty ? null : single, multiValueQueryStringParameters: empty ? null : multi };
+/** Header values by name as the client sent them (rawHeaders keeps its casing, as API Gateway does). */
+const clientHeaders = (request: IncomingMessage): Record<string, string[]> => {
+  const headers: Record<string, string[]> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2)
+    (headers[request.rawHeaders[i] ?? ''] ??= []).push(request.rawHeaders[i + 1] ?? '');
+  return headers;
 };
 
 const isProxyResult = (value: unknown): value is APIGatewayProxyResult =>
@@ -144,48 +128,17 @@ const handle = async (request: IncomingMessage, url: URL, method: string, stage:
 
   const values = matched.pattern.exec(path)?.slice(1) ?? [];
   const pathParameters = Object.fromEntries(matched.parameterNames.map((name, i) => [name, values[i] ?? '']));
-  const requestId = randomUUID();
-  const event: APIGatewayProxyEvent = {
+  const event = restApiEvent({
+    method,
     resource: matched.route.path,
     path,
-    httpMethod: method,
-    ...headerMaps(request),
-    ...queryMaps(url.searchParams),
-    pathParameters: matched.parameterNames.length > 0 ? pathParameters : null,
-    stageVariables: null,
-    body: body.length > 0 ? body.toString('utf8') : null,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      authorizer: null,
-      protocol: `HTTP/${request.httpVersion}`,
-      httpMethod: method,
-      identity: {
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: request.headers['user-agent'] ?? null,
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        user: null,
-        userArn: null,
-      },
-      path: `/${stage}${path}`,
-      stage,
-      requestId,
-      requestTimeEpoch: Date.now(),
-      resourceId: matched.route.path,
-      resourcePath: matched.route.path,
-    },
-  };
+    headers: clientHeaders(request),
+    query: Object.fromEntries(url.searchParams),
+    ...(matched.parameterNames.length > 0 ? { pathParameters } : {}),
+    ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    stage,
+  });
 
   const spec = functions[matched.route.function];
   const context = createLambdaContext(matched.route.function, spec.timeoutSeconds, spec.memoryMb);

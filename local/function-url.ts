@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { functions, type FunctionName } from '../lambdas/topology.js';
 import { loadHandler } from './functions.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
+import { functionUrlEvent } from './proxy-events.js';
 
 const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((resolveBody, reject) => {
@@ -25,40 +25,16 @@ export const startFunctionUrl = (name: FunctionName, port: number): Promise<Serv
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       const body = await readBody(request);
-      const headers: Record<string, string> = {};
-      for (const [header, value] of Object.entries(request.headers)) {
-        if (value !== undefined) headers[header] = Array.isArray(value) ? value.join(',') : value;
-      }
-      const method = request.method ?? 'GET';
-      const now = Date.now();
-      const event: APIGatewayProxyEventV2 = {
-        version: '2.0',
-        routeKey: '$default',
-        rawPath: url.pathname,
-        rawQueryString: url.search.slice(1),
-        headers,
-        ...(url.search === '' ? {} : { queryStringParameters: Object.fromEntries(url.searchParams) }),
-        requestContext: {
-          accountId: '000000000000',
-          apiId: 'local',
-          domainName: `127.0.0.1:${port}`,
-          domainPrefix: '127',
-          http: {
-            method,
-            path: url.pathname,
-            protocol: `HTTP/${request.httpVersion}`,
-            sourceIp: '127.0.0.1',
-            userAgent: headers['user-agent'] ?? '',
-          },
-          requestId: randomUUID(),
-          routeKey: '$default',
-          stage: '$default',
-          time: new Date(now).toISOString(),
-          timeEpoch: now,
-        },
+      const event = functionUrlEvent({
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        headers: Object.fromEntries(
+          Object.entries(request.headers).flatMap(([header, value]) => (value === undefined ? [] : [[header, value]])),
+        ),
+        query: Object.fromEntries(url.searchParams),
         ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
-        isBase64Encoded: false,
-      };
+        domainName: `127.0.0.1:${port}`,
+      });
       const handler = await loadHandler(name);
       const context = createLambdaContext(name, spec.timeoutSeconds, spec.memoryMb);
       const result = (await invokeWithTimeout(name, spec.timeoutSeconds, () =>

@@ -16,8 +16,8 @@ import { startFunctionUrl } from '../../local/function-url.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import { freePort } from '../../local/ports.js';
 import { provision } from '../../local/provision.js';
+import { restApiEvent } from '../../local/proxy-events.js';
 import { startSqsLocal } from '../../local/sqs-local.js';
-import { postEvent } from './api-event.js';
 import { meterCalls, type CallMeter } from './call-meter.js';
 import { overrideEnvironment } from './environment.js';
 import type { Gate } from './gate.js';
@@ -126,7 +126,10 @@ export const startChargeStack = async (dynamodbEndpoint: string): Promise<Charge
     // Imported only now: api-route reads the rate-limit settings and the DynamoDB client at import.
     const { createChargesHandler } = await import('../../lambdas/payments/charges-handler.js');
     let gate: Gate | undefined;
-    const processor = holdingProcessor(sandboxProcessorClient({ baseUrl: `http://127.0.0.1:${processorPort}`, timeoutMs: 5_000 }), () => gate);
+    const processor = holdingProcessor(
+      sandboxProcessorClient({ baseUrl: `http://127.0.0.1:${processorPort}`, timeoutMs: 5_000 }),
+      () => gate,
+    );
     const handler = createChargesHandler({
       processor: () => processor,
       client: dynamo,
@@ -137,11 +140,10 @@ export const startChargeStack = async (dynamodbEndpoint: string): Promise<Charge
     return {
       charge: (idempotencyKey) =>
         handler(
-          postEvent({
+          restApiEvent({
             resource: '/v1/charges',
-            idempotencyKey,
             body: { amount: 1000, currency: 'usd', source: 'tok_visa', description: 'bench' },
-            headers: { Authorization: `Bearer ${apiKey}` },
+            headers: { Authorization: `Bearer ${apiKey}`, 'Idempotency-Key': idempotencyKey },
           }),
           createLambdaContext('charges', 15, 1024),
         ),

@@ -1,4 +1,5 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { accountPartition } from '../shared/account-partition.js';
+import type { TransactItem } from '../shared/dynamodb.js';
 import type { AccountId, EventId } from '../shared/ids.js';
 
 /**
@@ -32,18 +33,15 @@ export interface EventItem {
 
 export const eventRetentionSeconds = 30 * 24 * 3600;
 
-export const eventPartitionKey = (accountId: AccountId): string => `ACCT#${accountId}`;
 export const eventSortKey = (eventId: EventId): string => `EVT#${eventId}`;
 
 export const eventItem = (accountId: AccountId, event: RetrysafeEvent): EventItem => ({
-  pk: eventPartitionKey(accountId),
+  pk: accountPartition(accountId),
   sk: eventSortKey(event.id),
   accountId,
   event,
   expiresAt: event.created + eventRetentionSeconds,
 });
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** The outbox write to include in a business transaction; an event id is never written twice. */
 export const eventPut = (table: string, accountId: AccountId, event: RetrysafeEvent): TransactItem => ({

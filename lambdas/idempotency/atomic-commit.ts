@@ -1,5 +1,5 @@
 import type { HttpResponse } from '../http/types.js';
-import type { TransactItem } from './store.js';
+import type { TransactItem } from '../shared/dynamodb.js';
 
 /** A business write whose condition failed at commit time, and the item as it stood then. */
 export interface RejectedWrite {

@@ -11,4 +11,4 @@ export { canonicalJson } from './canonical-json.js';
 export { requestFingerprint } from './fingerprint.js';
 export { parseIdempotencyKeyHeader } from './key-header.js';
 export type { IdempotencyKey } from './key-header.js';
-export type { TransactItem } from './store.js';
+export type { TransactItem } from '../shared/dynamodb.js';

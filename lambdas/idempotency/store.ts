@@ -6,13 +6,11 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
-  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { TransactItem } from '../shared/dynamodb.js';
 import { claimCondition, holderCondition, type CompletedRecord, type IdempotencyRecord, type InProgressRecord } from './state-machine.js';
 import type { EncodedResponse } from './stored-response.js';
-
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** DynamoDB's limit on one TransactWriteItems; the record itself takes one slot. */
 export const maxBusinessWrites = 99;

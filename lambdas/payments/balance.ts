@@ -1,9 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { queryAll } from '../shared/dynamodb.js';
-import type { TransactItem } from '../idempotency/index.js';
+import { queryAll, type TransactItem } from '../shared/dynamodb.js';
 import type { AccountId } from '../shared/ids.js';
 import type { Currency } from './money.js';
-import { accountPartition, balanceSortKey, type BalanceItem } from './records.js';
+import { balanceSortKey, type BalanceItem } from './records.js';
+import { accountPartition } from '../shared/account-partition.js';
 
 /**
  * Balances are kept in a few shards per currency. Every charge and refund updates the balance

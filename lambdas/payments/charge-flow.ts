@@ -3,16 +3,18 @@ import { eventPut, type RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
-import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency, type TransactItem } from '../idempotency/index.js';
+import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency } from '../idempotency/index.js';
+import type { TransactItem } from '../shared/dynamodb.js';
 import { newId, type AccountId, type ChargeId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
 import { balanceAdd } from './balance.js';
 import { findKeyGuard, keyGuardPut, downstreamKey } from './key-guard.js';
 import { chargeEntries, ledgerPuts } from './ledger.js';
 import type { CardProcessor, ProcessorChargeOutcome } from './processor-client/card-processor.js';
-import { accountPartition, chargeFromItem, chargeSortKey, type Charge, type ChargeItem, type KeyGuardItem } from './records.js';
+import { chargeFromItem, chargeSortKey, type Charge, type ChargeItem, type KeyGuardItem } from './records.js';
 import type { CreateChargeRequest } from './requests.js';
 import type { PaymentsTables } from './tables.js';
+import { accountPartition } from '../shared/account-partition.js';
 
 const logger = createLogger('charges');
 

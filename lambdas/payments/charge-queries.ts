@@ -4,8 +4,9 @@ import { jsonResponse, type HttpResponse } from '../http/types.js';
 import { fieldProblem, parseQuery } from '../http/validation.js';
 import { parseId } from '../shared/ids.js';
 import { chargeNotFound, readCharge } from './charge-flow.js';
-import { accountPartition, chargeFromItem, chargeSortKey, type ChargeItem } from './records.js';
+import { chargeFromItem, chargeSortKey, type ChargeItem } from './records.js';
 import { listQuerySchema } from './requests.js';
+import { accountPartition } from '../shared/account-partition.js';
 
 export interface ChargeQueryDependencies {
   readonly client: DynamoDBDocumentClient;

@@ -1,9 +1,10 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { eventPartitionKey, eventTypes, type EventItem, type RetrysafeEvent } from '../events/outbox.js';
+import { eventTypes, type EventItem, type RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { pageLimitParameter, parseQuery } from '../http/validation.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
+import { accountPartition } from '../shared/account-partition.js';
 
 const eventsQuerySchema = z.strictObject({
   type: z.enum(eventTypes, { error: `must be one of ${eventTypes.join(', ')}` }).optional(),
@@ -27,7 +28,7 @@ export const listEvents = async (
       new QueryCommand({
         TableName: deps.eventsTable,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': eventPartitionKey(tenant), ...(type === undefined ? {} : { ':type': type }) },
+        ExpressionAttributeValues: { ':pk': accountPartition(tenant), ...(type === undefined ? {} : { ':type': type }) },
         ...(type === undefined
           ? {}
           : { FilterExpression: '#event.#type = :type', ExpressionAttributeNames: { '#event': 'event', '#type': 'type' } }),

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ActiveIdempotency, IdempotencyKey, TransactItem } from '../idempotency/index.js';
+import type { ActiveIdempotency, IdempotencyKey } from '../idempotency/index.js';
+import type { TransactItem } from '../shared/dynamodb.js';
 import type { AccountId } from '../shared/ids.js';
-import { accountPartition, keyGuardSortKey, type GuardedResource, type KeyGuardItem } from './records.js';
+import { keyGuardSortKey, type GuardedResource, type KeyGuardItem } from './records.js';
+import { accountPartition } from '../shared/account-partition.js';
 
 /**
  * The processor's idempotency key for a Retrysafe request: the same (tenant, Idempotency-Key)

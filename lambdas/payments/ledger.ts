@@ -1,6 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TransactItem } from '../idempotency/index.js';
-import { queryAll } from '../shared/dynamodb.js';
+import { queryAll, type TransactItem } from '../shared/dynamodb.js';
 import type { AccountId, ChargeId, LedgerTransactionId, RefundId } from '../shared/ids.js';
 import type { Currency } from './money.js';
 

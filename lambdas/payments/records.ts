@@ -1,4 +1,4 @@
-import type { AccountId, ChargeId, RefundId } from '../shared/ids.js';
+import type { ChargeId, RefundId } from '../shared/ids.js';
 import type { Currency } from './money.js';
 
 /**
@@ -9,7 +9,6 @@ import type { Currency } from './money.js';
  *   KEY#<key>       a permanent guard: which resource an Idempotency-Key created, and from
  *                   which request, long after the 24-hour idempotency record has expired
  */
-export const accountPartition = (account: AccountId): string => `ACCT#${account}`;
 export const chargeSortKey = (id: ChargeId): string => `CH#${id}`;
 export const refundSortKey = (id: RefundId): string => `RE#${id}`;
 export const balanceSortKey = (currency: Currency): string => `BAL#${currency}`;

@@ -9,17 +9,10 @@ import { balanceAdd } from './balance.js';
 import { chargeNotFound, readCharge } from './charge-flow.js';
 import { findKeyGuard, keyGuardPut } from './key-guard.js';
 import { ledgerPuts, refundEntries } from './ledger.js';
-import {
-  accountPartition,
-  chargeSortKey,
-  refundFromItem,
-  refundSortKey,
-  type KeyGuardItem,
-  type Refund,
-  type RefundItem,
-} from './records.js';
+import { chargeSortKey, refundFromItem, refundSortKey, type KeyGuardItem, type Refund, type RefundItem } from './records.js';
 import type { CreateRefundRequest } from './requests.js';
 import type { PaymentsTables } from './tables.js';
+import { accountPartition } from '../shared/account-partition.js';
 
 export interface RefundFlowDependencies {
   readonly client: DynamoDBDocumentClient;

@@ -8,10 +8,11 @@ import { withAtomicCommit } from '../idempotency/index.js';
 import { newId, parseId, type WebhookEndpointId } from '../shared/ids.js';
 import { endpointNotFound, webhookUrlInvalid } from './api-problems.js';
 import { checkWebhookUrl, maxUrlLength, type Resolver } from './destination-policy.js';
-import { type EndpointItem, endpointPartition, endpointSortKey, rotatedSecrets } from './endpoint-record.js';
+import { type EndpointItem, endpointSortKey, rotatedSecrets } from './endpoint-record.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { generateSecret } from './signing.js';
 import { endpointView } from './views.js';
+import { accountPartition } from '../shared/account-partition.js';
 
 export interface EndpointApiDeps {
   readonly endpoints: EndpointStore;
@@ -61,7 +62,7 @@ export const createEndpoint = async (deps: EndpointApiDeps, input: RouteInput<Cr
   const id = newId('webhookEndpoint', nowMs);
   const secret = generateSecret();
   const endpoint: EndpointItem = {
-    pk: endpointPartition(input.tenant),
+    pk: accountPartition(input.tenant),
     sk: endpointSortKey(id),
     id,
     accountId: input.tenant,

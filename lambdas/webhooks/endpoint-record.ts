@@ -7,7 +7,6 @@ import type { WebhookSecret } from './signing.js';
  * so listing an account's endpoints (the API, and the publisher matching an event) is one
  * Query, and another tenant's endpoint id simply is not in the partition.
  */
-export const endpointPartition = (account: AccountId): string => `ACCT#${account}`;
 export const endpointSortKey = (id: WebhookEndpointId): string => `WE#${id}`;
 export const endpointSortKeyPrefix = 'WE#';
 

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { TransactItem } from '../idempotency/index.js';
 import type { AccountId, WebhookEndpointId } from '../shared/ids.js';
-import { type EndpointItem, endpointPartition, endpointSortKey, endpointSortKeyPrefix, type SigningSecret } from './endpoint-record.js';
-import { queryAll } from '../shared/dynamodb.js';
+import { type EndpointItem, endpointSortKey, endpointSortKeyPrefix, type SigningSecret } from './endpoint-record.js';
+import { queryAll, type TransactItem } from '../shared/dynamodb.js';
+import { accountPartition } from '../shared/account-partition.js';
 
 const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
@@ -35,7 +35,7 @@ export class EndpointStore {
 
   async get(account: AccountId, id: WebhookEndpointId): Promise<EndpointItem | undefined> {
     const result = await this.client.send(
-      new GetCommand({ TableName: this.table(), Key: { pk: endpointPartition(account), sk: endpointSortKey(id) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.table(), Key: { pk: accountPartition(account), sk: endpointSortKey(id) }, ConsistentRead: true }),
     );
     return result.Item as EndpointItem | undefined;
   }
@@ -45,7 +45,7 @@ export class EndpointStore {
     return queryAll<EndpointItem>(this.client, {
       TableName: this.table(),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': endpointPartition(account), ':prefix': endpointSortKeyPrefix },
+      ExpressionAttributeValues: { ':pk': accountPartition(account), ':prefix': endpointSortKeyPrefix },
       ConsistentRead: true,
     });
   }
@@ -56,7 +56,7 @@ export class EndpointStore {
       const result = await this.client.send(
         new DeleteCommand({
           TableName: this.table(),
-          Key: { pk: endpointPartition(account), sk: endpointSortKey(id) },
+          Key: { pk: accountPartition(account), sk: endpointSortKey(id) },
           ConditionExpression: 'attribute_exists(pk)',
           ReturnValues: 'ALL_OLD',
         }),
@@ -74,7 +74,7 @@ export class EndpointStore {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table(),
-          Key: { pk: endpointPartition(account), sk: endpointSortKey(id) },
+          Key: { pk: accountPartition(account), sk: endpointSortKey(id) },
           ConditionExpression: 'attribute_exists(pk)',
           UpdateExpression: 'SET #status = :disabled, disabledReason = :gone, disabledAt = :now',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -92,7 +92,7 @@ export class EndpointStore {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table(),
-          Key: { pk: endpointPartition(account), sk: endpointSortKey(id) },
+          Key: { pk: accountPartition(account), sk: endpointSortKey(id) },
           ConditionExpression: 'attribute_exists(pk)',
           UpdateExpression: 'SET #status = :enabled REMOVE disabledReason, disabledAt',
           ExpressionAttributeNames: { '#status': 'status' },

@@ -3,11 +3,12 @@ import { expect } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import type { IdempotencyRecord } from '../../lambdas/idempotency/state-machine.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
-import { accountPartition, type ChargeItem, type KeyGuardItem } from '../../lambdas/payments/records.js';
+import { type ChargeItem, type KeyGuardItem } from '../../lambdas/payments/records.js';
 import { dynamo, queryAll } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { json, ledgerBalance, ledgerEntries, processorChargesFor, unbalancedTransactions, type Api } from '../payments/harness.js';
 import type { TestTenant } from '../support/tenants.js';
+import { accountPartition } from '../../lambdas/shared/account-partition.js';
 
 /**
  * What must hold after any fault, for one tenant and the keys it used: at most one charge per

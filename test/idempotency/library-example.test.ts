@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { idempotency, withAtomicCommit, type IdempotencyContext } from '../../lambdas/idempotency/index.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
-import { apiEvent, lambdaContext, uniqueKey } from '../support/events.js';
+import { restApiEvent } from '../../local/proxy-events.js';
+import { lambdaContext, uniqueKey } from '../support/events.js';
 
 /** The README's library example, with this test suite's table names. */
 const ordersTable = tableName('payments');
@@ -41,7 +42,7 @@ describe('the README library example', () => {
   it('creates one order per key, replays it, and commits the order with the record', async () => {
     const key = uniqueKey();
     const request = () =>
-      apiEvent({ resource: '/orders', body: { sku: 'mug', quantity: 2 }, headers: { 'Idempotency-Key': key, 'X-Customer': 'cus_1' } });
+      restApiEvent({ resource: '/orders', body: { sku: 'mug', quantity: 2 }, headers: { 'Idempotency-Key': key, 'X-Customer': 'cus_1' } });
     const [first, second] = await Promise.all([handler(request(), lambdaContext()), handler(request(), lambdaContext())]);
     expect(first.statusCode).toBe(201);
     expect(second.statusCode).toBe(201);
@@ -49,7 +50,7 @@ describe('the README library example', () => {
     const order = JSON.parse(first.body) as { pk: string };
     const stored = await dynamo().send(new GetCommand({ TableName: ordersTable, Key: { pk: order.pk, sk: 'ORDER' } }));
     expect(stored.Item).toMatchObject({ sku: 'mug', quantity: 2 });
-    const missing = await handler(apiEvent({ resource: '/orders', body: {} }), lambdaContext());
+    const missing = await handler(restApiEvent({ resource: '/orders', body: {} }), lambdaContext());
     expect(missing.statusCode).toBe(400);
   });
 });

@@ -6,11 +6,12 @@ import { withAtomicCommit } from '../../lambdas/idempotency/index.js';
 import { requestFingerprint } from '../../lambdas/idempotency/fingerprint.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
-import { apiEvent, lambdaContext, uniqueKey } from '../support/events.js';
+import { restApiEvent } from '../../local/proxy-events.js';
+import { lambdaContext, uniqueKey } from '../support/events.js';
 import { deferred, wrap } from './harness.js';
 
 const charge = (key: string, body: unknown = { amount: 100 }, headers: Record<string, string> = {}) =>
-  apiEvent({ resource: '/v1/charges', body, headers: { 'Idempotency-Key': key, ...headers } });
+  restApiEvent({ resource: '/v1/charges', body, headers: { 'Idempotency-Key': key, ...headers } });
 
 const record = async (scope: string, key: string) =>
   (await dynamo().send(new GetCommand({ TableName: tableName('idempotency'), Key: { pk: `${scope}#${key}` }, ConsistentRead: true }))).Item;

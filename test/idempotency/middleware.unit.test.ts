@@ -5,7 +5,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jsonResponse } from '../../lambdas/http/types.js';
 import { requestFingerprint, withAtomicCommit } from '../../lambdas/idempotency/index.js';
-import { apiEvent, lambdaContext } from '../support/events.js';
+import { restApiEvent } from '../../local/proxy-events.js';
+import { lambdaContext } from '../support/events.js';
 import { wrap } from './harness.js';
 
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -16,7 +17,7 @@ const conditionFailed = (item: Record<string, unknown>) =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(item) });
 
 const charge = (headers: Record<string, string>, method = 'POST') =>
-  apiEvent({ method, resource: '/v1/charges', body: { amount: 1 }, headers });
+  restApiEvent({ method, resource: '/v1/charges', body: { amount: 1 }, headers });
 
 const ok = async () => jsonResponse(201, { ok: true });
 

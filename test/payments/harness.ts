@@ -12,7 +12,8 @@ import { tableName } from '../../lambdas/shared/env.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
 import { startFunctionUrl } from '../../local/function-url.js';
 import { freePort } from '../../local/ports.js';
-import { apiEvent, lambdaContext } from '../support/events.js';
+import { restApiEvent } from '../../local/proxy-events.js';
+import { lambdaContext } from '../support/events.js';
 import type { TestTenant } from '../support/tenants.js';
 
 /** The sandbox processor as a separate HTTP service, like the local stack runs it. */
@@ -60,7 +61,7 @@ export const api = (options: { processor: CardProcessor; now?: () => number }): 
   return {
     post: (path, { tenant, key, body, headers }) =>
       invoke(
-        apiEvent({
+        restApiEvent({
           method: 'POST',
           path,
           ...matchTemplate(path),
@@ -69,7 +70,7 @@ export const api = (options: { processor: CardProcessor; now?: () => number }): 
         }),
       ),
     get: (path, tenant, query) =>
-      invoke(apiEvent({ method: 'GET', path, ...matchTemplate(path), headers: tenant.authorization, ...(query ? { query } : {}) })),
+      invoke(restApiEvent({ method: 'GET', path, ...matchTemplate(path), headers: tenant.authorization, ...(query ? { query } : {}) })),
   };
 };
 

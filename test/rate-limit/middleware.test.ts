@@ -8,6 +8,7 @@ import { rateLimit, type RateLimitOptions } from '../../lambdas/rate-limit/middl
 import { rateLimitLogger } from '../../lambdas/rate-limit/telemetry.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
+import { restApiEvent } from '../../local/proxy-events.js';
 import { countingClient, freshTenant, rateLimitTable, unreachableClient } from './clients.js';
 
 const counting = countingClient();
@@ -23,20 +24,8 @@ afterAll(() => {
   counting.client.destroy();
 });
 
-const apiEvent = (method: string, resource: string, authorization: string | undefined): ApiGatewayEvent => ({
-  httpMethod: method,
-  resource,
-  path: resource,
-  headers: authorization === undefined ? {} : { Authorization: authorization },
-  multiValueHeaders: {},
-  queryStringParameters: null,
-  multiValueQueryStringParameters: null,
-  pathParameters: null,
-  stageVariables: null,
-  body: null,
-  isBase64Encoded: false,
-  requestContext: {} as ApiGatewayEvent['requestContext'],
-});
+const apiEvent = (method: string, resource: string, authorization: string | undefined): ApiGatewayEvent =>
+  restApiEvent({ method, resource, ...(authorization === undefined ? {} : { headers: { Authorization: authorization } }) });
 
 /** The chain the lead composes: authenticate → rateLimit → errorResponses around a handler. */
 const pipeline = (tenant: AccountId, options: RateLimitOptions, handle = () => Promise.resolve(jsonResponse(200, { ok: true }))) => {

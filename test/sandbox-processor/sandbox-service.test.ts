@@ -3,7 +3,7 @@ import type { ProcessorCharge } from '../../lambdas/sandbox-processor/charge.js'
 import { dynamoChargeStore } from '../../lambdas/sandbox-processor/charge-store.js';
 import { handler, sandboxProcessorHandler, slowResponseMsFromEnvironment } from '../../lambdas/sandbox-processor/handler.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
-import { type ChargeBody, chargeEvent, functionUrlEvent, listEvent, newKey, processorContext } from './processor-events.js';
+import { type ChargeBody, chargeEvent, listEvent, newKey, processorContext, sandboxEvent } from './processor-events.js';
 
 const invoke = (event: Parameters<typeof handler>[0], serve: typeof handler = handler): Promise<HttpResponse> =>
   serve(event, processorContext());
@@ -65,7 +65,7 @@ describe('sandbox processor: POST /charges', () => {
   it('treats the same parameters in another key order and spacing as the same request', async () => {
     const key = newKey();
     const first = chargeOf(await invoke(chargeEvent(key, visa)));
-    const reordered = functionUrlEvent({
+    const reordered = sandboxEvent({
       method: 'POST',
       headers: { 'Idempotency-Key': key },
       body: '{ "description": "Order 1042", "source": "tok_visa", "currency": "usd", "amount": 2500 }',
@@ -270,7 +270,7 @@ describe('sandbox processor: bad input is a 400 problem, never a 500', () => {
     expect(JSON.stringify(problem)).not.toMatch(/at .*\.ts:\d+/);
   };
   const post = (body: string, headers: Record<string, string> = { 'Idempotency-Key': newKey() }) =>
-    functionUrlEvent({ method: 'POST', headers, body });
+    sandboxEvent({ method: 'POST', headers, body });
 
   it('requires a valid Idempotency-Key', async () => {
     await expectProblem(post(JSON.stringify(visa), {}), 400, 'idempotency-key-missing');
@@ -303,7 +303,7 @@ describe('sandbox processor: bad input is a 400 problem, never a 500', () => {
   });
 
   it('refuses bodies that are not JSON', async () => {
-    const event = functionUrlEvent({
+    const event = sandboxEvent({
       method: 'POST',
       headers: { 'Idempotency-Key': newKey(), 'content-type': 'text/plain' },
       body: 'amount=1',
@@ -322,8 +322,8 @@ describe('sandbox processor: bad input is a 400 problem, never a 500', () => {
   });
 
   it('answers unknown routes 404 and other methods 405', async () => {
-    await expectProblem(functionUrlEvent({ method: 'GET', path: '/refunds' }), 404, 'not-found');
-    const response = await invoke(functionUrlEvent({ method: 'DELETE' }));
+    await expectProblem(sandboxEvent({ method: 'GET', path: '/refunds' }), 404, 'not-found');
+    const response = await invoke(sandboxEvent({ method: 'DELETE' }));
     expect(response.statusCode).toBe(405);
     expect(response.headers.Allow).toBe('GET, POST');
   });

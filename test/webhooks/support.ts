@@ -8,12 +8,14 @@ import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { inject } from 'vitest';
 import { eventItem, type EventType, type RetrysafeEvent } from '../../lambdas/events/outbox.js';
 import type { RouteHandler } from '../../lambdas/http/router.js';
+import { accountPartition } from '../../lambdas/shared/account-partition.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { type AccountId, newId } from '../../lambdas/shared/ids.js';
 import { deadLetterQueueUrlEnvVar, queues, queueUrlEnvVar } from '../../lambdas/topology.js';
 import { toLambdaRecord } from '../../local/event-sources.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
+import { restApiEvent } from '../../local/proxy-events.js';
 import { createTenant as createTestTenant } from '../support/tenants.js';
 
 export interface Tenant {
@@ -47,24 +49,15 @@ export interface ApiAnswer {
 /** Invokes a route handler with the REST proxy event the (local) API Gateway would build. */
 export const callApi = async (handler: RouteHandler, call: ApiCall): Promise<ApiAnswer> => {
   const path = call.id === undefined ? call.resource : call.resource.replace('{id}', call.id);
-  const event = {
+  const event = restApiEvent({
+    method: call.method,
     resource: call.resource,
     path,
-    httpMethod: call.method,
-    headers: {
-      Authorization: `Bearer ${call.tenant.apiKey}`,
-      ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      ...call.headers,
-    },
-    multiValueHeaders: {},
-    queryStringParameters: call.query ?? null,
-    multiValueQueryStringParameters: null,
-    pathParameters: call.id === undefined ? null : { id: call.id },
-    stageVariables: null,
-    body: call.body === undefined ? null : JSON.stringify(call.body),
-    isBase64Encoded: false,
-    requestContext: { requestId: randomUUID(), httpMethod: call.method, path, resourcePath: call.resource, stage: 'test' },
-  } as unknown as Parameters<RouteHandler>[0];
+    headers: { Authorization: `Bearer ${call.tenant.apiKey}`, ...call.headers },
+    ...(call.query === undefined ? {} : { query: call.query }),
+    ...(call.id === undefined ? {} : { pathParameters: { id: call.id } }),
+    ...(call.body === undefined ? {} : { body: call.body }),
+  });
   const response = await handler(event, createLambdaContext('webhookEndpoints', 10, 512));
   return { status: response.statusCode, headers: response.headers, body: JSON.parse(response.body) as Record<string, unknown> };
 };
@@ -252,7 +245,7 @@ export const streamRecordsFor = async (accountId: AccountId, count: number): Pro
         const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         const records = page.Records ?? [];
         for (const record of records) {
-          if (record.dynamodb?.NewImage?.pk?.S !== `ACCT#${accountId}`) continue;
+          if (record.dynamodb?.NewImage?.pk?.S !== accountPartition(accountId)) continue;
           found.push(toLambdaRecord(record, streamArn));
         }
         iterator = records.length === 0 ? undefined : page.NextShardIterator;
