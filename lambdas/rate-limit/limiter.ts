@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../shared/dynamodb.js';
 import { tableName as tableNameFromEnv } from '../shared/env.js';
 import type { AccountId } from '../shared/ids.js';
-import { BucketMemory, type RememberedBucket } from './bucket-memory.js';
+import { bucketMemory, type RememberedBucket } from './bucket-memory.js';
 import { bucketKey, type StoredBucket } from './bucket-item.js';
 import { BucketStore, type WriteBranch } from './bucket-store.js';
 import type { FailMode } from './config.js';
@@ -94,7 +94,7 @@ export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
   const defaults = timingOf(defaultPolicy, shards);
   const now = options.now ?? Date.now;
   const overLimitCache = options.overLimitCache ?? true;
-  const memory = new BucketMemory(options.memoryEntries ?? 10_000);
+  const memory = bucketMemory(options.memoryEntries ?? 10_000);
   const explicitTable = options.tableName;
   const store = new BucketStore(
     options.client ?? dynamo(),
@@ -145,7 +145,7 @@ export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
       timing: bucket.override?.shardTiming ?? defaults,
       policy: bucket.override?.policy ?? defaultPolicy,
     };
-    memory.remember(key, remembered);
+    memory.set(key, remembered);
     return remembered;
   };
 
