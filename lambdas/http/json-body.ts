@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { ZodType } from 'zod';
+import { bodyText } from '../idempotency/event-shape.js';
 import { ProblemError } from './problem.js';
 import { parseWith } from './validation.js';
 import { type ApiGatewayEvent, headerValue } from './types.js';
@@ -31,17 +32,16 @@ export const decodeJson = (text: string | null, contentType: string | undefined)
 /**
  * Parses and validates a JSON body against a zod schema before anything is claimed or written,
  * so a rejected body leaves no trace and a corrected request may reuse its Idempotency-Key.
- * The raw text stays on `rawBody` for the idempotency fingerprint.
+ * The text as received (base64 decoded once, here) stays on `rawBody` for the idempotency
+ * fingerprint, which must not decode it again.
  */
 export const jsonBody = <TBody>(schema: ZodType<TBody>): MiddlewareObj<ApiGatewayEvent, unknown> => ({
   before: (request) => {
-    const raw = rawBodyOf(request.event);
+    const received = bodyText(request.event);
+    const raw = typeof received === 'string' ? received : null;
     const body = parseWith(schema, decodeJson(raw, headerValue(request.event.headers, 'content-type')));
     const event = request.event as unknown as ParsedBodyEvent<TBody>;
     event.rawBody = raw;
     event.body = body;
   },
 });
-
-const rawBodyOf = (event: ApiGatewayEvent): string | null =>
-  event.body === null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;

@@ -1,12 +1,16 @@
 /**
- * Retrysafe idempotency, as a library any Middy HTTP handler can use. See the README section
- * "The idempotency middleware as a library" for a complete handler.
+ * Retrysafe idempotency, as a library: a framework-free engine (engine.ts) and a Middy adapter
+ * (middleware.ts) any Middy HTTP handler can use. See the README section "The idempotency
+ * middleware as a library" for a complete handler.
  */
-export { idempotency, defaultStoredHeaders } from './middleware.js';
-export type { ActiveIdempotency, IdempotencyContext, IdempotencyOptions, IdempotentEvent } from './middleware.js';
+export { idempotency } from './middleware.js';
+export type { ActiveIdempotency, IdempotencyContext, IdempotencyOptions } from './middleware.js';
+export { answerFor, defaultStoredHeaders, finalOutcomeOfThrown, IdempotencyEngine, isFinal } from './engine.js';
+export type { Acquisition, Answered, IdempotencyEngineOptions, IdempotentRequest } from './engine.js';
+export type { IdempotentEvent } from './event-shape.js';
 export { withAtomicCommit } from './atomic-commit.js';
 export { keyReusedResponse } from './problems.js';
-export type { AtomicCommit, RejectedWrite } from './atomic-commit.js';
+export type { AtomicCommit, CommittableResponse, RejectedWrite } from './atomic-commit.js';
 export { canonicalJson } from './canonical-json.js';
 export { requestFingerprint } from './fingerprint.js';
 export { parseIdempotencyKeyHeader } from './key-header.js';

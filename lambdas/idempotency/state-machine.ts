@@ -43,14 +43,19 @@ export type IdempotencyRecord = InProgressRecord | CompletedRecord;
 /** What an existing record means for a request that could not claim its key. */
 export type Verdict =
   | { readonly kind: 'absent' }
-  | { readonly kind: 'fingerprint-mismatch' }
+  /** `original` is the first request's answer once it has one. */
+  | { readonly kind: 'fingerprint-mismatch'; readonly original?: StoredResponse }
   | { readonly kind: 'completed'; readonly response: StoredResponse }
   | { readonly kind: 'in-progress'; readonly leaseRemainingMs: number; readonly ageMs: number }
   | { readonly kind: 'lease-expired' };
 
 export const classify = (record: IdempotencyRecord | undefined, fingerprint: string, nowMs: number): Verdict => {
   if (record === undefined || record.expiresAt * 1000 <= nowMs) return { kind: 'absent' };
-  if (record.fingerprint !== fingerprint) return { kind: 'fingerprint-mismatch' };
+  if (record.fingerprint !== fingerprint) {
+    return record.status === 'COMPLETED'
+      ? { kind: 'fingerprint-mismatch', original: decodeResponse(record) }
+      : { kind: 'fingerprint-mismatch' };
+  }
   if (record.status === 'COMPLETED') return { kind: 'completed', response: decodeResponse(record) };
   if (record.leaseUntil <= nowMs) return { kind: 'lease-expired' };
   return { kind: 'in-progress', leaseRemainingMs: record.leaseUntil - nowMs, ageMs: nowMs - record.claimedAt };

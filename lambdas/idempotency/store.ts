@@ -9,8 +9,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TransactItem } from '../shared/dynamodb.js';
+import type { IdempotencyKey } from './key-header.js';
 import { claimCondition, holderCondition, type CompletedRecord, type IdempotencyRecord, type InProgressRecord } from './state-machine.js';
 import type { EncodedResponse } from './stored-response.js';
+
+/** A record's partition key: scope and key, the scope URI-encoded so a '#' in a key cannot forge one. */
+export const recordId = (scope: string | undefined, key: IdempotencyKey): string => `${encodeURIComponent(scope ?? '')}#${key}`;
 
 /** DynamoDB's limit on one TransactWriteItems; the record itself takes one slot. */
 export const maxBusinessWrites = 99;
@@ -53,6 +57,16 @@ const isConflictOnly = (error: TransactionCanceledException): boolean =>
 const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
 
 /**
+ * Where records live: a table keyed by `pk` (Retrysafe's idempotency table), or a service's own
+ * table with a sort key, where every record takes the same sort key value beside the service's
+ * other items (the sandbox processor's table).
+ */
+export interface RecordTable {
+  readonly name: () => string;
+  readonly sortKey?: { readonly attribute: string; readonly value: string };
+}
+
+/**
  * The persistence layer: each state-machine transition as exactly one DynamoDB request. A
  * failed condition returns the current record (ReturnValuesOnConditionCheckFailure: ALL_OLD),
  * so a collision is answered from the same round trip that detected it.
@@ -60,8 +74,17 @@ const backoff = (attempt: number): Promise<void> => new Promise((resolve) => set
 export class IdempotencyStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: () => string,
+    private readonly table: RecordTable,
   ) {}
+
+  private tableName(): string {
+    return this.table.name();
+  }
+
+  private key(pk: string): Record<string, string> {
+    const { sortKey } = this.table;
+    return sortKey === undefined ? { pk } : { pk, [sortKey.attribute]: sortKey.value };
+  }
 
   async claim(input: {
     pk: string;
@@ -84,7 +107,7 @@ export class IdempotencyStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName(),
-          Item: record,
+          Item: { ...record, ...this.key(input.pk) },
           ConditionExpression: claimCondition.expression,
           ExpressionAttributeNames: claimCondition.names,
           ExpressionAttributeValues: claimCondition.values(input.nowMs, input.fingerprint),
@@ -151,7 +174,7 @@ export class IdempotencyStore {
       await this.client.send(
         new DeleteCommand({
           TableName: this.tableName(),
-          Key: { pk: claim.pk },
+          Key: this.key(claim.pk),
           ConditionExpression: holderCondition.expression,
           ExpressionAttributeNames: holderCondition.names,
           ExpressionAttributeValues: holderCondition.values(claim.token),
@@ -166,7 +189,7 @@ export class IdempotencyStore {
 
   /** A strongly consistent read, for callers that wait on another executor. */
   async read(pk: string): Promise<IdempotencyRecord | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName(), Key: { pk }, ConsistentRead: true }));
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName(), Key: this.key(pk), ConsistentRead: true }));
     return result.Item as IdempotencyRecord | undefined;
   }
 
@@ -174,7 +197,7 @@ export class IdempotencyStore {
     const [attribute, value] = 'responseGzip' in response ? ['responseGzip', response.responseGzip] : ['response', response.response];
     return {
       TableName: this.tableName(),
-      Key: { pk: claim.pk },
+      Key: this.key(claim.pk),
       UpdateExpression: 'SET #status = :completed, #stored = :stored, completedAt = :nowMs REMOVE leaseUntil',
       ConditionExpression: holderCondition.expression,
       ExpressionAttributeNames: { ...holderCondition.names, '#stored': attribute },

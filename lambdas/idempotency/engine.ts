@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ProblemError, problemResponse } from '../http/problem.js';
+import type { HttpResponse } from '../http/types.js';
+import { dynamo } from '../shared/dynamodb.js';
+import { intEnv, tableName as tableNameFromEnv } from '../shared/env.js';
+import { createLogger } from '../shared/logger.js';
+import { type AtomicCommit, type CommittableResponse, takeAtomicCommit } from './atomic-commit.js';
+import { CompletedCache } from './completed-cache.js';
+import type { IdempotencyKey } from './key-header.js';
+import { keyInUseResponse, keyReusedResponse, recordTooLargeResponse } from './problems.js';
+import { classify, type IdempotencyRecord, retryAfterSeconds, type Verdict } from './state-machine.js';
+import { type Claim, IdempotencyStore, recordId, type RecordTable } from './store.js';
+import { encodeResponse, replayResponse, ResponseTooLargeError, selectStoredHeaders, type StoredResponse } from './stored-response.js';
+
+export interface IdempotencyEngineOptions {
+  readonly client?: DynamoDBDocumentClient;
+  /** Table name, or a function read per request; defaults to the TABLE_IDEMPOTENCY variable. */
+  readonly tableName?: string | (() => string);
+  /** For a table with a sort key: the value every record takes (see store.ts). */
+  readonly sortKey?: RecordTable['sortKey'];
+  /** How long a key is remembered; defaults to IDEMPOTENCY_TTL_SECONDS or 86400 (24 hours). */
+  readonly ttlSeconds?: number;
+  /** Response headers stored and replayed alongside status and body. */
+  readonly storedHeaders?: readonly string[];
+  /** Added to the executor's remaining time to size the lease, covering clock skew. */
+  readonly leaseMarginMs?: number;
+  /** The function timeout: no lease is ever longer. */
+  readonly functionTimeoutMs?: number;
+  /** Wait for an in-flight first request to finish and answer with its result instead of "in use". */
+  readonly wait?: { readonly timeoutMs: number; readonly pollIntervalMs?: number };
+  /** Serve replays of up to this many COMPLETED records from memory; absent, every replay reads DynamoDB. */
+  readonly cacheEntries?: number;
+  readonly now?: () => number;
+}
+
+/** One request under a key, as an adapter read it from its event. */
+export interface IdempotentRequest {
+  /** Partitions the key space, e.g. by tenant, so two tenants' identical keys never meet. */
+  readonly scope: string | undefined;
+  readonly key: IdempotencyKey;
+  /** Identifies the request behind the key: the same key with another fingerprint is a reuse. */
+  readonly fingerprint: string;
+  /** How much longer this executor may run; the lease covers it. */
+  readonly remainingMs: number;
+}
+
+/** What trying to claim a key came to. */
+export type Acquisition =
+  | { readonly kind: 'claimed'; readonly claim: Claim }
+  /** The key's first request has finished: its answer, to replay. */
+  | { readonly kind: 'replay'; readonly response: StoredResponse }
+  /** The key was first used by another request; `original` is that request's answer once it has one. */
+  | { readonly kind: 'key-reused'; readonly original: StoredResponse | undefined }
+  | { readonly kind: 'key-in-use'; readonly retryAfterSeconds: number };
+
+export type Answered = Exclude<Acquisition, { readonly kind: 'claimed' }>;
+
+export const defaultStoredHeaders = ['Content-Type', 'Content-Language', 'Location', 'Link'] as const;
+
+/** The HTTP answer to a request that did not get its key. */
+export const answerFor = (answered: Answered): HttpResponse => {
+  switch (answered.kind) {
+    case 'replay':
+      return replayResponse(answered.response);
+    case 'key-reused':
+      return keyReusedResponse();
+    case 'key-in-use':
+      return keyInUseResponse(answered.retryAfterSeconds);
+  }
+};
+
+/**
+ * THE RULE for what a request leaves under its key. An outcome below 500 is the request's final
+ * answer: it is stored and every retry gets it back, whether the handler returned it or threw it
+ * as a problem (a 404 is a 404 however it was produced). 500 and above, and anything thrown that
+ * is not a problem (a bug, a dependency failing), are not final: the key is released, nothing is
+ * committed, and a retry executes again.
+ */
+export const isFinal = (response: HttpResponse): boolean => response.statusCode < 500;
+
+/** The outcome a thrown error stands for under that rule, or undefined when it releases the key. */
+export const finalOutcomeOfThrown = (error: unknown, instance?: string): HttpResponse | undefined =>
+  error instanceof ProblemError && error.problem.status < 500 ? problemResponse(error.problem, instance) : undefined;
+
+const acquisitionFor = (verdict: Verdict): Answered | undefined => {
+  switch (verdict.kind) {
+    case 'absent':
+    case 'lease-expired':
+      return undefined;
+    case 'fingerprint-mismatch':
+      return { kind: 'key-reused', original: verdict.original };
+    case 'completed':
+      return { kind: 'replay', response: verdict.response };
+    case 'in-progress':
+      return { kind: 'key-in-use', retryAfterSeconds: retryAfterSeconds(verdict) };
+  }
+};
+
+/** A claim lost and retaken in every round: the key is contended, and the client should come back. */
+const maxClaimRounds = 3;
+
+const logger = createLogger('idempotency');
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The idempotency engine, knowing nothing of Middy or HTTP frameworks: claim a key (or learn
+ * what already holds it), then finish the claim with the request's outcome, committing it
+ * atomically with the request's business writes, or release it. States and conditions live in
+ * state-machine.ts, DynamoDB requests in store.ts; the engine orders them. Adapters (the Middy
+ * middleware, the sandbox processor) read a request from their event and call it.
+ */
+export class IdempotencyEngine {
+  private readonly store: IdempotencyStore;
+  private readonly now: () => number;
+  private readonly ttlSeconds: number;
+  private readonly storedHeaders: readonly string[];
+  private readonly leaseMarginMs: number;
+  private readonly functionTimeoutMs: number;
+  private readonly cache: CompletedCache | undefined;
+
+  constructor(private readonly options: IdempotencyEngineOptions = {}) {
+    const { tableName } = options;
+    this.store = new IdempotencyStore(options.client ?? dynamo(), {
+      name: typeof tableName === 'function' ? tableName : tableName === undefined ? () => tableNameFromEnv('idempotency') : () => tableName,
+      ...(options.sortKey === undefined ? {} : { sortKey: options.sortKey }),
+    });
+    this.now = options.now ?? Date.now;
+    this.ttlSeconds = options.ttlSeconds ?? intEnv('IDEMPOTENCY_TTL_SECONDS', 86_400);
+    this.storedHeaders = options.storedHeaders ?? defaultStoredHeaders;
+    this.leaseMarginMs = options.leaseMarginMs ?? 2_000;
+    this.functionTimeoutMs = options.functionTimeoutMs ?? 900_000;
+    this.cache = options.cacheEntries === undefined ? undefined : new CompletedCache(options.cacheEntries);
+  }
+
+  /** Claims the key with one conditional write, or answers from the record that holds it. */
+  async acquire(request: IdempotentRequest): Promise<Acquisition> {
+    const pk = recordId(request.scope, request.key);
+    const cached = this.cache?.get(pk, this.now());
+    if (cached !== undefined) {
+      return cached.fingerprint === request.fingerprint
+        ? { kind: 'replay', response: cached.response }
+        : { kind: 'key-reused', original: cached.response };
+    }
+    for (let round = 0; round < maxClaimRounds; round++) {
+      const nowMs = this.now();
+      const result = await this.store.claim({
+        pk,
+        fingerprint: request.fingerprint,
+        token: randomUUID(),
+        nowMs,
+        leaseUntil: nowMs + Math.min(request.remainingMs + this.leaseMarginMs, this.functionTimeoutMs),
+        expiresAt: Math.floor(nowMs / 1000) + this.ttlSeconds,
+      });
+      if (result.kind === 'claimed') return { kind: 'claimed', claim: result.claim };
+      const answered = acquisitionFor(
+        await this.waitForOutcome(pk, request.fingerprint, this.observe(result.record, request.fingerprint, nowMs)),
+      );
+      if (answered !== undefined) return answered;
+    }
+    return { kind: 'key-in-use', retryAfterSeconds: 1 };
+  }
+
+  /**
+   * Ends a claim with the request's outcome, by the rule above: a final outcome is stored,
+   * together with the business writes it carries (withAtomicCommit) in one transaction; any
+   * other releases the key. Returns the answer to give, which is the outcome itself unless this
+   * executor lost its lease to a retry (then: what the retry stored). Without a claim (a request
+   * that sent no key) the business writes still commit, alone. If finishing fails, the claim is
+   * released before the error propagates.
+   */
+  async finish(claim: Claim | undefined, outcome: HttpResponse | CommittableResponse): Promise<HttpResponse> {
+    const { response, commit } = takeAtomicCommit(outcome);
+    if (claim === undefined) return this.commitAlone(response, commit);
+    try {
+      return await this.settle(claim, response, commit);
+    } catch (error) {
+      await this.release(claim);
+      throw error;
+    }
+  }
+
+  /** Gives the key back so a retry executes again; a no-op when this executor no longer holds it. */
+  async release(claim: Claim): Promise<void> {
+    try {
+      await this.store.release(claim);
+    } catch (error) {
+      // The lease still bounds how long the key stays blocked.
+      logger.warn('Could not release an idempotency claim; it frees itself when the lease expires', { error });
+    }
+  }
+
+  private async settle(claim: Claim, response: HttpResponse, commit: AtomicCommit | undefined): Promise<HttpResponse> {
+    if (!isFinal(response)) {
+      await this.release(claim);
+      return response;
+    }
+    const stored: StoredResponse = {
+      statusCode: response.statusCode,
+      headers: selectStoredHeaders(response.headers, this.storedHeaders),
+      body: response.body,
+      ...(response.isBase64Encoded === true ? { isBase64Encoded: true } : {}),
+    };
+    let encoded;
+    try {
+      encoded = encodeResponse(stored);
+    } catch (error) {
+      if (!(error instanceof ResponseTooLargeError)) throw error;
+      await this.release(claim);
+      return recordTooLargeResponse(error.message);
+    }
+    const nowMs = this.now();
+    const result =
+      commit === undefined
+        ? await this.store.complete(claim, encoded, nowMs)
+        : await this.store.commit(claim, commit.writes, encoded, nowMs);
+    switch (result.kind) {
+      case 'committed':
+        this.cache?.remember(claim.pk, { fingerprint: claim.fingerprint, response: stored, expiresAt: claim.expiresAt });
+        return response;
+      case 'claim-lost':
+        logger.warn('Idempotency claim lost before completion: a retry took the key over after this lease expired', { pk: claim.pk });
+        return this.answerLostClaim(result.record, claim.fingerprint);
+      case 'write-rejected':
+        if (commit?.onRejected === undefined) {
+          throw new Error(`Business write ${result.index} was rejected at commit and the handler gave no alternative response`);
+        }
+        return this.settle(claim, commit.onRejected(result), undefined);
+    }
+  }
+
+  private async commitAlone(response: HttpResponse, commit: AtomicCommit | undefined): Promise<HttpResponse> {
+    if (commit === undefined) return response;
+    const result = await this.store.commit(undefined, commit.writes, undefined, this.now());
+    if (result.kind !== 'write-rejected') return response;
+    if (commit.onRejected === undefined) throw new Error(`Business write ${result.index} was rejected at commit`);
+    return commit.onRejected(result);
+  }
+
+  private answerLostClaim(record: IdempotencyRecord | undefined, fingerprint: string): HttpResponse {
+    const answered = acquisitionFor(this.observe(record, fingerprint, this.now()));
+    return answerFor(answered ?? { kind: 'key-in-use', retryAfterSeconds: 1 });
+  }
+
+  /** Classifies a record read from the table, remembering it when it is COMPLETED. */
+  private observe(record: IdempotencyRecord | undefined, fingerprint: string, nowMs: number): Verdict {
+    const verdict = classify(record, fingerprint, nowMs);
+    if (record !== undefined && this.cache !== undefined) {
+      const response =
+        verdict.kind === 'completed' ? verdict.response : verdict.kind === 'fingerprint-mismatch' ? verdict.original : undefined;
+      if (response !== undefined)
+        this.cache.remember(record.pk, { fingerprint: record.fingerprint, response, expiresAt: record.expiresAt });
+    }
+    return verdict;
+  }
+
+  private async waitForOutcome(pk: string, fingerprint: string, verdict: Verdict): Promise<Verdict> {
+    const { wait } = this.options;
+    if (wait === undefined || verdict.kind !== 'in-progress') return verdict;
+    const interval = wait.pollIntervalMs ?? 100;
+    const deadline = this.now() + wait.timeoutMs;
+    let current: Verdict = verdict;
+    while (current.kind === 'in-progress' && this.now() + interval <= deadline) {
+      await sleep(interval);
+      current = this.observe(await this.store.read(pk), fingerprint, this.now());
+    }
+    return current;
+  }
+}
