@@ -6,6 +6,8 @@ import { storeApiKey } from '../../lambdas/auth/api-keys.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
 import { sandboxProcessorClient } from '../../lambdas/payments/processor-client/sandbox-client.js';
+import { apiPipelineFromEnvironment } from '../../lambdas/http/api-route.js';
+import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
 import { paymentsTablesFromEnvironment } from '../../lambdas/payments/tables.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
@@ -123,17 +125,16 @@ export const startChargeStack = async (dynamodbEndpoint: string): Promise<Charge
     const apiKey = `sk_test_bench_${randomUUID()}`;
     await storeApiKey(client, tableName('apiKeys'), apiKey, account);
 
-    // Imported only now: api-route reads the rate-limit settings and the DynamoDB client at import.
-    const { createChargesHandler } = await import('../../lambdas/payments/charges-handler.js');
     let gate: Gate | undefined;
     const processor = holdingProcessor(
       sandboxProcessorClient({ baseUrl: `http://127.0.0.1:${processorPort}`, timeoutMs: 5_000 }),
       () => gate,
     );
     const handler = createChargesHandler({
-      processor: () => processor,
-      client: dynamo,
-      tables: paymentsTablesFromEnvironment,
+      api: apiPipelineFromEnvironment('charges'),
+      processor,
+      client,
+      tables: paymentsTablesFromEnvironment(),
       now: Date.now,
     });
 

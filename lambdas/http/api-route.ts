@@ -1,11 +1,11 @@
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { ZodType } from 'zod';
 import { authenticate, type TenantContext } from '../auth/authenticate.js';
-import { idempotency, type ActiveIdempotency, type IdempotencyContext } from '../idempotency/index.js';
+import { type ActiveIdempotency, IdempotencyEngine, idempotency, type IdempotencyContext } from '../idempotency/index.js';
 import type { CommittableResponse } from '../idempotency/atomic-commit.js';
 import { rateLimit } from '../rate-limit/middleware.js';
 import type { AccountId } from '../shared/ids.js';
-import { functions, routes, type RouteKey } from '../topology.js';
+import { type FunctionName, functions, type RouteKey } from '../topology.js';
 import { errorResponses } from './error-responses.js';
 import { jsonBody, type ParsedBodyEvent } from './json-body.js';
 import type { RouteHandler } from './router.js';
@@ -27,24 +27,36 @@ export interface ApiRouteSpec<TBody> {
   readonly body?: ZodType<TBody>;
   /** POST routes honour an Idempotency-Key when present; money-moving routes require one. */
   readonly idempotencyKey?: 'required' | 'optional';
-  /** Wait this long for an in-flight first request instead of answering 409. */
-  readonly waitForInFlightMs?: number;
-  /** The clock leases and expiries are measured by; tests move it to expire a lease. */
-  readonly now?: () => number;
   readonly handle: (input: RouteInput<TBody>) => Promise<HttpResponse | CommittableResponse>;
 }
 
-const functionTimeoutMs = (route: RouteKey): number => {
-  const spec = routes.find((candidate) => `${candidate.method} ${candidate.path}` === route);
-  if (spec === undefined) throw new Error(`${route} is not a route of the topology`);
-  return functions[spec.function].timeoutSeconds * 1000;
-};
+/**
+ * What every authenticated route of one function shares, built once per container: the API-key
+ * cache, the rate limiter's memory of buckets and over-limit tenants, and the idempotency
+ * engine with its cache of completed keys.
+ */
+export interface ApiPipeline {
+  readonly authenticate: MiddlewareObj<ApiGatewayEvent, unknown, Error, TenantContext>;
+  readonly rateLimit: MiddlewareObj<ApiGatewayEvent, HttpResponse, Error, TenantContext>;
+  readonly idempotency: IdempotencyEngine;
+}
+
+/** Completed keys a container replays from memory: a few hundred KB for Retrysafe's small answers. */
+export const completedKeysCached = 1_000;
 
 /**
- * One limiter per Lambda module: every route of the function shares its memory of buckets and
- * of over-limit tenants. The table name is read on first use.
+ * The pipeline of one function, as deployed: tables and settings from the environment. `now` is
+ * the clock leases and key expiries are measured by; tests move it to expire a lease.
  */
-const limitTenant = rateLimit();
+export const apiPipelineFromEnvironment = (fn: FunctionName, options: { readonly now?: () => number } = {}): ApiPipeline => ({
+  authenticate: authenticate(),
+  rateLimit: rateLimit(),
+  idempotency: new IdempotencyEngine({
+    functionTimeoutMs: functions[fn].timeoutSeconds * 1000,
+    cacheEntries: completedKeysCached,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  }),
+});
 
 /**
  * The one pipeline every authenticated API route runs, in two Middy chains:
@@ -59,7 +71,7 @@ const limitTenant = rateLimit();
  * early: an idempotent replay or a 409 ends the inner chain early, yet still passes through
  * the outer chain's `after`, so response decorations there apply to every answer.
  */
-export const apiRoute = <TBody = undefined>(spec: ApiRouteSpec<TBody>): RouteHandler => {
+export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRouteSpec<TBody>): RouteHandler => {
   const isPost = spec.route.startsWith('POST ');
   const handle = (event: ParsedBodyEvent<TBody>, context: TenantContext & IdempotencyContext) =>
     spec.handle({ body: event.body, tenant: context.tenant, event, context, idempotency: context.idempotency });
@@ -68,19 +80,17 @@ export const apiRoute = <TBody = undefined>(spec: ApiRouteSpec<TBody>): RouteHan
   if (isPost) {
     inner.use(
       idempotency<ParsedBodyEvent<TBody>, TenantContext>({
+        engine: pipeline.idempotency,
         required: spec.idempotencyKey === 'required',
         scope: (_event, context) => context.tenant,
-        functionTimeoutMs: functionTimeoutMs(spec.route),
-        ...(spec.waitForInFlightMs === undefined ? {} : { wait: { timeoutMs: spec.waitForInFlightMs } }),
-        ...(spec.now === undefined ? {} : { now: spec.now }),
       }),
     );
   }
   const outer = middy<ApiGatewayEvent, HttpResponse, Error, TenantContext>(
     inner as unknown as (event: ApiGatewayEvent, context: TenantContext) => Promise<HttpResponse>,
   )
-    .use(authenticate())
-    .use(limitTenant)
+    .use(pipeline.authenticate)
+    .use(pipeline.rateLimit)
     .use(errorResponses());
   return outer as unknown as RouteHandler;
 };

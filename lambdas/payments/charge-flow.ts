@@ -43,8 +43,8 @@ export interface ChargeFlowDependencies {
  * 5 leaves a completed record, so the retry is a replay.
  */
 export const createCharge = async (
-  { body, tenant, idempotency }: RouteInput<CreateChargeRequest>,
   deps: ChargeFlowDependencies,
+  { body, tenant, idempotency }: RouteInput<CreateChargeRequest>,
 ): Promise<HttpResponse> => {
   if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
   const { tables } = deps;

@@ -1,58 +1,50 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { apiRoute } from '../http/api-route.js';
+import { type ApiPipeline, apiPipelineFromEnvironment, apiRoute } from '../http/api-route.js';
 import { routeHandler, type RouteHandler } from '../http/router.js';
 import { dynamo } from '../shared/dynamodb.js';
+import { onFirstInvocation } from '../shared/first-invocation.js';
 import { createCharge } from './charge-flow.js';
 import { getCharge, listCharges } from './charge-queries.js';
-import { processorFromEnvironment } from './processor-client/from-environment.js';
 import type { CardProcessor } from './processor-client/card-processor.js';
+import { processorFromEnvironment } from './processor-client/from-environment.js';
 import { createRefund } from './refund-flow.js';
 import { createChargeSchema, createRefundSchema } from './requests.js';
 import { paymentsTablesFromEnvironment, type PaymentsTables } from './tables.js';
 
-/** Where the routes get their collaborators; each is resolved per request. */
-export interface ChargesEnvironment {
-  readonly processor: () => CardProcessor;
-  readonly client: () => DynamoDBDocumentClient;
-  readonly tables: () => PaymentsTables;
+export interface ChargesDeps {
+  readonly api: ApiPipeline;
+  readonly processor: CardProcessor;
+  readonly client: DynamoDBDocumentClient;
+  readonly tables: PaymentsTables;
+  /** Epoch milliseconds: ids, timestamps, and (through `api`) leases. */
   readonly now: () => number;
 }
 
-/** The money-moving routes; tests build it with their own processor to inject faults. */
-export const createChargesHandler = (environment: ChargesEnvironment): RouteHandler => {
-  const deps = () => ({
-    processor: environment.processor(),
-    client: environment.client(),
-    tables: environment.tables(),
-    now: environment.now,
-  });
-  const queries = () => ({ client: environment.client(), paymentsTable: environment.tables().payments });
-  return routeHandler({
-    'POST /v1/charges': apiRoute({
+export const depsFromEnvironment = (): ChargesDeps => ({
+  api: apiPipelineFromEnvironment('charges'),
+  processor: processorFromEnvironment(),
+  client: dynamo(),
+  tables: paymentsTablesFromEnvironment(),
+  now: Date.now,
+});
+
+/** The charges function: the money-moving routes, and reading charges back. */
+export const createChargesHandler = (deps: ChargesDeps): RouteHandler =>
+  routeHandler({
+    'POST /v1/charges': apiRoute(deps.api, {
       route: 'POST /v1/charges',
       body: createChargeSchema,
       idempotencyKey: 'required',
-      now: environment.now,
-      handle: (input) => createCharge(input, deps()),
+      handle: (input) => createCharge(deps, input),
     }),
-    'GET /v1/charges': apiRoute({ route: 'GET /v1/charges', handle: (input) => listCharges(input, queries()) }),
-    'GET /v1/charges/{id}': apiRoute({ route: 'GET /v1/charges/{id}', handle: (input) => getCharge(input, queries()) }),
-    'POST /v1/charges/{id}/refunds': apiRoute({
+    'GET /v1/charges': apiRoute(deps.api, { route: 'GET /v1/charges', handle: (input) => listCharges(deps, input) }),
+    'GET /v1/charges/{id}': apiRoute(deps.api, { route: 'GET /v1/charges/{id}', handle: (input) => getCharge(deps, input) }),
+    'POST /v1/charges/{id}/refunds': apiRoute(deps.api, {
       route: 'POST /v1/charges/{id}/refunds',
       body: createRefundSchema,
       idempotencyKey: 'required',
-      now: environment.now,
-      handle: (input) => createRefund(input, deps()),
+      handle: (input) => createRefund(deps, input),
     }),
   });
-};
 
-let processor: CardProcessor | undefined;
-
-export const handler: RouteHandler = createChargesHandler({
-  // Built on first use, once per container: its credential provider caches.
-  processor: () => (processor ??= processorFromEnvironment()),
-  client: dynamo,
-  tables: paymentsTablesFromEnvironment,
-  now: Date.now,
-});
+export const handler = onFirstInvocation(() => createChargesHandler(depsFromEnvironment()));

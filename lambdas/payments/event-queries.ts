@@ -4,6 +4,7 @@ import { eventTypes, type EventItem, type RetrysafeEvent } from '../events/outbo
 import type { RouteInput } from '../http/api-route.js';
 import { pageLimitParameter, parseQuery } from '../http/validation.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
+import type { PaymentsTables } from './tables.js';
 import { accountPartition } from '../shared/account-partition.js';
 
 const eventsQuerySchema = z.strictObject({
@@ -17,8 +18,8 @@ const eventsQuerySchema = z.strictObject({
  * partition ends.
  */
 export const listEvents = async (
+  deps: { readonly client: DynamoDBDocumentClient; readonly tables: Pick<PaymentsTables, 'events'> },
   { tenant, event }: RouteInput<undefined>,
-  deps: { client: DynamoDBDocumentClient; eventsTable: string },
 ): Promise<HttpResponse> => {
   const { type, limit } = parseQuery(eventsQuerySchema, event);
   const events: RetrysafeEvent[] = [];
@@ -26,7 +27,7 @@ export const listEvents = async (
   do {
     const page = await deps.client.send(
       new QueryCommand({
-        TableName: deps.eventsTable,
+        TableName: deps.tables.events,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': accountPartition(tenant), ...(type === undefined ? {} : { ':type': type }) },
         ...(type === undefined

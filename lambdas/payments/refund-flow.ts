@@ -39,8 +39,8 @@ const tooLarge = (requested: number, refundable: number): HttpResponse =>
  * COMPLETED idempotency record commit in the same transaction.
  */
 export const createRefund = async (
-  { body, tenant, event, idempotency }: RouteInput<CreateRefundRequest>,
   deps: RefundFlowDependencies,
+  { body, tenant, event, idempotency }: RouteInput<CreateRefundRequest>,
 ): Promise<HttpResponse> => {
   if (idempotency === undefined)
     throw new Error('POST /v1/charges/{id}/refunds requires an Idempotency-Key; the route must be configured so');

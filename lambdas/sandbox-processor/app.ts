@@ -1,11 +1,11 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { ProblemError } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
 import { parseChargeRequest } from './charge-request.js';
-import { createSandboxCharge, type CreateChargeDependencies } from './create-charge.js';
+import { createSandboxCharge, type CreateChargeDeps } from './create-charge.js';
 import { listSandboxCharges } from './list-charges.js';
 
-export type SandboxProcessorApp = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+export type SandboxProcessorApp = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>;
 
 const chargesPath = '/charges';
 
@@ -14,14 +14,14 @@ const chargesPath = '/charges';
  * the processor does its own routing: unknown paths are 404, other methods on /charges 405.
  */
 export const sandboxProcessorApp =
-  (dependencies: CreateChargeDependencies): SandboxProcessorApp =>
-  async (event) => {
+  (deps: CreateChargeDeps): SandboxProcessorApp =>
+  async (event, context) => {
     const { method, path } = event.requestContext.http;
     if (path !== chargesPath) {
       throw new ProblemError('not-found', { detail: `${method} ${path} is not a route of the processor.` });
     }
-    if (method === 'POST') return createSandboxCharge(dependencies, parseChargeRequest(event));
-    if (method === 'GET') return listSandboxCharges(dependencies.store, event);
+    if (method === 'POST') return createSandboxCharge(deps, parseChargeRequest(event), context.getRemainingTimeInMillis());
+    if (method === 'GET') return listSandboxCharges(deps.store, event);
     throw new ProblemError('method-not-allowed', {
       detail: `${chargesPath} supports GET and POST.`,
       headers: { Allow: 'GET, POST' },

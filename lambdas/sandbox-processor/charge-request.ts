@@ -4,10 +4,12 @@ import { ProblemError } from '../http/problem.js';
 import { decodeJson } from '../http/json-body.js';
 import { headerValue } from '../http/types.js';
 import { fieldProblem, parseWith } from '../http/validation.js';
-import type { ChargeRequest, ProcessorIdempotencyKey } from './charge.js';
+import { fingerprintInput, headerValues } from '../idempotency/event-shape.js';
+import { requestFingerprint } from '../idempotency/fingerprint.js';
+import { type IdempotencyKey, parseIdempotencyKeyHeader } from '../idempotency/key-header.js';
+import type { ChargeRequest } from './charge.js';
 import { type TokenBehaviour, testTokenNames, tokenBehaviour } from './test-tokens.js';
 
-export const maxKeyLength = 255;
 /** Stripe's ceiling for a single charge, in minor units. */
 export const maxAmount = 99_999_999;
 
@@ -19,24 +21,23 @@ const chargeBodySchema = z.strictObject({
 });
 
 export interface ValidChargeRequest {
-  readonly idempotencyKey: ProcessorIdempotencyKey;
+  readonly idempotencyKey: IdempotencyKey;
+  /** Identifies the request behind the key, as Retrysafe's own idempotency does. */
+  readonly fingerprint: string;
   readonly request: ChargeRequest;
   readonly behaviour: TokenBehaviour;
 }
 
-const printableAscii = /^[\x20-\x7e]+$/;
-
-const idempotencyKeyOf = (event: APIGatewayProxyEventV2): ProcessorIdempotencyKey => {
-  const raw = headerValue(event.headers, 'idempotency-key');
-  if (raw === undefined) {
+const idempotencyKeyOf = (event: APIGatewayProxyEventV2): IdempotencyKey => {
+  const header = parseIdempotencyKeyHeader(headerValues(event, 'idempotency-key'));
+  if (header.kind === 'absent') {
     throw new ProblemError('idempotency-key-missing', {
       detail: 'Every POST /charges must carry an Idempotency-Key header so a retry can never charge twice.',
     });
   }
-  if (raw.length === 0 || raw.length > maxKeyLength || !printableAscii.test(raw)) {
-    throw new ProblemError('idempotency-key-invalid', { detail: `The key must be 1-${maxKeyLength} printable ASCII characters.` });
-  }
-  return raw as ProcessorIdempotencyKey;
+  if (header.kind === 'invalid')
+    throw new ProblemError('idempotency-key-invalid', { detail: `The Idempotency-Key is invalid: ${header.reason}.` });
+  return header.key;
 };
 
 const jsonOf = (event: APIGatewayProxyEventV2): unknown => {
@@ -57,5 +58,10 @@ export const parseChargeRequest = (event: APIGatewayProxyEventV2): ValidChargeRe
   if (behaviour === undefined) {
     throw fieldProblem('source', `no such token "${source}"; the sandbox knows ${testTokenNames.join(', ')}.`);
   }
-  return { idempotencyKey, request: { amount, currency, source, description: description ?? null }, behaviour };
+  return {
+    idempotencyKey,
+    fingerprint: requestFingerprint(fingerprintInput(event)),
+    request: { amount, currency, source, description: description ?? null },
+    behaviour,
+  };
 };

@@ -1,3 +1,4 @@
+import type { IdempotencyKey } from '../idempotency/key-header.js';
 import type { Brand } from '../shared/ids.js';
 
 /**
@@ -6,9 +7,6 @@ import type { Brand } from '../shared/ids.js';
  * read Stripe's.
  */
 export type ProcessorChargeId = Brand<string, 'ProcessorChargeId'>;
-
-/** The caller's Idempotency-Key: 1-255 printable ASCII characters. */
-export type ProcessorIdempotencyKey = Brand<string, 'ProcessorIdempotencyKey'>;
 
 export type DeclineCode = 'insufficient_funds';
 
@@ -31,7 +29,7 @@ interface ProcessorChargeFields {
   readonly source: string;
   readonly description: string | null;
   /** The key the charge was created under, so reconciliation can count charges per key. */
-  readonly idempotency_key: ProcessorIdempotencyKey;
+  readonly idempotency_key: IdempotencyKey;
   /** Epoch milliseconds (Stripe uses seconds; milliseconds let `since=<created>` round-trip). */
   readonly created: number;
 }

@@ -1,31 +1,57 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { errorResponses } from '../http/error-responses.js';
 import type { HttpResponse } from '../http/types.js';
-import { intEnv } from '../shared/env.js';
+import { IdempotencyEngine } from '../idempotency/index.js';
+import { dynamo } from '../shared/dynamodb.js';
+import { intEnv, tableName } from '../shared/env.js';
+import { onFirstInvocation } from '../shared/first-invocation.js';
+import { functions } from '../topology.js';
 import { sandboxProcessorApp } from './app.js';
-import { dynamoChargeStore } from './charge-store.js';
-import type { CreateChargeDependencies } from './create-charge.js';
+import { dynamoChargeStore, sandboxRecordSortKey } from './charge-store.js';
+import type { CreateChargeDeps } from './create-charge.js';
 
 /** Longer than Retrysafe's default PROCESSOR_TIMEOUT_MS (5000), so the first answer is lost. */
 export const defaultSlowResponseMs = 7000;
 
 export const slowResponseMsFromEnvironment = (): number => intEnv('SANDBOX_SLOW_RESPONSE_MS', defaultSlowResponseMs);
 
-/** The sandbox card processor behind a Lambda function URL (payload format 2.0). */
-export const sandboxProcessorHandler = (dependencies: CreateChargeDependencies) => {
-  const app = sandboxProcessorApp(dependencies);
-  return middy<APIGatewayProxyEventV2, HttpResponse>()
-    .use(errorResponses())
-    .handler((event) => app(event));
+/** The sandbox keeps its keys for ten years, for practical purposes forever: a late retry never charges twice. */
+const keyRetentionSeconds = 10 * 365 * 24 * 3600;
+
+const processorTable = (): string => tableName('processor');
+
+/** Retrysafe's idempotency engine on the processor's own table, its records beside the charges. */
+export const sandboxEngine = (client: DynamoDBDocumentClient): IdempotencyEngine =>
+  new IdempotencyEngine({
+    client,
+    tableName: processorTable,
+    sortKey: sandboxRecordSortKey,
+    ttlSeconds: keyRetentionSeconds,
+    functionTimeoutMs: functions.processor.timeoutSeconds * 1000,
+  });
+
+export const depsFromEnvironment = (): CreateChargeDeps => {
+  const client = dynamo();
+  return {
+    engine: sandboxEngine(client),
+    store: dynamoChargeStore(client, processorTable),
+    now: Date.now,
+    slowResponseMs: slowResponseMsFromEnvironment(),
+    sleep: async (ms) => {
+      await sleep(ms);
+    },
+  };
 };
 
-export const handler = sandboxProcessorHandler({
-  store: dynamoChargeStore(),
-  now: Date.now,
-  slowResponseMs: slowResponseMsFromEnvironment,
-  sleep: async (ms) => {
-    await sleep(ms);
-  },
-});
+/** The sandbox card processor behind a Lambda function URL (payload format 2.0). */
+export const createSandboxProcessorHandler = (deps: CreateChargeDeps) => {
+  const app = sandboxProcessorApp(deps);
+  return middy<APIGatewayProxyEventV2, HttpResponse>()
+    .use(errorResponses())
+    .handler((event, context) => app(event, context));
+};
+
+export const handler = onFirstInvocation(() => createSandboxProcessorHandler(depsFromEnvironment()));

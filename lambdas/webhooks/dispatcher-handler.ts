@@ -1,39 +1,28 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { onFirstInvocation } from '../shared/first-invocation.js';
 import { dispatchBatch, type DispatcherDeps } from './dispatcher.js';
-import { createSender, type WebhookSender } from './http-sender.js';
-import { webhookSettings, type WebhookSettings } from './settings.js';
+import { createSender } from './http-sender.js';
+import { webhookSettings } from './settings.js';
 import { defaultDeliveryQueue, defaultDeliveryStore, defaultEndpointStore } from './stores.js';
 
-const senders = new Map<string, WebhookSender>();
-
-/** One sender per configuration, kept across invocations so warm instances reuse connections. */
-const senderFor = (settings: WebhookSettings): WebhookSender => {
-  const key = `${settings.allowLoopback}:${settings.timeoutMs}`;
-  let sender = senders.get(key);
-  if (sender === undefined) {
-    sender = createSender({ allowLoopback: settings.allowLoopback, timeoutMs: settings.timeoutMs });
-    senders.set(key, sender);
-  }
-  return sender;
+export const depsFromEnvironment = (): DispatcherDeps => {
+  const settings = webhookSettings();
+  return {
+    deliveries: defaultDeliveryStore(),
+    endpoints: defaultEndpointStore(),
+    queue: defaultDeliveryQueue(),
+    // One sender per container, so warm invocations reuse its connections.
+    sender: createSender({ allowLoopback: settings.allowLoopback, timeoutMs: settings.timeoutMs }),
+    schedule: settings.schedule,
+    now: Date.now,
+    random: Math.random,
+  };
 };
 
 /** The webhookDispatcher function: one SQS message per attempt, signed POSTs out. */
 export const createDispatcherHandler =
-  (overrides: Partial<DispatcherDeps> = {}) =>
-  (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const settings = webhookSettings();
-    return dispatchBatch(
-      {
-        deliveries: overrides.deliveries ?? defaultDeliveryStore(),
-        endpoints: overrides.endpoints ?? defaultEndpointStore(),
-        queue: overrides.queue ?? defaultDeliveryQueue(),
-        sender: overrides.sender ?? senderFor(settings),
-        schedule: overrides.schedule ?? settings.schedule,
-        now: overrides.now ?? Date.now,
-        random: overrides.random ?? Math.random,
-      },
-      event,
-    );
-  };
+  (deps: DispatcherDeps) =>
+  (event: SQSEvent): Promise<SQSBatchResponse> =>
+    dispatchBatch(deps, event);
 
-export const handler = createDispatcherHandler();
+export const handler = onFirstInvocation(() => createDispatcherHandler(depsFromEnvironment()));

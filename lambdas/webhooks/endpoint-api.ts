@@ -17,7 +17,8 @@ import { accountPartition } from '../shared/account-partition.js';
 export interface EndpointApiDeps {
   readonly endpoints: EndpointStore;
   readonly resolve: Resolver;
-  readonly allowLoopback: () => boolean;
+  /** WEBHOOK_ALLOW_LOOPBACK: loopback destinations, local stack only. */
+  readonly allowLoopback: boolean;
   /** Epoch milliseconds. */
   readonly now: () => number;
 }
@@ -56,7 +57,7 @@ export const requireEndpoint = async (endpoints: EndpointStore, input: RouteInpu
  * so a retried request gets the same endpoint and the same secret back, never a second endpoint.
  */
 export const createEndpoint = async (deps: EndpointApiDeps, input: RouteInput<CreateEndpointBody>): Promise<CommittableResponse> => {
-  const checked = await checkWebhookUrl(input.body.url, { allowLoopback: deps.allowLoopback() }, deps.resolve);
+  const checked = await checkWebhookUrl(input.body.url, { allowLoopback: deps.allowLoopback }, deps.resolve);
   if (!checked.ok) throw webhookUrlInvalid(checked.reason);
   const nowMs = deps.now();
   const id = newId('webhookEndpoint', nowMs);

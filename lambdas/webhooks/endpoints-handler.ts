@@ -1,5 +1,6 @@
-import { apiRoute } from '../http/api-route.js';
+import { type ApiPipeline, apiPipelineFromEnvironment, apiRoute } from '../http/api-route.js';
 import { type RouteHandler, routeHandler } from '../http/router.js';
+import { onFirstInvocation } from '../shared/first-invocation.js';
 import { type DeliveryApiDeps, listDeliveries, redriveDeliveries } from './delivery-api.js';
 import { systemResolver } from './destination-policy.js';
 import {
@@ -14,50 +15,48 @@ import {
 import { allowLoopbackSetting } from './settings.js';
 import { defaultDeliveryQueue, defaultDeliveryStore, defaultEndpointStore } from './stores.js';
 
-export type EndpointsHandlerDeps = EndpointApiDeps & DeliveryApiDeps;
+export type EndpointsDeps = EndpointApiDeps & DeliveryApiDeps & { readonly api: ApiPipeline };
+
+export const depsFromEnvironment = (): EndpointsDeps => ({
+  api: apiPipelineFromEnvironment('webhookEndpoints'),
+  endpoints: defaultEndpointStore(),
+  deliveries: defaultDeliveryStore(),
+  queue: defaultDeliveryQueue(),
+  resolve: systemResolver,
+  allowLoopback: allowLoopbackSetting(),
+  now: Date.now,
+});
 
 /** The webhookEndpoints function: endpoint management, delivery history and redrive. */
-export const createEndpointsHandler = (overrides: Partial<EndpointsHandlerDeps> = {}): RouteHandler => {
-  // Built on first use, not at import: the AWS clients must see the environment the host sets up.
-  let built: EndpointsHandlerDeps | undefined;
-  const deps = (): EndpointsHandlerDeps =>
-    (built ??= {
-      endpoints: overrides.endpoints ?? defaultEndpointStore(),
-      deliveries: overrides.deliveries ?? defaultDeliveryStore(),
-      queue: overrides.queue ?? defaultDeliveryQueue(),
-      resolve: overrides.resolve ?? systemResolver,
-      allowLoopback: overrides.allowLoopback ?? allowLoopbackSetting,
-      now: overrides.now ?? Date.now,
-    });
-  return routeHandler({
-    'POST /v1/webhook_endpoints': apiRoute({
+export const createEndpointsHandler = (deps: EndpointsDeps): RouteHandler =>
+  routeHandler({
+    'POST /v1/webhook_endpoints': apiRoute(deps.api, {
       route: 'POST /v1/webhook_endpoints',
       body: createEndpointBody,
-      handle: (input) => createEndpoint(deps(), input),
+      handle: (input) => createEndpoint(deps, input),
     }),
-    'GET /v1/webhook_endpoints': apiRoute({
+    'GET /v1/webhook_endpoints': apiRoute(deps.api, {
       route: 'GET /v1/webhook_endpoints',
-      handle: (input) => listEndpoints(deps(), input),
+      handle: (input) => listEndpoints(deps, input),
     }),
-    'DELETE /v1/webhook_endpoints/{id}': apiRoute({
+    'DELETE /v1/webhook_endpoints/{id}': apiRoute(deps.api, {
       route: 'DELETE /v1/webhook_endpoints/{id}',
-      handle: (input) => deleteEndpoint(deps(), input),
+      handle: (input) => deleteEndpoint(deps, input),
     }),
-    'GET /v1/webhook_endpoints/{id}/deliveries': apiRoute({
+    'GET /v1/webhook_endpoints/{id}/deliveries': apiRoute(deps.api, {
       route: 'GET /v1/webhook_endpoints/{id}/deliveries',
-      handle: (input) => listDeliveries(deps(), input),
+      handle: (input) => listDeliveries(deps, input),
     }),
-    'POST /v1/webhook_endpoints/{id}/deliveries/redrive': apiRoute({
+    'POST /v1/webhook_endpoints/{id}/deliveries/redrive': apiRoute(deps.api, {
       route: 'POST /v1/webhook_endpoints/{id}/deliveries/redrive',
       body: emptyBody,
-      handle: (input) => redriveDeliveries(deps(), input),
+      handle: (input) => redriveDeliveries(deps, input),
     }),
-    'POST /v1/webhook_endpoints/{id}/rotate_secret': apiRoute({
+    'POST /v1/webhook_endpoints/{id}/rotate_secret': apiRoute(deps.api, {
       route: 'POST /v1/webhook_endpoints/{id}/rotate_secret',
       body: emptyBody,
-      handle: (input) => rotateSecret(deps(), input),
+      handle: (input) => rotateSecret(deps, input),
     }),
   });
-};
 
-export const handler = createEndpointsHandler();
+export const handler = onFirstInvocation(() => createEndpointsHandler(depsFromEnvironment()));

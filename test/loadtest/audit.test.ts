@@ -3,7 +3,7 @@ import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { chargeEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
 import type { Charge } from '../../lambdas/payments/records.js';
-import type { ProcessorCharge, ProcessorChargeId, ProcessorIdempotencyKey } from '../../lambdas/sandbox-processor/charge.js';
+import type { ProcessorCharge, ProcessorChargeId } from '../../lambdas/sandbox-processor/charge.js';
 import type { AccountId, ChargeId, LedgerTransactionId } from '../../lambdas/shared/ids.js';
 import { audit, type AuditId, type ServerSnapshot } from '../../loadtest/audit.js';
 import type { LoadRun } from '../../loadtest/driver.js';
@@ -39,7 +39,7 @@ const processorChargeOf = (key: KeyPlan, status: 'succeeded' | 'declined', id = 
     currency: key.body.currency,
     source: key.body.source,
     description: key.body.description,
-    idempotency_key: downstreamKey(account, key.key) as ProcessorIdempotencyKey,
+    idempotency_key: downstreamKey(account, key.key) as IdempotencyKey,
     created: 1_800_000_000_000,
   };
   return status === 'succeeded' ? { ...fields, status } : { ...fields, status, decline_code: 'insufficient_funds' };

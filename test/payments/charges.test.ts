@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
@@ -159,11 +159,13 @@ describe('POST /v1/charges', () => {
         return real.charge(request);
       },
     };
-    const client = api({ processor: counting });
+    let clock = Date.now();
+    const client = api({ processor: counting, now: () => clock });
     const tenant = await createTenant();
     const key = uniqueKey();
     const first = await client.post('/v1/charges', { tenant, key, body: visa() });
-    await dynamo().send(new DeleteCommand({ TableName: tableName('idempotency'), Key: { pk: `${tenant.account}#${key}` } }));
+    // A day and an hour later the 24-hour record has expired (in DynamoDB and in the container's cache).
+    clock += 25 * 3600 * 1000;
 
     const late = await client.post('/v1/charges', { tenant, key, body: visa() });
     expect(late.statusCode).toBe(200);
@@ -171,7 +173,7 @@ describe('POST /v1/charges', () => {
     expect(json(late)).toEqual(json(first));
     expect(calls).toBe(1);
 
-    await dynamo().send(new DeleteCommand({ TableName: tableName('idempotency'), Key: { pk: `${tenant.account}#${key}` } }));
+    clock += 25 * 3600 * 1000;
     const changed = await client.post('/v1/charges', { tenant, key, body: visa(999) });
     expect(changed.statusCode).toBe(422);
     expect(calls).toBe(1);

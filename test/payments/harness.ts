@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { apiPipelineFromEnvironment } from '../../lambdas/http/api-route.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
 import { handler as accountHandler } from '../../lambdas/payments/account-handler.js';
 import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
@@ -50,11 +51,13 @@ const matchTemplate = (path: string): { resource: string; pathParameters?: Recor
 
 /** Builds API Gateway events for the charges and account functions and invokes them in-process. */
 export const api = (options: { processor: CardProcessor; now?: () => number }): Api => {
+  const now = options.now ?? Date.now;
   const charges = createChargesHandler({
-    processor: () => options.processor,
-    client: dynamo,
-    tables: paymentsTablesFromEnvironment,
-    now: options.now ?? Date.now,
+    api: apiPipelineFromEnvironment('charges', { now }),
+    processor: options.processor,
+    client: dynamo(),
+    tables: paymentsTablesFromEnvironment(),
+    now,
   });
   const invoke = (event: APIGatewayProxyEvent) =>
     event.resource.startsWith('/v1/charges') ? charges(event, lambdaContext()) : accountHandler(event, lambdaContext());

@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProcessorCharge } from '../../lambdas/sandbox-processor/charge.js';
-import { dynamoChargeStore } from '../../lambdas/sandbox-processor/charge-store.js';
-import { handler, sandboxProcessorHandler, slowResponseMsFromEnvironment } from '../../lambdas/sandbox-processor/handler.js';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  createSandboxProcessorHandler,
+  depsFromEnvironment,
+  handler,
+  sandboxEngine,
+  slowResponseMsFromEnvironment,
+} from '../../lambdas/sandbox-processor/handler.js';
+import { createDocumentClient } from '../../lambdas/shared/dynamodb.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
 import { type ChargeBody, chargeEvent, listEvent, newKey, processorContext, sandboxEvent } from './processor-events.js';
 
@@ -121,7 +128,7 @@ describe('sandbox processor: POST /charges', () => {
     const charges = await chargesUnderKey(key, since);
     expect(charges).toHaveLength(1);
     const [charge] = charges;
-    const fresh = responses.filter((response) => response.headers['Idempotent-Replayed'] === undefined);
+    const fresh = responses.filter((response) => response.statusCode === 201 && response.headers['Idempotent-Replayed'] === undefined);
     expect(fresh).toHaveLength(1);
     for (const response of responses) {
       expect([201, 409]).toContain(response.statusCode);
@@ -142,10 +149,8 @@ describe('sandbox processor: the lost response (tok_timeout_after_charge)', () =
     let release!: () => void;
     const firstIsHeld = new Promise<void>((resolve) => (held = resolve));
     const releaseGate = new Promise<void>((resolve) => (release = resolve));
-    const serve = sandboxProcessorHandler({
-      store: dynamoChargeStore(),
-      now: Date.now,
-      slowResponseMs: slowResponseMsFromEnvironment,
+    const serve = createSandboxProcessorHandler({
+      ...depsFromEnvironment(),
       sleep: (ms) => {
         holds.push(ms);
         held();
@@ -181,19 +186,25 @@ describe('sandbox processor: the lost response (tok_timeout_after_charge)', () =
   });
 });
 
-describe('sandbox processor: a key whose insert keeps meeting a concurrent transaction', () => {
+describe('sandbox processor: a key whose commit keeps meeting a concurrent transaction', () => {
+  /** DynamoDB cancelling the commit's transaction as conflicting, the first `conflicts` times. */
   const contendedFor = (conflicts: number) => {
-    const store = dynamoChargeStore();
     let remaining = conflicts;
-    return sandboxProcessorHandler({
-      store: {
-        ...store,
-        insert: (stored) => (remaining-- > 0 ? Promise.resolve({ kind: 'contended' }) : store.insert(stored)),
+    const client = new DynamoDBClient({});
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && remaining-- > 0) {
+          throw new TransactionCanceledException({
+            message: 'conflict',
+            $metadata: {},
+            CancellationReasons: [{ Code: 'TransactionConflict' }],
+          });
+        }
+        return next(args);
       },
-      now: Date.now,
-      slowResponseMs: () => 0,
-      sleep: () => Promise.resolve(),
-    });
+      { step: 'initialize' },
+    );
+    return createSandboxProcessorHandler({ ...depsFromEnvironment(), engine: sandboxEngine(createDocumentClient(client)) });
   };
 
   it('tries again and charges once the conflict clears', async () => {
@@ -201,14 +212,15 @@ describe('sandbox processor: a key whose insert keeps meeting a concurrent trans
     expect(response.statusCode).toBe(201);
   });
 
-  it('answers 409 with Retry-After when the conflict persists, having charged nothing', async () => {
+  it('answers 503 with Retry-After when the conflict persists, having charged nothing and freed the key', async () => {
     const since = Date.now() - 1000;
     const key = newKey();
     const response = await invoke(chargeEvent(key, visa), contendedFor(Number.POSITIVE_INFINITY));
-    expect(response.statusCode).toBe(409);
+    expect(response.statusCode).toBe(503);
     expect(response.headers['Retry-After']).toBe('1');
-    expect(bodyOf(response)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-in-use' });
+    expect(bodyOf(response)).toMatchObject({ type: 'https://retrysafe.dev/problems/service-unavailable' });
     expect(await chargesUnderKey(key, since)).toEqual([]);
+    expect((await invoke(chargeEvent(key, visa))).statusCode).toBe(201);
   });
 });
 
@@ -216,10 +228,10 @@ describe('sandbox processor: GET /charges', () => {
   // A private window decades ahead keeps other suites' charges out of these pages.
   const windowStart = Date.UTC(2090, 0, 1) + Math.floor(Math.random() * 1e10);
   let clock = windowStart;
-  const serve = sandboxProcessorHandler({
-    store: dynamoChargeStore(),
+  const serve = createSandboxProcessorHandler({
+    ...depsFromEnvironment(),
     now: () => (clock += 1000),
-    slowResponseMs: () => 0,
+    slowResponseMs: 0,
     sleep: () => Promise.resolve(),
   });
 

@@ -7,8 +7,9 @@ import type { EventId, WebhookEndpointId } from '../../lambdas/shared/ids.js';
 import type { DeliveryMessage } from '../../lambdas/webhooks/delivery-queue.js';
 import { DeliveryStore } from '../../lambdas/webhooks/delivery-store.js';
 import type { Resolver } from '../../lambdas/webhooks/destination-policy.js';
-import { createDispatcherHandler } from '../../lambdas/webhooks/dispatcher-handler.js';
-import { createEndpointsHandler } from '../../lambdas/webhooks/endpoints-handler.js';
+import type { DispatcherDeps } from '../../lambdas/webhooks/dispatcher.js';
+import { createDispatcherHandler, depsFromEnvironment as dispatcherDeps } from '../../lambdas/webhooks/dispatcher-handler.js';
+import { createEndpointsHandler, depsFromEnvironment as endpointsDeps } from '../../lambdas/webhooks/endpoints-handler.js';
 import { createSender, type WebhookSender } from '../../lambdas/webhooks/http-sender.js';
 import { handler as publisherHandler } from '../../lambdas/webhooks/publisher-handler.js';
 import { verifyWebhook } from '../../lambdas/webhooks/verify.js';
@@ -42,15 +43,20 @@ const resolveTo =
 describe('webhook dispatcher', () => {
   const sqs = new SQSClient({});
   const store = new DeliveryStore(dynamo(), () => tableName('webhooks'));
-  const api = createEndpointsHandler({ allowLoopback: () => true });
-  const dispatch = createDispatcherHandler();
+  const api = createEndpointsHandler({ ...endpointsDeps(), allowLoopback: true });
   let queues: PrivateQueues;
   const receivers: Receiver[] = [];
   const senders: WebhookSender[] = [];
+  let deps: DispatcherDeps;
+  let dispatch: ReturnType<typeof createDispatcherHandler>;
+  const dispatcherWith = (overrides: Partial<DispatcherDeps>) => createDispatcherHandler({ ...deps, ...overrides });
 
   beforeAll(() => {
     process.env.WEBHOOK_RETRY_SCHEDULE = '1,1,1';
     process.env.WEBHOOK_ALLOW_LOOPBACK = 'true';
+    deps = dispatcherDeps();
+    senders.push(deps.sender);
+    dispatch = createDispatcherHandler(deps);
   });
   beforeEach(async () => {
     queues = await createPrivateQueues(sqs);
@@ -105,7 +111,7 @@ describe('webhook dispatcher', () => {
     const clock = manualClock();
     const start = clock.now();
     // Zero jitter: the schedule alone would retry at once, so any wait is Retry-After's.
-    const timed = createDispatcherHandler({ now: clock.now, random: () => 0 });
+    const timed = dispatcherWith({ now: clock.now, random: () => 0 });
 
     expect(await timed(sqsEvent(messages, queues.arn))).toEqual({ batchItemFailures: [] });
     expect(limited.requests).toHaveLength(1);
@@ -139,7 +145,7 @@ describe('webhook dispatcher', () => {
         ExpressionAttributeValues: { ':due': clock.now() + 10 * 3600 * 1000 },
       }),
     );
-    const timed = createDispatcherHandler({ now: clock.now });
+    const timed = dispatcherWith({ now: clock.now });
     expect(await timed(sqsEvent(messages, queues.arn))).toEqual({ batchItemFailures: [] });
     expect(healthy.requests).toHaveLength(0);
     // The hop is delayed by SQS's maximum, 900 s: it is not receivable now.
@@ -207,13 +213,13 @@ describe('webhook dispatcher', () => {
 
   it('refuses at delivery a destination whose name now resolves to the metadata address (DNS rebinding)', async () => {
     const tenant = await createTenant();
-    const registering = createEndpointsHandler({ allowLoopback: () => false, resolve: resolveTo('93.184.216.34') });
+    const registering = createEndpointsHandler({ ...endpointsDeps(), allowLoopback: false, resolve: resolveTo('93.184.216.34') });
     const endpoint = await register(tenant, 'https://hooks.rebinding.test/webhooks', registering);
     const { messages } = await publishEvents(tenant);
     const rebound = createSender({ allowLoopback: false, timeoutMs: 2_000, resolve: resolveTo('169.254.169.254') });
     senders.push(rebound);
 
-    expect(await createDispatcherHandler({ sender: rebound })(sqsEvent(messages, queues.arn))).toEqual({ batchItemFailures: [] });
+    expect(await dispatcherWith({ sender: rebound })(sqsEvent(messages, queues.arn))).toEqual({ batchItemFailures: [] });
     const [delivery] = await deliveries(tenant, endpoint.id);
     expect(delivery).toMatchObject({ status: 'pending', attempts: [{ number: 1, http_status: null }] });
     expect(delivery?.attempts[0]?.error).toMatch(/^destination refused: hooks\.rebinding\.test resolves to 169\.254\.169\.254 .*linkLocal/);
@@ -222,13 +228,13 @@ describe('webhook dispatcher', () => {
   it('refuses at delivery a name now resolving to loopback when loopback is not allowed, never connecting', async () => {
     const target = await receiver(() => ({ status: 200 }));
     const tenant = await createTenant();
-    const registering = createEndpointsHandler({ allowLoopback: () => false, resolve: resolveTo('93.184.216.34') });
+    const registering = createEndpointsHandler({ ...endpointsDeps(), allowLoopback: false, resolve: resolveTo('93.184.216.34') });
     const endpoint = await register(tenant, `https://hooks.rebinding.test:${target.port}/webhooks`, registering);
     const { messages } = await publishEvents(tenant);
     const rebound = createSender({ allowLoopback: false, timeoutMs: 2_000, resolve: resolveTo('127.0.0.1') });
     senders.push(rebound);
 
-    await createDispatcherHandler({ sender: rebound })(sqsEvent(messages, queues.arn));
+    await dispatcherWith({ sender: rebound })(sqsEvent(messages, queues.arn));
     expect(target.connections).toBe(0);
     const [delivery] = await deliveries(tenant, endpoint.id);
     expect(delivery?.attempts[0]?.error).toMatch(/^destination refused: .*127\.0\.0\.1 is a loopback address/);
@@ -242,7 +248,7 @@ describe('webhook dispatcher', () => {
     const strict = createSender({ allowLoopback: false, timeoutMs: 2_000 });
     senders.push(strict);
 
-    await createDispatcherHandler({ sender: strict })(sqsEvent(messages, queues.arn));
+    await dispatcherWith({ sender: strict })(sqsEvent(messages, queues.arn));
     expect(target.connections).toBe(0);
     expect((await deliveries(tenant, endpoint.id))[0]?.attempts[0]?.error).toMatch(/^destination refused/);
   });
@@ -267,7 +273,7 @@ describe('webhook dispatcher', () => {
     expect(verifyWebhook(endpoint.secret, headers, request?.body ?? '').valid).toBe(true);
     expect(verifyWebhook(rotated.body.secret as string, headers, request?.body ?? '').valid).toBe(true);
 
-    const dayLater = createDispatcherHandler({ now: () => Date.now() + 24 * 3600 * 1000 + 1_000 });
+    const dayLater = dispatcherWith({ now: () => Date.now() + 24 * 3600 * 1000 + 1_000 });
     await writeEvent(tenant.accountId, 'charge.succeeded');
     await publisherHandler({ Records: await streamRecordsFor(tenant.accountId, 2) });
     await dayLater(sqsEvent(await receiveCount(sqs, queues.url, 1), queues.arn));

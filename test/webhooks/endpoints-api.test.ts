@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Resolver } from '../../lambdas/webhooks/destination-policy.js';
-import { createEndpointsHandler } from '../../lambdas/webhooks/endpoints-handler.js';
+import { createEndpointsHandler, depsFromEnvironment } from '../../lambdas/webhooks/endpoints-handler.js';
 import { secretKey } from '../../lambdas/webhooks/signing.js';
 import { callApi, createPrivateQueues, createTenant, type Tenant } from './support.js';
 
@@ -19,8 +19,8 @@ const redrive = '/v1/webhook_endpoints/{id}/deliveries/redrive';
 const rotate = '/v1/webhook_endpoints/{id}/rotate_secret';
 
 describe('the webhook endpoints API', () => {
-  const strict = createEndpointsHandler({ resolve, allowLoopback: () => false });
-  const local = createEndpointsHandler({ resolve, allowLoopback: () => true });
+  const strict = createEndpointsHandler({ ...depsFromEnvironment(), resolve, allowLoopback: false });
+  const local = createEndpointsHandler({ ...depsFromEnvironment(), resolve, allowLoopback: true });
   let tenant: Tenant;
   let other: Tenant;
 

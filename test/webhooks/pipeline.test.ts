@@ -6,8 +6,12 @@ import { eventSources } from '../../lambdas/topology.js';
 import { sqs as sharedSqs } from '../../lambdas/shared/sqs.js';
 import { DeliveryQueue, type DeliveryMessage, queueUrlsFromEnv } from '../../lambdas/webhooks/delivery-queue.js';
 import { handler as dispatcherHandler } from '../../lambdas/webhooks/dispatcher-handler.js';
-import { createEndpointsHandler } from '../../lambdas/webhooks/endpoints-handler.js';
-import { createPublisherHandler, handler as publisherHandler } from '../../lambdas/webhooks/publisher-handler.js';
+import { handler as endpointsHandler } from '../../lambdas/webhooks/endpoints-handler.js';
+import {
+  createPublisherHandler,
+  depsFromEnvironment as publisherDeps,
+  handler as publisherHandler,
+} from '../../lambdas/webhooks/publisher-handler.js';
 import type { WebhookDeliveryView } from '../../lambdas/webhooks/views.js';
 import { verifyWebhook } from '../../lambdas/webhooks/verify.js';
 import { pollQueue, type RunningPoller } from '../../local/event-sources.js';
@@ -44,7 +48,8 @@ class RecordingQueue extends DeliveryQueue {
  */
 describe('webhook delivery pipeline', () => {
   const sqs = new SQSClient({});
-  const api = createEndpointsHandler();
+  // The deployed module: it reads WEBHOOK_ALLOW_LOOPBACK on its first invocation, after beforeAll.
+  const api = endpointsHandler;
   const dispatcherSource = eventSources.find((source) => source.function === 'webhookDispatcher');
   let queues: PrivateQueues;
   const receivers: Receiver[] = [];
@@ -224,7 +229,7 @@ describe('webhook delivery pipeline', () => {
 
     const queue = new RecordingQueue(sharedSqs(), queueUrlsFromEnv);
     const sent = queue.sent;
-    const publish = createPublisherHandler({ queue });
+    const publish = createPublisherHandler({ ...publisherDeps(), queue });
     expect(await publishAll(tenant, 1, publish)).toEqual({ batchItemFailures: [] });
     expect(await publishAll(tenant, 1, publish)).toEqual({ batchItemFailures: [] });
     // Not yet attempted, so the replay sent again: a message may have been lost before.
@@ -261,7 +266,7 @@ describe('webhook delivery pipeline', () => {
     const records = await streamRecordsFor(tenant.accountId, 2);
 
     const unreachable = new SQSClient({ endpoint: `http://127.0.0.1:${await freePort()}`, maxAttempts: 1 });
-    const outage = createPublisherHandler({ queue: new DeliveryQueue(unreachable, queueUrlsFromEnv) });
+    const outage = createPublisherHandler({ ...publisherDeps(), queue: new DeliveryQueue(unreachable, queueUrlsFromEnv) });
     expect(await outage({ Records: records })).toEqual({ batchItemFailures: [{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber }] });
     unreachable.destroy();
     const stranded = await deliveries(tenant, endpoint.id);
