@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { jsonResponse } from '../../lambdas/http/types.js';
-import { withAtomicCommit } from '../../lambdas/idempotency/index.js';
+import { z } from 'zod';
+import { errorResponses } from '../../lambdas/http/error-responses.js';
+import { jsonBody } from '../../lambdas/http/json-body.js';
+import { ProblemError } from '../../lambdas/http/problem.js';
+import { type HttpResponse, jsonResponse } from '../../lambdas/http/types.js';
+import { idempotency, type IdempotencyContext, withAtomicCommit } from '../../lambdas/idempotency/index.js';
 import { requestFingerprint } from '../../lambdas/idempotency/fingerprint.js';
-import { dynamo } from '../../lambdas/shared/dynamodb.js';
+import { createDocumentClient, dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { restApiEvent } from '../../local/proxy-events.js';
 import { lambdaContext, uniqueKey } from '../support/events.js';
@@ -309,5 +316,106 @@ describe('idempotency middleware on DynamoDB Local', () => {
       status: 'COMPLETED',
       fingerprint: requestFingerprint({ method: 'POST', route: '/v1/charges', body: '{"amount":100}' }),
     });
+  });
+});
+
+describe('what a handler that throws leaves under its key', () => {
+  it('stores a thrown 4xx problem like a returned one: the retry replays it and the handler runs once', async () => {
+    let runs = 0;
+    const handler = wrap(async () => {
+      runs++;
+      throw new ProblemError('not-found', { detail: 'No charge ch_missing exists on this account.' });
+    });
+    const key = uniqueKey();
+    const first = await handler(charge(key), lambdaContext());
+    expect(first.statusCode).toBe(404);
+    expect(await record('tenant-a', key)).toMatchObject({ status: 'COMPLETED' });
+    const retry = await handler(charge(key), lambdaContext());
+    expect(retry.statusCode).toBe(404);
+    expect(retry.headers['Idempotent-Replayed']).toBe('true');
+    expect(retry.body).toBe(first.body);
+    expect(runs).toBe(1);
+  });
+
+  it('releases the key for a thrown 5xx problem, so the retry executes again', async () => {
+    let runs = 0;
+    const handler = wrap(async () => {
+      runs++;
+      if (runs === 1) throw new ProblemError('service-unavailable');
+      return jsonResponse(201, { run: runs });
+    });
+    const key = uniqueKey();
+    expect((await handler(charge(key), lambdaContext())).statusCode).toBe(503);
+    expect(await record('tenant-a', key)).toBeUndefined();
+    expect(JSON.parse((await handler(charge(key), lambdaContext())).body)).toEqual({ run: 2 });
+  });
+});
+
+describe('bodies sent base64-encoded', () => {
+  const metadataSchema = z.strictObject({ metadata: z.record(z.string(), z.string()) });
+  const parsedHandler = () => {
+    let runs = 0;
+    const handle = middy<APIGatewayProxyEvent, HttpResponse, Error, Context & IdempotencyContext>(async () =>
+      jsonResponse(201, { run: ++runs }),
+    )
+      .use(jsonBody(metadataSchema))
+      .use(idempotency<APIGatewayProxyEvent>({ scope: () => 'tenant-a' }))
+      .use(errorResponses()) as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<HttpResponse>;
+    return { handle, runs: () => runs };
+  };
+  const base64Charge = (key: string, body: unknown) =>
+    restApiEvent({
+      resource: '/v1/charges',
+      headers: { 'Idempotency-Key': key, 'Content-Type': 'application/json' },
+      body: Buffer.from(JSON.stringify(body), 'utf8').toString('base64'),
+      isBase64Encoded: true,
+    });
+
+  it('fingerprints the decoded text once: {"ab":"c"} and {"a":"bc"} under one key are different requests', async () => {
+    const { handle, runs } = parsedHandler();
+    const key = uniqueKey();
+    expect((await handle(base64Charge(key, { metadata: { ab: 'c' } }), lambdaContext())).statusCode).toBe(201);
+    const other = await handle(base64Charge(key, { metadata: { a: 'bc' } }), lambdaContext());
+    expect(other.statusCode).toBe(422);
+    expect(JSON.parse(other.body)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-reused' });
+    expect(runs()).toBe(1);
+  });
+
+  it('replays the same body whether it arrives base64-encoded or as text', async () => {
+    const { handle, runs } = parsedHandler();
+    const key = uniqueKey();
+    const body = { metadata: { order: '1042' } };
+    await handle(base64Charge(key, body), lambdaContext());
+    const text = await handle(charge(key, body, { 'Content-Type': 'application/json' }), lambdaContext());
+    expect(text.headers['Idempotent-Replayed']).toBe('true');
+    expect(runs()).toBe(1);
+    expect(await record('tenant-a', key)).toMatchObject({
+      fingerprint: requestFingerprint({ method: 'POST', route: '/v1/charges', body: JSON.stringify(body) }),
+    });
+  });
+});
+
+describe('the completed-record cache on DynamoDB Local', () => {
+  it('answers a warm replay without a single DynamoDB call', async () => {
+    const counted = new DynamoDBClient({});
+    let calls = 0;
+    counted.middlewareStack.add(
+      (next) => (args) => {
+        calls++;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    let runs = 0;
+    const handler = wrap(async () => jsonResponse(201, { run: ++runs }), { client: createDocumentClient(counted), cacheEntries: 100 });
+    const key = uniqueKey();
+    const first = await handler(charge(key), lambdaContext());
+    expect(calls).toBe(2);
+    const replay = await handler(charge(key), lambdaContext());
+    expect(replay.headers['Idempotent-Replayed']).toBe('true');
+    expect(replay.body).toBe(first.body);
+    expect(calls).toBe(2);
+    expect(runs).toBe(1);
+    counted.destroy();
   });
 });

@@ -1,0 +1,207 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ProblemError } from '../../lambdas/http/problem.js';
+import { jsonResponse } from '../../lambdas/http/types.js';
+import {
+  finalOutcomeOfThrown,
+  type IdempotencyEngineOptions,
+  IdempotencyEngine,
+  type IdempotencyKey,
+  isFinal,
+  withAtomicCommit,
+} from '../../lambdas/idempotency/index.js';
+
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const ddb = mockClient(client);
+const t0 = 1_700_000_000_000;
+
+const engineWith = (options: IdempotencyEngineOptions = {}) => {
+  let clock = t0;
+  const engine = new IdempotencyEngine({ client, tableName: 'idempotency', ttlSeconds: 3600, now: () => clock, ...options });
+  return { engine, advance: (ms: number) => (clock += ms) };
+};
+
+const request = (key: string, fingerprint = 'fp-1') => ({ scope: 'acct_a', key: key as IdempotencyKey, fingerprint, remainingMs: 10_000 });
+
+const claimed = async (engine: IdempotencyEngine, key: string, fingerprint = 'fp-1') => {
+  const acquired = await engine.acquire(request(key, fingerprint));
+  if (acquired.kind !== 'claimed') throw new Error(`expected a claim, got ${acquired.kind}`);
+  return acquired.claim;
+};
+
+const completedRecord = (key: string, fingerprint: string, body: string) => ({
+  pk: `acct_a#${key}`,
+  status: 'COMPLETED',
+  fingerprint,
+  token: 'first',
+  claimedAt: t0,
+  completedAt: t0,
+  expiresAt: Math.floor(t0 / 1000) + 3600,
+  response: JSON.stringify({ statusCode: 201, headers: { 'Content-Type': 'application/json' }, body }),
+});
+
+const taken = (item: Record<string, unknown>) =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(item) });
+
+beforeEach(() => {
+  ddb.reset();
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(DeleteCommand).resolves({});
+  ddb.on(TransactWriteCommand).resolves({});
+});
+
+describe('the rule for what a request leaves under its key', () => {
+  it('calls every outcome below 500 final and 500 and above not', () => {
+    expect([200, 201, 402, 404, 409, 422, 499].map((statusCode) => isFinal(jsonResponse(statusCode, {})))).toEqual(Array(7).fill(true));
+    expect([500, 502, 503, 504].map((statusCode) => isFinal(jsonResponse(statusCode, {})))).toEqual(Array(4).fill(false));
+  });
+
+  it('treats a thrown problem below 500 as that final answer, and anything else thrown as releasing the key', () => {
+    const notFound = finalOutcomeOfThrown(new ProblemError('not-found', { detail: 'No charge ch_1 exists on this account.' }), 'req-1');
+    expect(notFound?.statusCode).toBe(404);
+    expect(JSON.parse(notFound?.body ?? '')).toMatchObject({ type: 'https://retrysafe.dev/problems/not-found', instance: 'req-1' });
+    expect(finalOutcomeOfThrown(new ProblemError('service-unavailable'))).toBeUndefined();
+    expect(finalOutcomeOfThrown(new ProblemError('internal-error'))).toBeUndefined();
+    expect(finalOutcomeOfThrown(new TypeError('a bug'))).toBeUndefined();
+    expect(finalOutcomeOfThrown('not even an error')).toBeUndefined();
+  });
+
+  it('stores a final outcome with one conditional update and releases the key for a 5xx with one conditional delete', async () => {
+    const { engine } = engineWith();
+    const stored = await engine.finish(await claimed(engine, 'k1'), jsonResponse(402, { declined: true }));
+    expect(stored.statusCode).toBe(402);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toContain('#token = :token');
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
+
+    const failed = await engine.finish(await claimed(engine, 'k2'), jsonResponse(503, {}));
+    expect(failed.statusCode).toBe(503);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input.ConditionExpression).toContain('#token = :token');
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('commits business writes and the completion in one transaction', async () => {
+    const { engine } = engineWith();
+    const write = { Put: { TableName: 'orders', Item: { pk: 'ord_1' }, ConditionExpression: 'attribute_not_exists(pk)' } };
+    await engine.finish(await claimed(engine, 'k'), withAtomicCommit(jsonResponse(201, {}), { writes: [write] }));
+    const [transaction] = ddb.commandCalls(TransactWriteCommand);
+    expect(transaction?.args[0].input.TransactItems).toHaveLength(2);
+    expect(transaction?.args[0].input.TransactItems?.[1]?.Update?.Key).toEqual({ pk: 'acct_a#k' });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('releases the claim when storing the outcome fails, then lets the failure through', async () => {
+    const { engine } = engineWith();
+    ddb.on(UpdateCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const claim = await claimed(engine, 'k');
+    await expect(engine.finish(claim, jsonResponse(201, {}))).rejects.toThrow('socket hang up');
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+  });
+
+  it('answers a lost claim with what the successor stored instead of its own outcome', async () => {
+    const { engine } = engineWith();
+    ddb.on(UpdateCommand).rejects(taken(completedRecord('k', 'fp-1', '{"by":"successor"}')));
+    const answer = await engine.finish(await claimed(engine, 'k'), jsonResponse(201, { by: 'me' }));
+    expect(answer.body).toBe('{"by":"successor"}');
+    expect(answer.headers['Idempotent-Replayed']).toBe('true');
+  });
+});
+
+describe('acquiring a key', () => {
+  it('answers a completed key with a replay and a different request with key-reused carrying the original answer', async () => {
+    const { engine } = engineWith();
+    ddb.on(PutCommand).rejects(taken(completedRecord('k', 'fp-1', '{"id":"ch_1"}')));
+    expect(await engine.acquire(request('k', 'fp-1'))).toMatchObject({
+      kind: 'replay',
+      response: { statusCode: 201, body: '{"id":"ch_1"}' },
+    });
+    expect(await engine.acquire(request('k', 'fp-2'))).toMatchObject({ kind: 'key-reused', original: { body: '{"id":"ch_1"}' } });
+  });
+
+  it('sizes the lease from the remaining time plus the margin, capped by the function timeout', async () => {
+    const { engine } = engineWith({ leaseMarginMs: 2_000, functionTimeoutMs: 15_000 });
+    await engine.acquire({ ...request('a'), remainingMs: 10_000 });
+    await engine.acquire({ ...request('b'), remainingMs: 14_500 });
+    expect(ddb.commandCalls(PutCommand).map((call) => (call.args[0].input.Item?.leaseUntil as number) - t0)).toEqual([12_000, 15_000]);
+  });
+
+  it('addresses records in a table with a sort key by the fixed sort key value', async () => {
+    const { engine } = engineWith({ sortKey: { attribute: 'sk', value: 'KEY' } });
+    const claim = await claimed(engine, 'k');
+    await engine.finish(claim, jsonResponse(201, {}));
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ pk: 'acct_a#k', sk: 'KEY' });
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.Key).toEqual({ pk: 'acct_a#k', sk: 'KEY' });
+  });
+});
+
+describe('the completed-record cache', () => {
+  it('replays a key this container completed with zero DynamoDB round trips, and refuses a different request the same way', async () => {
+    const { engine } = engineWith({ cacheEntries: 10 });
+    await engine.finish(
+      await claimed(engine, 'k'),
+      jsonResponse(201, { id: 'ch_1' }, { Location: '/v1/charges/ch_1', 'X-Trace': 'drop me' }),
+    );
+    ddb.resetHistory();
+
+    const replay = await engine.acquire(request('k', 'fp-1'));
+    expect(replay).toEqual({
+      kind: 'replay',
+      response: { statusCode: 201, headers: { 'Content-Type': 'application/json', Location: '/v1/charges/ch_1' }, body: '{"id":"ch_1"}' },
+    });
+    expect(await engine.acquire(request('k', 'fp-2'))).toMatchObject({ kind: 'key-reused', original: { body: '{"id":"ch_1"}' } });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('remembers a completed record another container stored, from the failed claim that returned it', async () => {
+    const { engine } = engineWith({ cacheEntries: 10 });
+    ddb.on(PutCommand).rejects(taken(completedRecord('k', 'fp-1', '{"id":"ch_1"}')));
+    await engine.acquire(request('k'));
+    ddb.resetHistory();
+    expect(await engine.acquire(request('k'))).toMatchObject({ kind: 'replay' });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('never caches an in-progress or released key', async () => {
+    const { engine } = engineWith({ cacheEntries: 10 });
+    await engine.finish(await claimed(engine, 'failed'), jsonResponse(503, {}));
+    ddb.resetHistory();
+    expect((await engine.acquire(request('failed'))).kind).toBe('claimed');
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+  });
+
+  it('forgets a record when its TTL passes', async () => {
+    const { engine, advance } = engineWith({ cacheEntries: 10 });
+    await engine.finish(await claimed(engine, 'k'), jsonResponse(201, {}));
+    advance(3600 * 1000);
+    ddb.resetHistory();
+    expect((await engine.acquire(request('k'))).kind).toBe('claimed');
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+  });
+
+  it('holds at most the configured number of records, forgetting the least recently used', async () => {
+    const { engine } = engineWith({ cacheEntries: 2 });
+    for (const key of ['a', 'b']) await engine.finish(await claimed(engine, key), jsonResponse(201, { key }));
+    await engine.acquire(request('a'));
+    await engine.finish(await claimed(engine, 'c'), jsonResponse(201, { key: 'c' }));
+    ddb.resetHistory();
+    expect((await engine.acquire(request('a'))).kind).toBe('replay');
+    expect((await engine.acquire(request('c'))).kind).toBe('replay');
+    expect(ddb.calls()).toHaveLength(0);
+    expect((await engine.acquire(request('b'))).kind).toBe('claimed');
+    expect(ddb.calls()).toHaveLength(1);
+  });
+
+  it('is off unless asked for: every replay reads DynamoDB', async () => {
+    const { engine } = engineWith();
+    await engine.finish(await claimed(engine, 'k'), jsonResponse(201, {}));
+    ddb.resetHistory();
+    ddb.on(PutCommand).rejects(taken(completedRecord('k', 'fp-1', '{}')));
+    expect((await engine.acquire(request('k'))).kind).toBe('replay');
+    expect(ddb.calls()).toHaveLength(1);
+  });
+});
