@@ -70,33 +70,34 @@ export class EndpointStore {
 
   /** Disables after a 410; a deleted endpoint stays deleted (the update must not recreate it). */
   async disableAsGone(account: AccountId, id: WebhookEndpointId, nowMs: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table(),
-          Key: { pk: accountPartition(account), sk: endpointSortKey(id) },
-          ConditionExpression: 'attribute_exists(pk)',
-          UpdateExpression: 'SET #status = :disabled, disabledReason = :gone, disabledAt = :now',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':disabled': 'disabled', ':gone': 'gone', ':now': nowMs },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.updateExisting(account, id, 'SET #status = :disabled, disabledReason = :gone, disabledAt = :now', {
+      ':disabled': 'disabled',
+      ':gone': 'gone',
+      ':now': nowMs,
+    });
   }
 
   /** Re-enables an endpoint; false when it no longer exists. */
-  async enable(account: AccountId, id: WebhookEndpointId): Promise<boolean> {
+  enable(account: AccountId, id: WebhookEndpointId): Promise<boolean> {
+    return this.updateExisting(account, id, 'SET #status = :enabled REMOVE disabledReason, disabledAt', { ':enabled': 'enabled' });
+  }
+
+  /** An update of the endpoint's status that never recreates a deleted endpoint; false when there is none. */
+  private async updateExisting(
+    account: AccountId,
+    id: WebhookEndpointId,
+    update: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table(),
           Key: { pk: accountPartition(account), sk: endpointSortKey(id) },
           ConditionExpression: 'attribute_exists(pk)',
-          UpdateExpression: 'SET #status = :enabled REMOVE disabledReason, disabledAt',
+          UpdateExpression: update,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':enabled': 'enabled' },
+          ExpressionAttributeValues: values,
         }),
       );
       return true;
