@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The vitest run Stryker repeats for every mutant: only the unit tests of the pure cores, so no
+ * globalSetup. The main config's globalSetup starts DynamoDB Local and the SQS emulator, which
+ * these tests never touch and which would cost seconds per run.
+ */
+export default defineConfig({
+  test: {
+    include: [
+      'test/idempotency/canonical-json.test.ts',
+      'test/idempotency/fingerprint.test.ts',
+      'test/idempotency/key-header.test.ts',
+      'test/idempotency/middleware.unit.test.ts',
+      'test/rate-limit/gcra.test.ts',
+      'test/webhooks/retry-policy.test.ts',
+      'test/webhooks/signing.test.ts',
+    ],
+    pool: 'forks',
+  },
+});
