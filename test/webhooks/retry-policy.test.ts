@@ -31,12 +31,40 @@ describe('the retry schedule', () => {
     expect(retryScheduleFromEnv()).toEqual([1, 1, 1]);
   });
 
+  it('reads multi-digit waits, such as WEBHOOK_RETRY_SCHEDULE=5,300 or the default written out', () => {
+    process.env.WEBHOOK_RETRY_SCHEDULE = '5,300';
+    expect(retryScheduleFromEnv()).toEqual([5, 300]);
+    expect(parseRetrySchedule(defaultRetrySchedule.join(','))).toEqual(defaultRetrySchedule);
+  });
+
+  it.each(['', '   '])('falls back to the default when WEBHOOK_RETRY_SCHEDULE is set but blank (%j)', (raw) => {
+    process.env.WEBHOOK_RETRY_SCHEDULE = raw;
+    expect(retryScheduleFromEnv()).toEqual(defaultRetrySchedule);
+  });
+
+  it('accepts the bounds themselves: 20 entries, and waits of 1 second and of a whole day', () => {
+    const twenty = Array.from({ length: 20 }, () => '1').join(',');
+    expect(parseRetrySchedule(twenty)).toHaveLength(20);
+    expect(parseRetrySchedule('1,86400')).toEqual([1, 86_400]);
+  });
+
   it.each(['', '5,,10', '5,abc', '0', '-1', '1.5', '100000', Array.from({ length: 21 }, () => '1').join(',')])(
     'refuses the malformed schedule %j',
     (raw) => {
       expect(() => parseRetrySchedule(raw)).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
     },
   );
+
+  // The dispatcher fails at start-up with this error; its first line is all an operator sees in the log.
+  it.each([
+    ['5,abc', '"abc" is not a whole number of seconds'],
+    ['86401', 'each wait must be between 1 and 86400 seconds'],
+    [Array.from({ length: 21 }, () => '1').join(','), 'at most 20 entries'],
+  ])('names the error, the setting and what is wrong with %j', (raw, reason) => {
+    expect(() => parseRetrySchedule(raw)).toThrow(
+      expect.objectContaining({ name: 'RetryScheduleError', message: `WEBHOOK_RETRY_SCHEDULE="${raw}" is invalid: ${reason}` }),
+    );
+  });
 });
 
 describe('full jitter within the schedule', () => {
@@ -65,6 +93,10 @@ describe('full jitter within the schedule', () => {
     expect(backoffDelayMs(defaultRetrySchedule, 6, middle)).toBe(36_000_000);
   });
 
+  it('has no wait past the end of the schedule: that attempt was the last of its round', () => {
+    expect(() => backoffDelayMs([5, 300], 2, middle)).toThrow(new RangeError('The schedule has no wait at index 2'));
+  });
+
   it('keeps a whole round within the sum of the schedule', () => {
     const total = defaultRetrySchedule.reduce((sum, seconds) => sum + seconds, 0) * 1000;
     const longest = defaultRetrySchedule.reduce(
@@ -85,6 +117,7 @@ describe('decideAfterAttempt', () => {
 
   it('retries 3xx (redirects are not followed), 4xx, 5xx and transport errors', () => {
     for (const result of [
+      response(300),
       response(301),
       response(302),
       response(400),
@@ -94,6 +127,10 @@ describe('decideAfterAttempt', () => {
     ]) {
       expect(decideAfterAttempt(result, 1, schedule, middle).kind).toBe('retry');
     }
+  });
+
+  it('does not count a status below 200 as delivered', () => {
+    for (const status of [100, 199]) expect(decideAfterAttempt(response(status), 1, schedule, middle).kind).toBe('retry');
   });
 
   it('gives up after the last attempt of the round: schedule length + 1', () => {
@@ -114,6 +151,11 @@ describe('decideAfterAttempt', () => {
   it('keeps the backoff when Retry-After asks for less, and ignores Retry-After on other statuses', () => {
     expect(decideAfterAttempt(response(429, 0), 1, [60], () => 0.5)).toEqual({ kind: 'retry', delayMs: 30_000 });
     expect(decideAfterAttempt(response(500, 120_000), 1, schedule, middle)).toEqual({ kind: 'retry', delayMs: 500 });
+  });
+
+  it('retries a 429 or 503 without Retry-After after the backoff alone', () => {
+    expect(decideAfterAttempt(response(503), 1, [60], middle)).toEqual({ kind: 'retry', delayMs: 30_000 });
+    expect(decideAfterAttempt(response(429), 2, [5, 300], () => 0)).toEqual({ kind: 'retry', delayMs: 5_000 });
   });
 
   it('caps Retry-After at a day', () => {
