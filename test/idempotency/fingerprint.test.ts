@@ -45,6 +45,38 @@ describe('canonical JSON fingerprints', () => {
     );
   });
 
+  it('treat a request without a body (HTTP API v2 omits the field) like an empty or blank one', () => {
+    const capture = (body: unknown) =>
+      requestFingerprint({ method: 'POST', route: '/v1/charges/{id}/capture', pathParameters: { id: 'ch_1' }, body });
+    for (const body of [null, '', ' \n\t']) expect(capture(body)).toBe(capture(undefined));
+    expect(capture('{}')).not.toBe(capture(undefined));
+  });
+
+  it('keep array members apart: [1,2] and [12] are different requests, a 422 and not a replay', () => {
+    expect(requestFingerprint({ ...base, body: '{"items":[1,2]}' })).not.toBe(requestFingerprint({ ...base, body: '{"items":[12]}' }));
+  });
+
+  it('compare numbers JSON.parse overflows to Infinity byte for byte, not as null', () => {
+    const overflowing = requestFingerprint({ ...base, body: '{"amount":1e400}' });
+    expect(overflowing).not.toBe(requestFingerprint({ ...base, body: '{"amount":null}' }));
+    expect(overflowing).not.toBe(requestFingerprint({ ...base, body: '{"amount":2e400}' }));
+  });
+
+  it('match a parsed body whose undefined members its JSON text leaves out', () => {
+    expect(requestFingerprint({ ...base, body: { amount: 1, description: undefined } })).toBe(
+      requestFingerprint({ ...base, body: '{"amount":1}' }),
+    );
+  });
+
+  // Records store the digest: a change of format turns every retry in flight across a deploy into a 422.
+  it('are the SHA-256 of method, route, path parameters and canonical body, the method in upper case', () => {
+    const refund = { route: '/v1/charges/{id}/refunds', pathParameters: { id: 'ch_1' }, body: '{"amount": 500, "reason": "duplicate"}' };
+    // sha256('POST\n/v1/charges/{id}/refunds\n{"id":"ch_1"}\njson:{"amount":500,"reason":"duplicate"}')
+    const digest = 'a9e3a4167fac1c33b61d0244db76776444afb18bcaa9eda2ccf73d1abe9bc74a';
+    expect(requestFingerprint({ ...refund, method: 'POST' })).toBe(digest);
+    expect(requestFingerprint({ ...refund, method: 'post' })).toBe(digest);
+  });
+
   it('compare bodies that are not JSON byte for byte', () => {
     expect(requestFingerprint({ ...base, body: 'a=1' })).toBe(requestFingerprint({ ...base, body: 'a=1' }));
     expect(requestFingerprint({ ...base, body: 'a=1' })).not.toBe(requestFingerprint({ ...base, body: 'a=2' }));
