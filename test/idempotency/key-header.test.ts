@@ -10,6 +10,9 @@ describe('Idempotency-Key header', () => {
     ['a', 'a'],
     ['x'.repeat(255), 'x'.repeat(255)],
     [`"${'y'.repeat(255)}"`, 'y'.repeat(255)],
+    ['~', '~'],
+    ['"~"', '~'],
+    ["!#$%&'()*+,-./:;<=>?@[]^_`{|}~", "!#$%&'()*+,-./:;<=>?@[]^_`{|}~"],
   ])('accepts %s', (header, key) => {
     expect(parseIdempotencyKeyHeader([header])).toEqual({ kind: 'present', key });
   });
@@ -27,6 +30,10 @@ describe('Idempotency-Key header', () => {
     ['"unterminated', 'no closing quote'],
     ['"a"b', 'nothing may follow'],
     ['"bad \\n escape"', 'escaped'],
+    ['del\u007f', 'printable ASCII'],
+    ['"tab\there"', 'printable ASCII'],
+    ['"caf\u00e9"', 'printable ASCII'],
+    ['"nul\u0000"', 'printable ASCII'],
   ])('refuses %j (%s)', (header, reason) => {
     const parsed = parseIdempotencyKeyHeader([header]);
     expect(parsed.kind).toBe('invalid');
@@ -38,7 +45,14 @@ describe('Idempotency-Key header', () => {
   });
 
   it('refuses repeated headers with different keys but accepts identical repeats', () => {
-    expect(parseIdempotencyKeyHeader(['a', 'b']).kind).toBe('invalid');
+    expect(parseIdempotencyKeyHeader(['a', 'b'])).toEqual({
+      kind: 'invalid',
+      reason: 'the Idempotency-Key header was sent more than once with different values',
+    });
     expect(parseIdempotencyKeyHeader(['a', '"a"'])).toEqual({ kind: 'present', key: 'a' });
+  });
+
+  it('reports what is wrong with a malformed key even when the header is repeated', () => {
+    expect(parseIdempotencyKeyHeader(['"open', '"open'])).toEqual({ kind: 'invalid', reason: 'the quoted key has no closing quote' });
   });
 });
