@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  classify,
+  claimCondition,
+  type CompletedRecord,
+  type InProgressRecord,
+  retryAfterSeconds,
+} from '../../lambdas/idempotency/state-machine.js';
+import { encodeResponse, type StoredResponse } from '../../lambdas/idempotency/stored-response.js';
+
+const now = 1_700_000_000_000;
+const fingerprint = 'fp-same-request';
+
+const inProgress = (overrides: Partial<InProgressRecord> = {}): InProgressRecord => ({
+  pk: 'tenant-a#key-1',
+  fingerprint,
+  token: 'token-1',
+  claimedAt: now - 2_000,
+  expiresAt: now / 1000 + 86_400,
+  status: 'IN_PROGRESS',
+  leaseUntil: now + 10_000,
+  ...overrides,
+});
+
+const stored: StoredResponse = { statusCode: 201, headers: { 'content-type': 'application/json' }, body: '{"id":"ch_1"}' };
+const completed = (overrides: Partial<CompletedRecord> = {}): CompletedRecord => ({
+  pk: 'tenant-a#key-1',
+  fingerprint,
+  token: 'token-1',
+  claimedAt: now - 60_000,
+  expiresAt: now / 1000 + 86_400,
+  status: 'COMPLETED',
+  completedAt: now - 59_000,
+  ...encodeResponse(stored),
+  ...overrides,
+});
+
+describe('classify', () => {
+  it('finds the key absent when there is no record', () => {
+    expect(classify(undefined, fingerprint, now)).toEqual({ kind: 'absent' });
+  });
+
+  it('finds the key absent from the second its TTL passes, whatever the record holds (DynamoDB deletes lazily)', () => {
+    const expiresAt = now / 1000;
+    for (const record of [inProgress({ expiresAt }), completed({ expiresAt }), completed({ expiresAt, fingerprint: 'other' })]) {
+      expect(classify(record, fingerprint, now)).toEqual({ kind: 'absent' });
+    }
+    expect(classify(completed({ expiresAt: expiresAt + 1 }), fingerprint, now).kind).toBe('completed');
+  });
+
+  it('agrees with the claim condition on expiry: a key it finds absent is one a claim may take', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1_600_000_000, max: 1_900_000_000 }), fc.integer({ min: -2_500, max: 2_500 }), (expiresAt, offset) => {
+        const at = expiresAt * 1000 + offset;
+        const takeable = expiresAt <= claimCondition.values(at, fingerprint)[':nowSeconds'];
+        expect(classify(completed({ expiresAt }), fingerprint, at).kind === 'absent').toBe(takeable);
+      }),
+    );
+  });
+
+  it("refuses a live record of another request, even one whose lease ran out, with that request's answer once it has one", () => {
+    expect(classify(completed({ fingerprint: 'other' }), fingerprint, now)).toEqual({ kind: 'fingerprint-mismatch', original: stored });
+    expect(classify(inProgress({ fingerprint: 'other', leaseUntil: now }), fingerprint, now)).toEqual({ kind: 'fingerprint-mismatch' });
+  });
+
+  it('replays the stored response of a completed record', () => {
+    expect(classify(completed(), fingerprint, now)).toEqual({ kind: 'completed', response: stored });
+  });
+
+  it('lets the same request take over once the lease runs out, at its last millisecond', () => {
+    expect(classify(inProgress({ leaseUntil: now }), fingerprint, now)).toEqual({ kind: 'lease-expired' });
+    expect(classify(inProgress({ leaseUntil: now - 30_000 }), fingerprint, now)).toEqual({ kind: 'lease-expired' });
+  });
+
+  it('reports a claim under a live lease with the lease left and the claim age', () => {
+    expect(classify(inProgress({ leaseUntil: now + 1 }), fingerprint, now)).toEqual({
+      kind: 'in-progress',
+      leaseRemainingMs: 1,
+      ageMs: 2_000,
+    });
+    expect(classify(inProgress(), fingerprint, now)).toEqual({ kind: 'in-progress', leaseRemainingMs: 10_000, ageMs: 2_000 });
+  });
+});
+
+describe('retryAfterSeconds', () => {
+  it('asks for one second for a young claim and grows with its age', () => {
+    expect(retryAfterSeconds({ leaseRemainingMs: 30_000, ageMs: 0 })).toBe(1);
+    expect(retryAfterSeconds({ leaseRemainingMs: 30_000, ageMs: 800 })).toBe(1);
+    expect(retryAfterSeconds({ leaseRemainingMs: 30_000, ageMs: 4_500 })).toBe(5);
+  });
+
+  it('never asks a client to wait past the second in which the lease runs out', () => {
+    expect(retryAfterSeconds({ leaseRemainingMs: 3_000, ageMs: 60_000 })).toBe(3);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 900_000 }), fc.integer({ min: 0, max: 3_600_000 }), (leaseRemainingMs, ageMs) => {
+        const seconds = retryAfterSeconds({ leaseRemainingMs, ageMs });
+        expect(seconds).toBeGreaterThanOrEqual(1);
+        expect(seconds * 1000).toBeLessThan(leaseRemainingMs + 1000);
+      }),
+    );
+  });
+});
