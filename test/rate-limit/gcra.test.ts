@@ -7,7 +7,9 @@ import {
   microsUntilNextToken,
   remainingTokens,
   timingOf,
+  toMicros,
   validatePolicy,
+  wholeSecondsCeil,
 } from '../../lambdas/rate-limit/gcra.js';
 
 /** GCRA exactly as the two conditional writes apply it. */
@@ -117,5 +119,42 @@ describe('GCRA', () => {
     expect(() => validatePolicy({ ratePerMinute: 0, burst: 1 })).toThrow(/requests per minute/);
     expect(() => validatePolicy({ ratePerMinute: 10, burst: 0 })).toThrow(/burst/);
     expect(() => validatePolicy({ ratePerMinute: 1.5, burst: 1 })).toThrow(/whole number/);
+    expect(() => validatePolicy({ ratePerMinute: 10, burst: 1.5 })).toThrow(/burst/);
+    // Above one request per microsecond T would round to zero.
+    expect(() => validatePolicy({ ratePerMinute: 60_000_001, burst: 1 })).toThrow(/requests per minute/);
+  });
+
+  it('accepts the limits at the edges of what it can express', () => {
+    for (const policy of [
+      { ratePerMinute: 1, burst: 1 },
+      { ratePerMinute: 60_000_000, burst: 1 },
+    ]) {
+      expect(validatePolicy(policy)).toBe(policy);
+    }
+  });
+
+  // The limiter picks its first write by branchOf; a branch its condition then refuses costs a second write.
+  it('calls a bucket idle from the instant TAT reaches now, as the idle write condition (TAT <= now) does', () => {
+    const timing = timingOf({ ratePerMinute: 60, burst: 3 });
+    const at = (tatUs: number): BucketState => ({ tatUs, gateUs: tatUs - timing.toleranceUs });
+    expect(branchOf(undefined, start)).toBe('idle');
+    expect(branchOf(at(start), start)).toBe('idle');
+    expect(branchOf(at(start + 1), start)).toBe('busy');
+    expect(branchOf(at(start + timing.toleranceUs), start)).toBe('busy');
+    expect(branchOf(at(start + timing.toleranceUs + 1), start)).toBe('over-limit');
+  });
+});
+
+describe('time units', () => {
+  it('turns epoch milliseconds into whole microseconds', () => {
+    expect(toMicros(1_750_000_000_123)).toBe(1_750_000_000_123_000);
+    expect(toMicros(1.0004)).toBe(1_000);
+  });
+
+  it('rounds microseconds up to whole seconds, so a client waiting that long finds the token there', () => {
+    expect(wholeSecondsCeil(0)).toBe(0);
+    expect(wholeSecondsCeil(1)).toBe(1);
+    expect(wholeSecondsCeil(1_000_000)).toBe(1);
+    expect(wholeSecondsCeil(1_000_001)).toBe(2);
   });
 });
