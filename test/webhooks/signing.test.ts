@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { generateSecret, secretKey, signedHeaders } from '../../lambdas/webhooks/signing.js';
+import { generateSecret, secretKey, sign, signedHeaders, type WebhookSecret } from '../../lambdas/webhooks/signing.js';
 import { verifyWebhook } from '../../lambdas/webhooks/verify.js';
 
 const body = JSON.stringify({ id: 'evt_1', object: 'event', type: 'charge.succeeded', created: 1, data: { object: { amount: 1999 } } });
@@ -18,6 +19,23 @@ describe('webhook secrets', () => {
   it('refuse to yield a key from something that is not base64', () => {
     expect(secretKey('whsec_')).toBeUndefined();
     expect(secretKey('whsec_not base64!')).toBeUndefined();
+    // Three characters are too few for base64 without padding; five cannot be base64 at all.
+    expect(secretKey('whsec_abc')).toBeUndefined();
+    expect(secretKey('whsec_abcde')).toBeUndefined();
+    expect(secretKey('whsec_ab=c')).toBeUndefined();
+  });
+
+  it('yield the key of any length of standard base64, with two, one or no padding characters', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), (bytes) => {
+        expect(secretKey(`whsec_${Buffer.from(bytes).toString('base64')}`)).toEqual(Buffer.from(bytes));
+      }),
+    );
+  });
+
+  it('refuse to sign with a malformed stored secret or with none', () => {
+    expect(() => sign('whsec_%%%' as WebhookSecret, 'dlv_1', 1, body)).toThrow(new Error('A stored webhook secret is malformed'));
+    expect(() => signedHeaders([], 'dlv_1', 1, body)).toThrow(new Error('An endpoint has no valid signing secret'));
   });
 });
 
@@ -38,6 +56,37 @@ describe('signing interoperates with the standardwebhooks package', () => {
       'webhook-signature': webhook.sign('msg_123', timestamp, body),
     };
     expect(verifyWebhook(secret, headers, body)).toEqual({ valid: true, id: 'msg_123', timestamp: Number(headers['webhook-timestamp']) });
+  });
+
+  // Standard Webhooks secrets are base64 of 24 to 64 bytes, and many need no padding: 24 bytes is 32 characters, no '='.
+  it('sign the Standard Webhooks test vector, whose secret has no padding', () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' as WebhookSecret;
+    const payload = '{"test": 2432232314}';
+    const headers = signedHeaders([secret], 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1_614_265_330, payload);
+    expect(headers['webhook-signature']).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+    expect(verifyWebhook(secret, headers, payload, { now: () => 1_614_265_330_000 }).valid).toBe(true);
+  });
+
+  it('verify both ways with a secret that has no padding', () => {
+    const secret = `whsec_${randomBytes(24).toString('base64')}` as WebhookSecret;
+    expect(secret).not.toContain('=');
+    expect(new Webhook(secret).verify(body, signedHeaders([secret], 'dlv_abc', nowSeconds(), body))).toEqual(JSON.parse(body));
+    const timestamp = new Date();
+    const theirs = {
+      'webhook-id': 'msg_123',
+      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign('msg_123', timestamp, body),
+    };
+    expect(verifyWebhook(secret, theirs, body).valid).toBe(true);
+  });
+
+  it('agree on every secret length, padded or not (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.string(), (bytes, payload) => {
+        const secret = `whsec_${Buffer.from(bytes).toString('base64')}` as WebhookSecret;
+        expect(sign(secret, 'msg_1', 1_700_000_000, payload)).toBe(new Webhook(secret).sign('msg_1', new Date(1_700_000_000_000), payload));
+      }),
+    );
   });
 
   it('produce byte-identical signatures for the same input', () => {
