@@ -13,6 +13,7 @@ export default defineConfig({
       'test/idempotency/key-header.test.ts',
       'test/idempotency/middleware.unit.test.ts',
       'test/idempotency/state-machine.test.ts',
+      'test/payments/ledger.test.ts',
       'test/rate-limit/gcra.test.ts',
       'test/webhooks/retry-policy.test.ts',
       'test/webhooks/signing.test.ts',
