@@ -61,12 +61,21 @@ const microsPerMinute = 60_000_000;
 /** T is a whole number of microseconds, at least one. */
 const maxRatePerMinute = microsPerMinute;
 
-export const validatePolicy = (policy: BucketPolicy): BucketPolicy => {
-  const { ratePerMinute, burst } = policy;
+export const validRatePerMinute = (ratePerMinute: number): number => {
   if (!Number.isSafeInteger(ratePerMinute) || ratePerMinute < 1 || ratePerMinute > maxRatePerMinute) {
     throw new Error(`Rate limit must be a whole number of requests per minute in 1..${maxRatePerMinute}, got ${ratePerMinute}`);
   }
+  return ratePerMinute;
+};
+
+export const validBurst = (burst: number): number => {
   if (!Number.isSafeInteger(burst) || burst < 1) throw new Error(`Rate limit burst must be a positive whole number, got ${burst}`);
+  return burst;
+};
+
+export const validatePolicy = (policy: BucketPolicy): BucketPolicy => {
+  validRatePerMinute(policy.ratePerMinute);
+  validBurst(policy.burst);
   return policy;
 };
 

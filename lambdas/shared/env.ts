@@ -28,11 +28,3 @@ export const intEnv = (name: string, fallback: number): number => {
   }
   return value;
 };
-
-export const boolEnv = (name: string, fallback: boolean): boolean => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new Error(`Environment variable ${name} must be true or false, got "${raw}"`);
-};

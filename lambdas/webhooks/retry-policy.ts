@@ -80,12 +80,6 @@ export const parseRetrySchedule = (raw: string): RetrySchedule => {
   });
 };
 
-/** Read at call time, like every setting: one process may host several configurations. */
-export const retryScheduleFromEnv = (): RetrySchedule => {
-  const raw = process.env.WEBHOOK_RETRY_SCHEDULE;
-  return raw === undefined || raw.trim() === '' ? defaultRetrySchedule : parseRetrySchedule(raw);
-};
-
 /** Attempts one round allows: the first one plus one per scheduled wait. */
 export const attemptsPerRound = (schedule: RetrySchedule): number => schedule.length + 1;
 

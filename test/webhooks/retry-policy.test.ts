@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readSetting } from '../../lambdas/settings.js';
 import { parseRetryAfter } from '../../lambdas/webhooks/http-sender.js';
 import {
   attemptsPerRound,
@@ -8,7 +9,6 @@ import {
   defaultRetrySchedule,
   maxSqsDelaySeconds,
   parseRetrySchedule,
-  retryScheduleFromEnv,
   sqsDelaySeconds,
   type AttemptResult,
 } from '../../lambdas/webhooks/retry-policy.js';
@@ -22,13 +22,13 @@ describe('the retry schedule', () => {
   });
 
   it('defaults to 5s, 5m, 30m, 2h, 5h, 10h, 10h: eight attempts a round', () => {
-    expect(retryScheduleFromEnv()).toEqual([5, 300, 1800, 7200, 18000, 36000, 36000]);
+    expect(readSetting('WEBHOOK_RETRY_SCHEDULE')).toEqual([5, 300, 1800, 7200, 18000, 36000, 36000]);
     expect(attemptsPerRound(defaultRetrySchedule)).toBe(8);
   });
 
   it('comes from WEBHOOK_RETRY_SCHEDULE, read at call time', () => {
     process.env.WEBHOOK_RETRY_SCHEDULE = '1, 1,1';
-    expect(retryScheduleFromEnv()).toEqual([1, 1, 1]);
+    expect(readSetting('WEBHOOK_RETRY_SCHEDULE')).toEqual([1, 1, 1]);
   });
 
   it('reads multi-digit waits, such as WEBHOOK_RETRY_SCHEDULE=5,300 or the default written out', () => {

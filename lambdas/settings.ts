@@ -1,0 +1,207 @@
+/**
+ * Every setting a handler reads from its environment, declared once: the variable, the
+ * handler's own parser, the default, who sets it, the functions that read it and what it means.
+ * The CDK stack derives its context keys and each function's environment from this registry,
+ * the local stack derives its environment, and `npm run docs` the README's tables.
+ *
+ * WHEN SETTINGS ARE READ. A handler module builds its collaborators once per container, on its
+ * first invocation, in its `depsFromEnvironment()`, and reads its settings there through
+ * `readSetting`; a changed value reaches new containers only. A malformed value would fail that
+ * first invocation, but `cdk synth` and `npm start` run the very same parsers first and refuse
+ * it there. `readSetting` itself looks at the environment when called, never at import, so one
+ * process (the local stack, the tests) can host several functions and configurations.
+ *
+ * Lambda bundles import this module: it may import the handlers' parsers, never CDK.
+ */
+import { validBurst, validRatePerMinute } from './rate-limit/gcra.js';
+import { absoluteUrl, oneOf, positiveWholeNumber, trueOrFalse, wholeNumber } from './shared/setting-parsers.js';
+import { functions, type FunctionName, type FunctionSpec } from './topology.js';
+import { maxAttemptTimeoutMs, validAttemptTimeoutMs } from './webhooks/attempt-timeout.js';
+import { defaultRetrySchedule, parseRetrySchedule } from './webhooks/retry-policy.js';
+
+/**
+ * Who gives a deployed function a setting:
+ *   context  CDK context `retrysafe:<camelCase>` (lib/config.ts), refused at synth by the parser
+ *            the handler uses; under `npm start`, the shell's environment
+ *   stack    the CDK stack itself, from the resources it creates; context cannot set it
+ *   local    nobody: only the local stack sets it, so a deployed function always has the default
+ */
+export type SettingSource = 'context' | 'stack' | 'local';
+
+export type SettingDefault<T, Name extends string = SettingName> =
+  | { readonly value: T }
+  /** Another setting's value, read from the same environment. */
+  | { readonly sameAs: Name }
+  /** None: the function cannot run without it. */
+  | { readonly required: true };
+
+/** A setting's type is what its parser returns; the other members follow it. */
+export interface SettingSpec<T, Name extends string = SettingName> {
+  /** The handler's own rule: the value the (trimmed) text means, or a throw saying why it is refused. */
+  readonly parse: (text: string) => T;
+  /** Text that `parse` reads back as the same value: what a stack writes into an environment. */
+  readonly format: (value: NoInfer<T>) => string;
+  /** What an unset or blank variable means. */
+  readonly default: SettingDefault<NoInfer<T>, Name>;
+  readonly setBy: SettingSource;
+  readonly readBy: readonly FunctionName[];
+  readonly meaning: string;
+}
+
+/** Keeps each setting's own value type, and the literal name a `sameAs` default points to. */
+const setting = <T, const Name extends string = never>(spec: SettingSpec<T, Name>): SettingSpec<T, Name> => spec;
+
+/** The processor client runs wherever the topology says a function calls the processor. */
+const processorCallers = (Object.entries(functions) as [FunctionName, FunctionSpec][])
+  .filter(([, spec]) => spec.callsProcessor === true)
+  .map(([name]) => name);
+
+/** The functions serving authenticated routes: apiRoute rate-limits every one of them. */
+const apiFunctions: readonly FunctionName[] = ['charges', 'account', 'webhookEndpoints'];
+
+export const settings = {
+  IDEMPOTENCY_TTL_SECONDS: setting({
+    parse: positiveWholeNumber,
+    format: String,
+    default: { value: 86_400 },
+    setBy: 'context',
+    readBy: ['charges', 'webhookEndpoints'],
+    meaning: 'Seconds an idempotency record is remembered',
+  }),
+  RATE_LIMIT_PER_MINUTE: setting({
+    parse: (text) => validRatePerMinute(wholeNumber(text)),
+    format: String,
+    default: { value: 100 },
+    setBy: 'context',
+    readBy: apiFunctions,
+    meaning: 'Requests per minute per tenant (token refill rate)',
+  }),
+  RATE_LIMIT_BURST: setting({
+    parse: (text) => validBurst(wholeNumber(text)),
+    format: String,
+    // An idle tenant may spend a whole minute's quota at once.
+    default: { sameAs: 'RATE_LIMIT_PER_MINUTE' },
+    setBy: 'context',
+    readBy: apiFunctions,
+    meaning: 'Bucket capacity: requests an idle tenant may send at once',
+  }),
+  RATE_LIMIT_FAIL_MODE: setting({
+    parse: oneOf(['open', 'closed']),
+    format: String,
+    default: { value: 'open' },
+    setBy: 'context',
+    readBy: apiFunctions,
+    meaning: '`open` serves requests when the rate-limit table is unreachable; `closed` answers `503`',
+  }),
+  PROCESSOR_URL: setting({
+    parse: absoluteUrl,
+    format: String,
+    default: { required: true },
+    setBy: 'stack',
+    readBy: processorCallers,
+    meaning: "Base URL of the card processor: its function URL when deployed, the local processor's under `npm start`",
+  }),
+  PROCESSOR_AUTH: setting({
+    parse: oneOf(['iam', 'none']),
+    format: String,
+    default: { value: 'none' },
+    setBy: 'stack',
+    readBy: processorCallers,
+    meaning: '`iam` SigV4-signs processor calls for its AWS_IAM function URL; `none` sends them unsigned',
+  }),
+  PROCESSOR_TIMEOUT_MS: setting({
+    parse: positiveWholeNumber,
+    format: String,
+    default: { value: 5_000 },
+    setBy: 'context',
+    readBy: processorCallers,
+    meaning: 'Timeout of a processor call, body included; shorter than `SANDBOX_SLOW_RESPONSE_MS`, so the slow token is lost',
+  }),
+  SANDBOX_SLOW_RESPONSE_MS: setting({
+    parse: wholeNumber,
+    format: String,
+    default: { value: 7_000 },
+    setBy: 'context',
+    readBy: ['processor'],
+    meaning: 'Sandbox: how late `tok_timeout_after_charge` answers; longer than `PROCESSOR_TIMEOUT_MS`, so its answer is lost',
+  }),
+  WEBHOOK_RETRY_SCHEDULE: setting({
+    parse: parseRetrySchedule,
+    format: (schedule) => schedule.join(','),
+    default: { value: defaultRetrySchedule },
+    setBy: 'context',
+    readBy: ['webhookDispatcher'],
+    meaning:
+      'Seconds between webhook attempts (n entries → n+1 attempts per round; a redrive starts a new round); each wait is drawn from [previous entry, this entry]',
+  }),
+  WEBHOOK_TIMEOUT_MS: setting({
+    parse: (text) => validAttemptTimeoutMs(wholeNumber(text)),
+    format: String,
+    default: { value: 10_000 },
+    setBy: 'context',
+    readBy: ['webhookDispatcher'],
+    meaning: `One webhook attempt, connect to last byte; at most ${maxAttemptTimeoutMs}, well inside the dispatcher's own timeout`,
+  }),
+  WEBHOOK_ALLOW_LOOPBACK: setting({
+    parse: trueOrFalse,
+    format: String,
+    default: { value: false },
+    setBy: 'local',
+    readBy: ['webhookEndpoints', 'webhookDispatcher'],
+    meaning: 'Allow loopback webhook URLs, and plain http to them',
+  }),
+};
+
+export type SettingName = keyof typeof settings;
+
+export type SettingValue<N extends SettingName> = (typeof settings)[N] extends SettingSpec<infer T, string> ? T : never;
+
+/** The settings whose values have type T: what a `sameAs` default may name. */
+type SettingsOfType<T> = {
+  [N in SettingName]: [SettingValue<N>] extends [T] ? ([T] extends [SettingValue<N>] ? N : never) : never;
+}[SettingName];
+
+/**
+ * The registry seen per name, so that reading one setting yields that setting's type; the
+ * assignment also checks that every `sameAs` names a setting of the same type.
+ */
+const specs: { readonly [N in SettingName]: SettingSpec<SettingValue<N>, SettingsOfType<SettingValue<N>>> } = settings;
+
+export const settingNames = Object.keys(settings) as SettingName[];
+
+/** A value the handler would refuse; the message names the variable once, however the parser phrased it. */
+export class SettingError extends Error {
+  constructor(
+    readonly setting: SettingName,
+    problem: string,
+  ) {
+    super(problem.includes(setting) ? problem : `Environment variable ${setting} ${problem}`);
+    this.name = 'SettingError';
+  }
+}
+
+/** A blank variable means the same as an unset one: the default. */
+export const isBlank = (text: string): boolean => text.trim() === '';
+
+/** The handler's reading of a variable's text; the CDK stack calls this too, so synth refuses exactly what the handler would. */
+export const parseSetting = <N extends SettingName>(name: N, text: string): SettingValue<N> => {
+  try {
+    return specs[name].parse(text.trim());
+  } catch (error) {
+    throw new SettingError(name, `is invalid: ${error instanceof Error ? error.message : String(error)}`);
+  }
+};
+
+export const formatSetting = <N extends SettingName>(name: N, value: SettingValue<N>): string => specs[name].format(value);
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export const readSetting = <N extends SettingName>(name: N, environment: Environment = process.env): SettingValue<N> => {
+  const text = environment[name];
+  if (text !== undefined && !isBlank(text)) return parseSetting(name, text);
+  const fallback = specs[name].default;
+  if ('value' in fallback) return fallback.value;
+  // The declaration of specs checked that sameAs names a setting of this one's type.
+  if ('sameAs' in fallback) return readSetting<SettingName>(fallback.sameAs, environment);
+  throw new SettingError(name, 'is not set');
+};
