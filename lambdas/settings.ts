@@ -169,13 +169,13 @@ const specs: { readonly [N in SettingName]: SettingSpec<SettingValue<N>, Setting
 
 export const settingNames = Object.keys(settings) as SettingName[];
 
-/** A value the handler would refuse; the message names the variable once, however the parser phrased it. */
+/** A value the handler would refuse, or a required setting that is missing. */
 export class SettingError extends Error {
   constructor(
     readonly setting: SettingName,
-    problem: string,
+    message: string,
   ) {
-    super(problem.includes(setting) ? problem : `Environment variable ${setting} ${problem}`);
+    super(message);
     this.name = 'SettingError';
   }
 }
@@ -188,7 +188,9 @@ export const parseSetting = <N extends SettingName>(name: N, text: string): Sett
   try {
     return specs[name].parse(text.trim());
   } catch (error) {
-    throw new SettingError(name, `is invalid: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    // Some parsers name the variable themselves (parseRetrySchedule); the message names it once.
+    throw new SettingError(name, reason.includes(name) ? reason : `Environment variable ${name} is invalid: ${reason}`);
   }
 };
 
@@ -203,5 +205,5 @@ export const readSetting = <N extends SettingName>(name: N, environment: Environ
   if ('value' in fallback) return fallback.value;
   // The declaration of specs checked that sameAs names a setting of this one's type.
   if ('sameAs' in fallback) return readSetting<SettingName>(fallback.sameAs, environment);
-  throw new SettingError(name, 'is not set');
+  throw new SettingError(name, `Environment variable ${name} is not set`);
 };
