@@ -2,103 +2,76 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { formatSetting, isBlank, parseSetting, SettingError, settingNames, settings, type SettingName } from '../lambdas/settings.js';
 
 /**
  * Deployment settings read from CDK context (cdk.json, or `-c retrysafe:<key>=<value>` on the
  * command line, which always arrives as a string). Anything malformed fails the synth rather
- * than deploying a surprise.
+ * than deploying a surprise: the stack's own keys by the rules below, the handler settings by
+ * the very parsers the handlers run (lambdas/settings.ts).
  */
 export interface StackConfig {
   readonly removalPolicy: RemovalPolicy.RETAIN | RemovalPolicy.DESTROY;
   readonly deletionProtection: boolean;
   readonly stageName: string;
-  /** API Gateway stage throttling: steady requests per second and bucket size, across all clients. */
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
-  /** WAF flood guard: requests one client IP may send per five minutes. */
   readonly wafRequestsPerIpPer5Minutes: number;
   readonly logRetention: RetentionDays;
   readonly logLevel: ApplicationLogLevel;
-  /** Handler settings passed through as environment variables; absent keys leave the handlers' own defaults. */
+  /** Handler settings the context sets, as environment text; absent ones leave the handlers' own defaults. */
   readonly handlerSettings: HandlerSettings;
 }
 
-export interface HandlerSettings {
-  readonly IDEMPOTENCY_TTL_SECONDS?: string;
-  readonly RATE_LIMIT_PER_MINUTE?: string;
-  readonly RATE_LIMIT_BURST?: string;
-  readonly RATE_LIMIT_FAIL_MODE?: string;
-  readonly WEBHOOK_RETRY_SCHEDULE?: string;
-  readonly WEBHOOK_TIMEOUT_MS?: string;
-  readonly PROCESSOR_TIMEOUT_MS?: string;
-}
-
-export type HandlerSetting = keyof HandlerSettings;
+export type HandlerSettings = Readonly<Partial<Record<SettingName, string>>>;
 
 const prefix = 'retrysafe:';
 
-/** Normalises a setting's text, or returns undefined when the handlers would reject it. */
-type SettingParser = (text: string) => string | undefined;
-
-const nonNegativeInteger: SettingParser = (text) => (/^\d+$/.test(text) ? text : undefined);
-
-const integerList: SettingParser = (text) => {
-  const items = text.split(',').map((item) => item.trim());
-  return items.every((item) => /^\d+$/.test(item)) ? items.join(',') : undefined;
-};
-
-const openOrClosed: SettingParser = (text) => (text === 'open' || text === 'closed' ? text : undefined);
-
-/** Context key (after `retrysafe:`) → environment variable the handlers read. */
-const handlerSettingKeys: Record<HandlerSetting, { readonly key: string; readonly expected: string; readonly parse: SettingParser }> = {
-  IDEMPOTENCY_TTL_SECONDS: { key: 'idempotencyTtlSeconds', expected: 'a non-negative integer', parse: nonNegativeInteger },
-  RATE_LIMIT_PER_MINUTE: { key: 'rateLimitPerMinute', expected: 'a non-negative integer', parse: nonNegativeInteger },
-  RATE_LIMIT_BURST: { key: 'rateLimitBurst', expected: 'a non-negative integer', parse: nonNegativeInteger },
-  RATE_LIMIT_FAIL_MODE: { key: 'rateLimitFailMode', expected: 'open or closed', parse: openOrClosed },
-  WEBHOOK_RETRY_SCHEDULE: { key: 'webhookRetrySchedule', expected: 'comma-separated seconds', parse: integerList },
-  WEBHOOK_TIMEOUT_MS: { key: 'webhookTimeoutMs', expected: 'a non-negative integer', parse: nonNegativeInteger },
-  PROCESSOR_TIMEOUT_MS: { key: 'processorTimeoutMs', expected: 'a non-negative integer', parse: nonNegativeInteger },
-};
-
 export class ConfigError extends Error {
-  constructor(key: string, expected: string, got: unknown) {
-    super(`Context ${prefix}${key} must be ${expected}, got ${JSON.stringify(got)}`);
+  constructor(
+    /** The full context key, `retrysafe:` included. */
+    readonly key: string,
+    problem: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Context ${key} ${problem}`, options);
     this.name = 'ConfigError';
   }
 }
 
-const raw = (node: Node, key: string): unknown => node.tryGetContext(`${prefix}${key}`);
+/** How the stack reads one of its own keys: the value, or undefined when the context value is malformed. */
+interface ContextRule<T> {
+  readonly expected: string;
+  readonly parse: (value: unknown) => T | undefined;
+}
 
-const integer = (node: Node, key: string, fallback: number, min: number): number => {
-  const value = raw(node, key);
-  if (value === undefined) return fallback;
-  const parsed = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof parsed !== 'number' || !Number.isSafeInteger(parsed) || parsed < min) {
-    throw new ConfigError(key, `an integer of at least ${min}`, value);
-  }
-  return parsed;
+export interface StackContextKey<T> {
+  readonly rule: ContextRule<T>;
+  readonly default: NoInfer<T>;
+  readonly meaning: string;
+}
+
+const integerAtLeast = (min: number): ContextRule<number> => ({
+  expected: `an integer of at least ${min}`,
+  parse: (value) => {
+    const parsed = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+    return typeof parsed === 'number' && Number.isSafeInteger(parsed) && parsed >= min ? parsed : undefined;
+  },
+});
+
+const trueOrFalse: ContextRule<boolean> = {
+  expected: 'true or false',
+  parse: (value) => (value === true || value === 'true' ? true : value === false || value === 'false' ? false : undefined),
 };
 
-const boolean = (node: Node, key: string, fallback: boolean): boolean => {
-  const value = raw(node, key);
-  if (value === undefined) return fallback;
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new ConfigError(key, 'true or false', value);
-};
+const oneOf = <const T extends string>(allowed: readonly T[]): ContextRule<T> => ({
+  expected: `one of ${allowed.join(', ')}`,
+  parse: (value) => allowed.find((candidate) => candidate === value),
+});
 
-const oneOf = <T extends string>(node: Node, key: string, allowed: readonly T[], fallback: T): T => {
-  const value = raw(node, key) ?? fallback;
-  const match = allowed.find((candidate) => candidate === value);
-  if (match === undefined) throw new ConfigError(key, `one of ${allowed.join(', ')}`, value);
-  return match;
-};
-
-const stageName = (node: Node, key: string, fallback: string): string => {
-  const value = raw(node, key) ?? fallback;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(value))
-    throw new ConfigError(key, 'letters, digits and underscores', value);
-  return value;
+const stageNameRule: ContextRule<string> = {
+  expected: 'letters, digits and underscores',
+  parse: (value) => (typeof value === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(value) ? value : undefined),
 };
 
 const finiteRetentions = new Map<number, RetentionDays>(
@@ -108,40 +81,109 @@ const finiteRetentions = new Map<number, RetentionDays>(
 );
 
 /** One of the retention periods CloudWatch Logs offers, never "forever". */
-const retentionDays = (node: Node, key: string, fallback: RetentionDays): RetentionDays => {
-  const days = integer(node, key, fallback, 1);
-  const match = finiteRetentions.get(days);
-  if (match === undefined) throw new ConfigError(key, 'a finite CloudWatch Logs retention in days (1, 3, 5, 7, 14, 30, ...)', days);
-  return match;
+const retentionDays: ContextRule<RetentionDays> = {
+  expected: 'a finite CloudWatch Logs retention in days (1, 3, 5, 7, 14, 30, ...)',
+  parse: (value) => {
+    const days = integerAtLeast(1).parse(value);
+    return days === undefined ? undefined : finiteRetentions.get(days);
+  },
 };
 
-const handlerSetting = (node: Node, setting: HandlerSetting): string | undefined => {
-  const { key, expected, parse } = handlerSettingKeys[setting];
-  const value = raw(node, key);
-  if (value === undefined) return undefined;
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-  const parsed = parse(text);
-  if (parsed === undefined) throw new ConfigError(key, expected, value);
+const contextKey = <T>(spec: StackContextKey<T>): StackContextKey<T> => spec;
+
+/** The stack's own context keys, after `retrysafe:`; the README's context table lists them in this order. */
+export const stackContextKeys = {
+  removalPolicy: contextKey({
+    rule: oneOf(['retain', 'destroy']),
+    default: 'retain',
+    meaning: '`destroy` deletes tables and queues with the stack (non-production)',
+  }),
+  deletionProtection: contextKey({ rule: trueOrFalse, default: true, meaning: 'DynamoDB deletion protection' }),
+  stageName: contextKey({ rule: stageNameRule, default: 'prod', meaning: 'API Gateway stage' }),
+  throttlingRateLimit: contextKey({
+    rule: integerAtLeast(1),
+    default: 100,
+    meaning: 'Stage throttling: steady requests per second, across all clients',
+  }),
+  throttlingBurstLimit: contextKey({ rule: integerAtLeast(1), default: 200, meaning: 'Stage throttling: bucket size, across all clients' }),
+  wafRequestsPerIpPer5Minutes: contextKey({
+    rule: integerAtLeast(10),
+    default: 3000,
+    meaning: 'WAF flood guard: requests one client IP may send per five minutes',
+  }),
+  logRetentionDays: contextKey({ rule: retentionDays, default: RetentionDays.ONE_MONTH, meaning: 'Function and access log retention' }),
+  logLevel: contextKey({
+    rule: oneOf(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']),
+    default: 'INFO',
+    meaning: "Functions' application log level",
+  }),
+};
+
+type StackContextName = keyof typeof stackContextKeys;
+type StackContextValue<K extends StackContextName> = (typeof stackContextKeys)[K] extends StackContextKey<infer T> ? T : never;
+
+/** The keys seen per name, so that reading one yields its own type. */
+const stackContextSpecs: { readonly [K in StackContextName]: StackContextKey<StackContextValue<K>> } = stackContextKeys;
+
+export const stackContextKeyOf = (name: StackContextName): string => `${prefix}${name}`;
+
+const readStackContext = <K extends StackContextName>(node: Node, name: K): StackContextValue<K> => {
+  const spec = stackContextSpecs[name];
+  const value: unknown = node.tryGetContext(stackContextKeyOf(name));
+  if (value === undefined) return spec.default;
+  const parsed = spec.rule.parse(value);
+  if (parsed === undefined) throw new ConfigError(stackContextKeyOf(name), `must be ${spec.rule.expected}, got ${JSON.stringify(value)}`);
   return parsed;
 };
 
-export const readStackConfig = (node: Node): StackConfig => {
-  const removalPolicy = oneOf(node, 'removalPolicy', ['retain', 'destroy'], 'retain');
-  const logLevel = oneOf(node, 'logLevel', ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'INFO');
-  const handlerSettings: Partial<Record<HandlerSetting, string>> = {};
-  for (const setting of Object.keys(handlerSettingKeys) as HandlerSetting[]) {
-    const value = handlerSetting(node, setting);
-    if (value !== undefined) handlerSettings[setting] = value;
+const camelCase = (screamingSnake: string): string =>
+  screamingSnake.toLowerCase().replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+
+/** The context key of a handler setting: IDEMPOTENCY_TTL_SECONDS → retrysafe:idempotencyTtlSeconds. */
+export const settingContextKeyOf = (setting: SettingName): string => `${prefix}${camelCase(setting)}`;
+
+/** cdk.json delivers JSON values, the command line strings; either becomes the text a handler would read. */
+const settingText = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+
+/** The setting's environment text, parsed by the handler's own parser; undefined leaves the handler's default. */
+const readHandlerSetting = (node: Node, setting: SettingName): string | undefined => {
+  const key = settingContextKeyOf(setting);
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const { setBy } = settings[setting];
+  if (setBy !== 'context') {
+    const reason = setBy === 'stack' ? 'the stack sets it itself' : 'only the local stack sets it';
+    throw new ConfigError(key, `cannot be set: ${reason}`);
   }
-  return {
-    removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    deletionProtection: boolean(node, 'deletionProtection', true),
-    stageName: stageName(node, 'stageName', 'prod'),
-    throttlingRateLimit: integer(node, 'throttlingRateLimit', 100, 1),
-    throttlingBurstLimit: integer(node, 'throttlingBurstLimit', 200, 1),
-    wafRequestsPerIpPer5Minutes: integer(node, 'wafRequestsPerIpPer5Minutes', 3000, 10),
-    logRetention: retentionDays(node, 'logRetentionDays', RetentionDays.ONE_MONTH),
-    logLevel: ApplicationLogLevel[logLevel],
-    handlerSettings,
-  };
+  const text = settingText(value);
+  if (text === undefined) throw new ConfigError(key, `must be text or a number, got ${JSON.stringify(value)}`);
+  if (isBlank(text)) return undefined;
+  try {
+    return formatSetting(setting, parseSetting(setting, text));
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    throw new ConfigError(key, `would fail the functions that read it: ${error.message}`, { cause: error });
+  }
 };
+
+const readHandlerSettings = (node: Node): HandlerSettings => {
+  const handlerSettings: Partial<Record<SettingName, string>> = {};
+  for (const setting of settingNames) {
+    const text = readHandlerSetting(node, setting);
+    if (text !== undefined) handlerSettings[setting] = text;
+  }
+  return handlerSettings;
+};
+
+export const readStackConfig = (node: Node): StackConfig => ({
+  removalPolicy: readStackContext(node, 'removalPolicy') === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  deletionProtection: readStackContext(node, 'deletionProtection'),
+  stageName: readStackContext(node, 'stageName'),
+  throttlingRateLimit: readStackContext(node, 'throttlingRateLimit'),
+  throttlingBurstLimit: readStackContext(node, 'throttlingBurstLimit'),
+  wafRequestsPerIpPer5Minutes: readStackContext(node, 'wafRequestsPerIpPer5Minutes'),
+  logRetention: readStackContext(node, 'logRetentionDays'),
+  logLevel: ApplicationLogLevel[readStackContext(node, 'logLevel')],
+  handlerSettings: readHandlerSettings(node),
+});

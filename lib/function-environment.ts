@@ -1,4 +1,5 @@
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { settings, type SettingName } from '../lambdas/settings.js';
 import {
   deadLetterQueueUrlEnvVar,
   queueUrlEnvVar,
@@ -8,7 +9,7 @@ import {
   type QueueName,
   type TableName,
 } from '../lambdas/topology.js';
-import type { HandlerSetting, StackConfig } from './config.js';
+import type { StackConfig } from './config.js';
 import type { QueuePair } from './work-queues.js';
 
 export interface FunctionEnvironmentProps {
@@ -17,24 +18,13 @@ export interface FunctionEnvironmentProps {
   readonly config: StackConfig;
 }
 
-/** Which functions a handler setting concerns, read off the resources the function touches. */
-const settingConcerns: Record<HandlerSetting, (spec: FunctionSpec) => boolean> = {
-  IDEMPOTENCY_TTL_SECONDS: (spec) => spec.tables.idempotency !== undefined,
-  RATE_LIMIT_PER_MINUTE: (spec) => spec.tables.rateLimits !== undefined,
-  RATE_LIMIT_BURST: (spec) => spec.tables.rateLimits !== undefined,
-  RATE_LIMIT_FAIL_MODE: (spec) => spec.tables.rateLimits !== undefined,
-  WEBHOOK_RETRY_SCHEDULE: (spec) => spec.queues?.webhookDeliveries !== undefined,
-  WEBHOOK_TIMEOUT_MS: (spec) => spec.queues?.webhookDeliveries === 'consume',
-  PROCESSOR_TIMEOUT_MS: (spec) => spec.callsProcessor === true,
-};
-
 const kebabCase = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
  * A function's environment: the physical names of the tables and the URLs of the queues its
  * topology entry lists (and no others, so reaching for an undeclared resource fails loudly
- * instead of quietly lacking permissions), plus the handler settings that concern it.
- * WEBHOOK_ALLOW_LOOPBACK is never set here: only the local stack may deliver to loopback.
+ * instead of quietly lacking permissions), plus the handler settings the context sets, for the
+ * functions that read them (lambdas/settings.ts).
  */
 export const functionEnvironment = (name: FunctionName, spec: FunctionSpec, props: FunctionEnvironmentProps): Record<string, string> => {
   const environment: Record<string, string> = {
@@ -48,8 +38,8 @@ export const functionEnvironment = (name: FunctionName, spec: FunctionSpec, prop
     environment[queueUrlEnvVar(queue)] = props.queues[queue].queue.queueUrl;
     environment[deadLetterQueueUrlEnvVar(queue)] = props.queues[queue].deadLetterQueue.queueUrl;
   }
-  for (const [setting, value] of Object.entries(props.config.handlerSettings) as [HandlerSetting, string][]) {
-    if (settingConcerns[setting](spec)) environment[setting] = value;
+  for (const [setting, value] of Object.entries(props.config.handlerSettings) as [SettingName, string][]) {
+    if (settings[setting].readBy.includes(name)) environment[setting] = value;
   }
   return environment;
 };
