@@ -196,6 +196,20 @@ export const parseSetting = <N extends SettingName>(name: N, text: string): Sett
 
 export const formatSetting = <N extends SettingName>(name: N, value: SettingValue<N>): string => specs[name].format(value);
 
+/** Some settings' values, each of its own type. */
+export type SettingValues = { readonly [N in SettingName]?: SettingValue<N> };
+
+/** The environment variables that give a function these values. */
+export const settingsEnvironment = (values: SettingValues): Record<string, string> => {
+  const environment: Record<string, string> = {};
+  const add = <N extends SettingName>(name: N): void => {
+    const value = values[name];
+    if (value !== undefined) environment[name] = formatSetting(name, value);
+  };
+  settingNames.forEach(add);
+  return environment;
+};
+
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export const readSetting = <N extends SettingName>(name: N, environment: Environment = process.env): SettingValue<N> => {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
+import type { SettingValues } from '../lambdas/settings.js';
 
-/** Ports and paths of the local stack, each movable through the environment variable named here. */
+/** Ports and paths of the local stack, each movable through the environment variable named in localVariables. */
 export interface LocalSettings {
   readonly apiPort: number;
   readonly dynamodbPort: number;
@@ -10,18 +11,56 @@ export interface LocalSettings {
   readonly dataDir: string | undefined;
 }
 
+export interface LocalVariable {
+  readonly default: string;
+  readonly meaning: string;
+}
+
+/** The local stack's own variables, read by `npm start` and never by a function. */
+export const localVariables = {
+  PORT: { default: '3000', meaning: 'Local API port (`npm start`)' },
+  DYNAMODB_PORT: { default: '8000', meaning: 'Local DynamoDB port' },
+  SQS_PORT: { default: '9324', meaning: 'Local SQS emulator port' },
+  PROCESSOR_PORT: { default: '4010', meaning: 'Local sandbox processor port' },
+  DATA_DIR: { default: '.data', meaning: 'Where local DynamoDB data persists; `npm start -- --in-memory` ignores it' },
+  ACCESS_LOG: { default: 'true', meaning: 'Local stack: print one line per API request' },
+} as const satisfies Record<string, LocalVariable>;
+
+type LocalVariableName = keyof typeof localVariables;
+
+/**
+ * Variables of the libraries the functions use, which the local stack sets for them unless the
+ * shell does; deployed functions take their log level from the stack's `retrysafe:logLevel`.
+ */
+export const localLibraryVariables = {
+  POWERTOOLS_LOG_LEVEL: { default: 'WARN', meaning: 'Log level of the structured JSON logs' },
+  POWERTOOLS_METRICS_DISABLED: { default: 'true', meaning: 'Local stack and tests do not emit CloudWatch EMF metrics' },
+} as const satisfies Record<string, LocalVariable>;
+
+/**
+ * Handler settings (lambdas/settings.ts) the local stack gives its functions. The deployed
+ * stack points PROCESSOR_URL at the processor's function URL; locally it is the processor
+ * process. Webhook receivers under development listen on loopback addresses.
+ */
+export const localHandlerSettings = (settings: LocalSettings): SettingValues => ({
+  PROCESSOR_URL: `http://127.0.0.1:${settings.processorPort}`,
+  WEBHOOK_ALLOW_LOOPBACK: true,
+});
+
 export const portVariables = {
   apiPort: 'PORT',
   dynamodbPort: 'DYNAMODB_PORT',
   sqsPort: 'SQS_PORT',
   processorPort: 'PROCESSOR_PORT',
-} as const;
+} as const satisfies Record<string, LocalVariableName>;
 
-const defaults = { apiPort: 3000, dynamodbPort: 8000, sqsPort: 9324, processorPort: 4010 } as const;
+const valueOf = (env: NodeJS.ProcessEnv, variable: LocalVariableName): string => {
+  const raw = env[variable];
+  return raw === undefined || raw === '' ? localVariables[variable].default : raw;
+};
 
-const portFromEnv = (variable: string, fallback: number): number => {
-  const raw = process.env[variable];
-  if (raw === undefined || raw === '') return fallback;
+const portFromEnv = (env: NodeJS.ProcessEnv, variable: LocalVariableName): number => {
+  const raw = valueOf(env, variable);
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`${variable}=${raw} is not a TCP port (1-65535).`);
@@ -30,9 +69,11 @@ const portFromEnv = (variable: string, fallback: number): number => {
 };
 
 export const readSettings = (argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LocalSettings => ({
-  apiPort: portFromEnv(portVariables.apiPort, defaults.apiPort),
-  dynamodbPort: portFromEnv(portVariables.dynamodbPort, defaults.dynamodbPort),
-  sqsPort: portFromEnv(portVariables.sqsPort, defaults.sqsPort),
-  processorPort: portFromEnv(portVariables.processorPort, defaults.processorPort),
-  dataDir: argv.includes('--in-memory') ? undefined : resolve(env.DATA_DIR ?? '.data'),
+  apiPort: portFromEnv(env, portVariables.apiPort),
+  dynamodbPort: portFromEnv(env, portVariables.dynamodbPort),
+  sqsPort: portFromEnv(env, portVariables.sqsPort),
+  processorPort: portFromEnv(env, portVariables.processorPort),
+  dataDir: argv.includes('--in-memory') ? undefined : resolve(valueOf(env, 'DATA_DIR')),
 });
+
+export const accessLogEnabled = (env: NodeJS.ProcessEnv = process.env): boolean => valueOf(env, 'ACCESS_LOG') !== 'false';

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { readSetting, settingNames, settings as handlerSettings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
 import { createDocumentClient } from '../lambdas/shared/dynamodb.js';
 import { eventSources, tableEnvVar } from '../lambdas/topology.js';
 import { applyEnvironment, localAwsEnvironment } from './aws-env.js';
@@ -13,7 +14,7 @@ import { loadHandler, repositoryRoot } from './functions.js';
 import { assertPortFree } from './ports.js';
 import { provision } from './provision.js';
 import { seedDemoTenants } from './seed.js';
-import { type LocalSettings, portVariables } from './settings.js';
+import { accessLogEnabled, localHandlerSettings, localLibraryVariables, type LocalSettings, portVariables } from './settings.js';
 import { startSqsLocal } from './sqs-local.js';
 
 export interface LocalStack {
@@ -32,13 +33,16 @@ export class PortInUseError extends Error {
   }
 }
 
-/** Settings every function gets locally, on top of the table names and queue URLs. */
-const localFunctionEnvironment = (settings: LocalSettings): Record<string, string> => ({
-  PROCESSOR_URL: `http://127.0.0.1:${settings.processorPort}`,
-  WEBHOOK_ALLOW_LOOPBACK: process.env.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
-  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-  POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-});
+/** What every function gets locally, on top of the table names and queue URLs; the shell may override most of it. */
+const localFunctionEnvironment = (settings: LocalSettings): Record<string, string> => {
+  const environment: Record<string, string> = {};
+  for (const [name, variable] of Object.entries(localLibraryVariables)) environment[name] = process.env[name] ?? variable.default;
+  for (const [name, value] of Object.entries(settingsEnvironment(localHandlerSettings(settings))) as [SettingName, string][]) {
+    // What the deployed stack sets itself, the local stack sets itself: the local processor, whatever the shell says.
+    environment[name] = handlerSettings[name].setBy === 'stack' ? value : (process.env[name] ?? value);
+  }
+  return environment;
+};
 
 const startProcessor = (port: number): Promise<ChildProcess> =>
   new Promise((resolveChild, reject) => {
@@ -101,7 +105,10 @@ export const startLocalStack = async (settings: LocalSettings, log: (line: strin
     stops.length = 0;
   };
 
-  applyEnvironment(localAwsEnvironment(settings));
+  applyEnvironment({ ...localAwsEnvironment(settings), ...localFunctionEnvironment(settings) });
+  // The functions read their settings on their first invocation; reading every one now refuses a
+  // malformed value at start-up instead, as the synth does.
+  for (const name of settingNames) readSetting(name);
   try {
     const dynamodbLocal = await startDynamoDbLocal(settings.dynamodbPort, settings.dataDir && resolve(settings.dataDir, 'dynamodb'));
     stops.push(() => dynamodbLocal.stop());
@@ -116,7 +123,7 @@ export const startLocalStack = async (settings: LocalSettings, log: (line: strin
       return Promise.resolve();
     });
     const resources = await provision(dynamodb, sqs);
-    applyEnvironment({ ...resources.environment, ...localFunctionEnvironment(settings) });
+    applyEnvironment(resources.environment);
     await seedDemoTenants(createDocumentClient(dynamodb), resources.environment[tableEnvVar('apiKeys')] ?? '');
 
     const processor = await startProcessor(settings.processorPort);
@@ -140,7 +147,7 @@ export const startLocalStack = async (settings: LocalSettings, log: (line: strin
       }
     }
 
-    const api = await startApiGateway({ port: settings.apiPort, onRequest: process.env.ACCESS_LOG === 'false' ? undefined : log });
+    const api = await startApiGateway({ port: settings.apiPort, onRequest: accessLogEnabled() ? log : undefined });
     stops.push(() => closeServer(api));
   } catch (error) {
     await stop();
