@@ -99,7 +99,7 @@ export const settings = {
     default: { required: true },
     setBy: 'stack',
     readBy: processorCallers,
-    meaning: "Base URL of the card processor: its function URL when deployed, the local processor's under `npm start`",
+    meaning: 'Base URL of the card processor (its function URL when deployed)',
   }),
   PROCESSOR_AUTH: setting({
     parse: oneOf(['iam', 'none']),
@@ -196,17 +196,24 @@ export const parseSetting = <N extends SettingName>(name: N, text: string): Sett
 
 export const formatSetting = <N extends SettingName>(name: N, value: SettingValue<N>): string => specs[name].format(value);
 
+/** The text of a setting's own default value; undefined when it has none (required, or another setting's). */
+// N ties the default to its own setting's format, which a plain SettingName could not.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+export const formatDefault = <N extends SettingName>(name: N): string | undefined => {
+  const fallback = specs[name].default;
+  return 'value' in fallback ? specs[name].format(fallback.value) : undefined;
+};
+
 /** Some settings' values, each of its own type. */
 export type SettingValues = { readonly [N in SettingName]?: SettingValue<N> };
 
 /** The environment variables that give a function these values. */
 export const settingsEnvironment = (values: SettingValues): Record<string, string> => {
   const environment: Record<string, string> = {};
-  const add = <N extends SettingName>(name: N): void => {
-    const value = values[name];
+  const add = <N extends SettingName>(name: N, value: SettingValues[N]): void => {
     if (value !== undefined) environment[name] = formatSetting(name, value);
   };
-  settingNames.forEach(add);
+  for (const name of settingNames) add(name, values[name]);
   return environment;
 };
 

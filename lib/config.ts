@@ -119,7 +119,7 @@ export const stackContextKeys = {
   }),
 };
 
-type StackContextName = keyof typeof stackContextKeys;
+export type StackContextName = keyof typeof stackContextKeys;
 type StackContextValue<K extends StackContextName> = (typeof stackContextKeys)[K] extends StackContextKey<infer T> ? T : never;
 
 /** The keys seen per name, so that reading one yields its own type. */

@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatDefault, settingNames, settings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
+import { tableEnvVar } from '../lambdas/topology.js';
+import { settingContextKeyOf, stackContextKeyOf, stackContextKeys, type StackContextName } from '../lib/config.js';
+import { localHandlerSettings, localLibraryVariables, localVariables, readSettings } from '../local/settings.js';
+
+/**
+ * The README's tables of deployment settings, written from their declarations: the stack's
+ * context keys (lib/config.ts), the handler settings (lambdas/settings.ts) and the local stack's
+ * variables (local/settings.ts). `npm run docs` rewrites each between its two marker comments;
+ * test/docs/readme.test.ts fails when README.md lags behind.
+ */
+
+export const readmePath = resolve(fileURLToPath(import.meta.url), '../../README.md');
+
+const code = (text: string): string => `\`${text}\``;
+
+const row = (cells: readonly string[]): string => `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+
+const table = (header: readonly string[], rows: readonly (readonly string[])[]): string =>
+  [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
+
+/** The local stack's values at its default ports. */
+const localHandlerEnvironment = settingsEnvironment(localHandlerSettings(readSettings([], {})));
+
+const readers = (name: SettingName): string => settings[name].readBy.map(code).join(', ');
+
+const handlerDefault = (name: SettingName): string => {
+  const fallback = settings[name].default;
+  const local = localHandlerEnvironment[name];
+  const ownDefault = formatDefault(name);
+  const deployed =
+    ownDefault !== undefined ? code(ownDefault) : 'sameAs' in fallback ? `value of ${code(fallback.sameAs)}` : 'set by the stack';
+  return local === undefined ? deployed : `${deployed} (\`npm start\`: ${code(local)})`;
+};
+
+const deployment = (name: SettingName): string => {
+  switch (settings[name].setBy) {
+    case 'context':
+      return `Deployed: context ${code(settingContextKeyOf(name))}`;
+    case 'stack':
+      return 'Deployed: set by the stack';
+    case 'local':
+      return 'Never set in a deployed stack';
+  }
+};
+
+const contextKeysTable = (): string =>
+  table(
+    ['Context key', 'Default', 'Meaning'],
+    [
+      ...(Object.keys(stackContextKeys) as StackContextName[]).map((name) => [
+        code(stackContextKeyOf(name)),
+        code(String(stackContextKeys[name].default)),
+        stackContextKeys[name].meaning,
+      ]),
+      ...settingNames
+        .filter((name) => settings[name].setBy === 'context')
+        .map((name) => [
+          code(settingContextKeyOf(name)),
+          `unset: ${handlerDefault(name)}`,
+          `Sets ${code(name)} (below) for ${readers(name)}`,
+        ]),
+    ],
+  );
+
+const environmentTable = (): string =>
+  table(
+    ['Variable', 'Default', 'Meaning'],
+    [
+      ...Object.entries(localVariables).map(([name, variable]) => [code(name), code(variable.default), variable.meaning]),
+      ...settingNames.map((name) => [
+        code(name),
+        handlerDefault(name),
+        `${settings[name].meaning}. Read by ${readers(name)}. ${deployment(name)}`,
+      ]),
+      ...Object.entries(localLibraryVariables).map(([name, variable]) => [
+        code(name),
+        `\`npm start\`: ${code(variable.default)}`,
+        variable.meaning,
+      ]),
+      [
+        ['TABLE_<NAME>', 'QUEUE_URL_<NAME>', 'DLQ_URL_<NAME>'].map(code).join(', '),
+        'set by the stack',
+        `Physical table names and queue URLs, one per topology entry (e.g. ${code(tableEnvVar('idempotency'))})`,
+      ],
+    ],
+  );
+
+const generatedTables: Readonly<Record<string, () => string>> = {
+  'context-keys': contextKeysTable,
+  'environment-variables': environmentTable,
+};
+
+/** README.md with every generated table rewritten from the declarations. */
+export const renderReadme = (readme: string): string =>
+  Object.entries(generatedTables).reduce((text, [name, render]) => {
+    const begin = `<!-- generated:${name} (npm run docs) -->`;
+    const end = `<!-- /generated:${name} -->`;
+    const start = text.indexOf(begin);
+    const stop = text.indexOf(end);
+    if (start === -1 || stop < start) throw new Error(`README.md lacks the markers ${begin} ... ${end}`);
+    return `${text.slice(0, start + begin.length)}\n${render()}\n${text.slice(stop)}`;
+  }, readme);
