@@ -26,9 +26,9 @@ import { defaultRetrySchedule, parseRetrySchedule } from './webhooks/retry-polic
  *   stack    the CDK stack itself, from the resources it creates; context cannot set it
  *   local    nobody: only the local stack sets it, so a deployed function always has the default
  */
-export type SettingSource = 'context' | 'stack' | 'local';
+type SettingSource = 'context' | 'stack' | 'local';
 
-export type SettingDefault<T, Name extends string = SettingName> =
+type SettingDefault<T, Name extends string = SettingName> =
   | { readonly value: T }
   /** Another setting's value, read from the same environment. */
   | { readonly sameAs: Name }
@@ -36,7 +36,7 @@ export type SettingDefault<T, Name extends string = SettingName> =
   | { readonly required: true };
 
 /** A setting's type is what its parser returns; the other members follow it. */
-export interface SettingSpec<T, Name extends string = SettingName> {
+interface SettingSpec<T, Name extends string = SettingName> {
   /** The handler's own rule: the value the (trimmed) text means, or a throw saying why it is refused. */
   readonly parse: (text: string) => T;
   /** Text that `parse` reads back as the same value: what a stack writes into an environment. */
@@ -217,8 +217,9 @@ export const settingsEnvironment = (values: SettingValues): Record<string, strin
   return environment;
 };
 
-export type Environment = Readonly<Record<string, string | undefined>>;
+type Environment = Readonly<Record<string, string | undefined>>;
 
+/** The setting's value in the environment (the process's own unless given), or its default. */
 export const readSetting = <N extends SettingName>(name: N, environment: Environment = process.env): SettingValue<N> => {
   const text = environment[name];
   if (text !== undefined && !isBlank(text)) return parseSetting(name, text);
