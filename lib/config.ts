@@ -45,7 +45,7 @@ interface ContextRule<T> {
   readonly parse: (value: unknown) => T | undefined;
 }
 
-export interface StackContextKey<T> {
+interface StackContextKey<T> {
   readonly rule: ContextRule<T>;
   readonly default: NoInfer<T>;
   readonly meaning: string;

@@ -11,7 +11,7 @@ export interface LocalSettings {
   readonly dataDir: string | undefined;
 }
 
-export interface LocalVariable {
+interface LocalVariable {
   readonly default: string;
   readonly meaning: string;
 }
