@@ -15,7 +15,7 @@
  */
 import { validBurst, validRatePerMinute } from './rate-limit/gcra.js';
 import { absoluteUrl, oneOf, positiveWholeNumber, trueOrFalse, wholeNumber } from './shared/setting-parsers.js';
-import { functions, type FunctionName, type FunctionSpec } from './topology.js';
+import { claimsIdempotencyKeys, functions, type FunctionName, type FunctionSpec } from './topology.js';
 import { maxAttemptTimeoutMs, validAttemptTimeoutMs } from './webhooks/attempt-timeout.js';
 import { defaultRetrySchedule, parseRetrySchedule } from './webhooks/retry-policy.js';
 
@@ -56,6 +56,8 @@ const processorCallers = (Object.entries(functions) as [FunctionName, FunctionSp
   .filter(([, spec]) => spec.callsProcessor === true)
   .map(([name]) => name);
 
+const functionNames = Object.keys(functions) as FunctionName[];
+
 /** The functions serving authenticated routes: apiRoute rate-limits every one of them. */
 const apiFunctions: readonly FunctionName[] = ['charges', 'account', 'webhookEndpoints'];
 
@@ -65,7 +67,7 @@ export const settings = {
     format: String,
     default: { value: 86_400 },
     setBy: 'context',
-    readBy: ['charges', 'webhookEndpoints'],
+    readBy: functionNames.filter(claimsIdempotencyKeys),
     meaning: 'Seconds an idempotency record is remembered',
   }),
   RATE_LIMIT_PER_MINUTE: setting({

@@ -209,6 +209,10 @@ export const routes = [
 
 export type RouteKey = `${(typeof routes)[number]['method']} ${(typeof routes)[number]['path']}`;
 
+/** POST routes honour an Idempotency-Key, so a function serving one claims keys. */
+export const claimsIdempotencyKeys = (fn: FunctionName): boolean =>
+  (routes as readonly RouteSpec[]).some((route) => route.function === fn && route.method === 'POST');
+
 export interface EventSourceSpec {
   readonly function: FunctionName;
   readonly batchSize: number;

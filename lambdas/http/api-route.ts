@@ -5,7 +5,7 @@ import { type ActiveIdempotency, IdempotencyEngine, idempotency, type Idempotenc
 import type { CommittableResponse } from '../idempotency/atomic-commit.js';
 import { rateLimit } from '../rate-limit/middleware.js';
 import type { AccountId } from '../shared/ids.js';
-import { type FunctionName, functions, type RouteKey } from '../topology.js';
+import { claimsIdempotencyKeys, type FunctionName, functions, type RouteKey } from '../topology.js';
 import { errorResponses } from './error-responses.js';
 import { jsonBody, type ParsedBodyEvent } from './json-body.js';
 import type { RouteHandler } from './router.js';
@@ -38,7 +38,8 @@ export interface ApiRouteSpec<TBody> {
 export interface ApiPipeline {
   readonly authenticate: MiddlewareObj<ApiGatewayEvent, unknown, Error, TenantContext>;
   readonly rateLimit: MiddlewareObj<ApiGatewayEvent, HttpResponse, Error, TenantContext>;
-  readonly idempotency: IdempotencyEngine;
+  /** Present when the function serves a POST route: only those claim keys. */
+  readonly idempotency: IdempotencyEngine | undefined;
 }
 
 /** Completed keys a container replays from memory: a few hundred KB for Retrysafe's small answers. */
@@ -51,11 +52,13 @@ export const completedKeysCached = 1_000;
 export const apiPipelineFromEnvironment = (fn: FunctionName, options: { readonly now?: () => number } = {}): ApiPipeline => ({
   authenticate: authenticate(),
   rateLimit: rateLimit(),
-  idempotency: new IdempotencyEngine({
-    functionTimeoutMs: functions[fn].timeoutSeconds * 1000,
-    cacheEntries: completedKeysCached,
-    ...(options.now === undefined ? {} : { now: options.now }),
-  }),
+  idempotency: claimsIdempotencyKeys(fn)
+    ? new IdempotencyEngine({
+        functionTimeoutMs: functions[fn].timeoutSeconds * 1000,
+        cacheEntries: completedKeysCached,
+        ...(options.now === undefined ? {} : { now: options.now }),
+      })
+    : undefined,
 });
 
 /**
@@ -78,6 +81,8 @@ export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRout
   const inner = middy<ParsedBodyEvent<TBody>, HttpResponse, Error, TenantContext & IdempotencyContext>(handle);
   if (spec.body !== undefined) inner.use(jsonBody(spec.body));
   if (isPost) {
+    if (pipeline.idempotency === undefined)
+      throw new Error(`${spec.route} claims Idempotency-Keys, but its function's pipeline has no engine`);
     inner.use(
       idempotency<ParsedBodyEvent<TBody>, TenantContext>({
         engine: pipeline.idempotency,

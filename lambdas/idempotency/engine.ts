@@ -3,7 +3,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ProblemError, problemResponse } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
 import { dynamo } from '../shared/dynamodb.js';
-import { intEnv, tableName as tableNameFromEnv } from '../shared/env.js';
+import { readSetting } from '../settings.js';
+import { tableName as tableNameFromEnv } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
 import { type AtomicCommit, type CommittableResponse, takeAtomicCommit } from './atomic-commit.js';
 import { CompletedCache } from './completed-cache.js';
@@ -127,7 +128,7 @@ export class IdempotencyEngine {
       ...(options.sortKey === undefined ? {} : { sortKey: options.sortKey }),
     });
     this.now = options.now ?? Date.now;
-    this.ttlSeconds = options.ttlSeconds ?? intEnv('IDEMPOTENCY_TTL_SECONDS', 86_400);
+    this.ttlSeconds = options.ttlSeconds ?? readSetting('IDEMPOTENCY_TTL_SECONDS');
     this.storedHeaders = options.storedHeaders ?? defaultStoredHeaders;
     this.leaseMarginMs = options.leaseMarginMs ?? 2_000;
     this.functionTimeoutMs = options.functionTimeoutMs ?? 900_000;

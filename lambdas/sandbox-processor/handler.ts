@@ -6,17 +6,13 @@ import { errorResponses } from '../http/error-responses.js';
 import type { HttpResponse } from '../http/types.js';
 import { IdempotencyEngine } from '../idempotency/index.js';
 import { dynamo } from '../shared/dynamodb.js';
-import { intEnv, tableName } from '../shared/env.js';
+import { readSetting } from '../settings.js';
+import { tableName } from '../shared/env.js';
 import { onFirstInvocation } from '../shared/first-invocation.js';
 import { functions } from '../topology.js';
 import { sandboxProcessorApp } from './app.js';
 import { dynamoChargeStore, sandboxRecordSortKey } from './charge-store.js';
 import type { CreateChargeDeps } from './create-charge.js';
-
-/** Longer than Retrysafe's default PROCESSOR_TIMEOUT_MS (5000), so the first answer is lost. */
-export const defaultSlowResponseMs = 7000;
-
-export const slowResponseMsFromEnvironment = (): number => intEnv('SANDBOX_SLOW_RESPONSE_MS', defaultSlowResponseMs);
 
 /** The sandbox keeps its keys for ten years, for practical purposes forever: a late retry never charges twice. */
 const keyRetentionSeconds = 10 * 365 * 24 * 3600;
@@ -39,7 +35,7 @@ export const depsFromEnvironment = (): CreateChargeDeps => {
     engine: sandboxEngine(client),
     store: dynamoChargeStore(client, processorTable),
     now: Date.now,
-    slowResponseMs: slowResponseMsFromEnvironment(),
+    slowResponseMs: readSetting('SANDBOX_SLOW_RESPONSE_MS'),
     sleep: async (ms) => {
       await sleep(ms);
     },

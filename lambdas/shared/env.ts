@@ -17,14 +17,3 @@ export const tableName = (table: TableName): string => requireEnv(tableEnvVar(ta
 export const queueUrl = (queue: QueueName): string => requireEnv(queueUrlEnvVar(queue));
 
 export const deadLetterQueueUrl = (queue: QueueName): string => requireEnv(deadLetterQueueUrlEnvVar(queue));
-
-/** A positive integer from the environment, or the fallback when unset; a malformed value is a deploy error. */
-export const intEnv = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`Environment variable ${name} must be a non-negative integer, got "${raw}"`);
-  }
-  return value;
-};

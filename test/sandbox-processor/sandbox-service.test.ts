@@ -1,13 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProcessorCharge } from '../../lambdas/sandbox-processor/charge.js';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  createSandboxProcessorHandler,
-  depsFromEnvironment,
-  handler,
-  sandboxEngine,
-  slowResponseMsFromEnvironment,
-} from '../../lambdas/sandbox-processor/handler.js';
+import { createSandboxProcessorHandler, depsFromEnvironment, handler, sandboxEngine } from '../../lambdas/sandbox-processor/handler.js';
+import { readSetting } from '../../lambdas/settings.js';
 import { createDocumentClient } from '../../lambdas/shared/dynamodb.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
 import { type ChargeBody, chargeEvent, listEvent, newKey, processorContext, sandboxEvent } from './processor-events.js';
@@ -182,7 +177,9 @@ describe('sandbox processor: the lost response (tok_timeout_after_charge)', () =
 
   it('holds the answer 7000 ms by default, longer than the client default of 5000 ms', () => {
     vi.stubEnv('SANDBOX_SLOW_RESPONSE_MS', undefined);
-    expect(slowResponseMsFromEnvironment()).toBe(7000);
+    vi.stubEnv('PROCESSOR_TIMEOUT_MS', undefined);
+    expect(depsFromEnvironment().slowResponseMs).toBe(7000);
+    expect(readSetting('PROCESSOR_TIMEOUT_MS')).toBe(5000);
   });
 });
 

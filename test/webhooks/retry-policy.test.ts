@@ -33,13 +33,13 @@ describe('the retry schedule', () => {
 
   it('reads multi-digit waits, such as WEBHOOK_RETRY_SCHEDULE=5,300 or the default written out', () => {
     process.env.WEBHOOK_RETRY_SCHEDULE = '5,300';
-    expect(retryScheduleFromEnv()).toEqual([5, 300]);
+    expect(readSetting('WEBHOOK_RETRY_SCHEDULE')).toEqual([5, 300]);
     expect(parseRetrySchedule(defaultRetrySchedule.join(','))).toEqual(defaultRetrySchedule);
   });
 
   it.each(['', '   '])('falls back to the default when WEBHOOK_RETRY_SCHEDULE is set but blank (%j)', (raw) => {
     process.env.WEBHOOK_RETRY_SCHEDULE = raw;
-    expect(retryScheduleFromEnv()).toEqual(defaultRetrySchedule);
+    expect(readSetting('WEBHOOK_RETRY_SCHEDULE')).toEqual(defaultRetrySchedule);
   });
 
   it('accepts the bounds themselves: 20 entries, and waits of 1 second and of a whole day', () => {
