@@ -7,13 +7,14 @@
  *   npx tsx bench/charge-path.ts        (writes bench/results/charge-path.json)
  */
 import { randomUUID } from 'node:crypto';
-import { costPerRequest, type CallRecord, type CostPerRequest } from './support/call-meter.js';
+import { costPerRequest, type CallRecord } from './support/call-meter.js';
 import { startChargeStack, type ChargeStack } from './support/charge-stack.js';
 import { chargePathTable } from './support/charge-path-report.js';
+import type { ChargePath, ChargePathBenchmarkResult, ChargePathFigures } from './support/charge-path-results.js';
 import { dynamoDbTarget } from './support/dynamodb.js';
 import { Gate } from './support/gate.js';
-import { LatencySamples, type LatencyFigures } from './support/latency.js';
-import { machineInfo, type MachineInfo } from './support/machine.js';
+import { LatencySamples } from './support/latency.js';
+import { machineInfo } from './support/machine.js';
 import { isEntryPoint } from './support/entry-point.js';
 import { resultsFile, writeJsonFile } from './support/results.js';
 
@@ -25,29 +26,6 @@ export interface ChargePathBenchmarkOptions {
   readonly concurrency?: number;
   readonly resultsPath?: string;
   readonly log?: (line: string) => void;
-}
-
-export type ChargePath = 'first' | 'replay' | 'collision';
-
-export interface ChargePathFigures {
-  readonly path: ChargePath;
-  readonly description: string;
-  /** DynamoDB calls of Retrysafe's charges function. */
-  readonly api: CostPerRequest;
-  /** The sandbox processor's own calls: a separate service (its own Lambda) in the deployed stack. */
-  readonly processor: CostPerRequest;
-  readonly sequential: LatencyFigures;
-  readonly concurrent: LatencyFigures;
-  readonly statuses: Readonly<Record<string, number>>;
-}
-
-export interface ChargePathBenchmarkResult {
-  readonly benchmark: 'charge-path';
-  readonly generatedAt: string;
-  readonly machine: MachineInfo;
-  readonly parameters: { readonly requestsPerPattern: number; readonly concurrency: number; readonly warmupRequests: number };
-  readonly paths: readonly ChargePathFigures[];
-  readonly notes: readonly string[];
 }
 
 const descriptions: Record<ChargePath, string> = {

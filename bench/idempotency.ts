@@ -20,8 +20,9 @@ import {
 } from './support/idempotency-contenders.js';
 import { idempotencyTable } from './support/idempotency-report.js';
 import { restApiEvent } from '../local/proxy-events.js';
-import { LatencySamples, type LatencyFigures } from './support/latency.js';
-import { machineInfo, type MachineInfo } from './support/machine.js';
+import type { IdempotencyBenchmarkResult, IdempotencyPath, PathComparison, PathFigures } from './support/idempotency-results.js';
+import { LatencySamples } from './support/latency.js';
+import { machineInfo } from './support/machine.js';
 import { isEntryPoint } from './support/entry-point.js';
 import { ratio } from './support/ratio.js';
 import { resultsFile, writeJsonFile } from './support/results.js';
@@ -35,46 +36,6 @@ export interface IdempotencyBenchmarkOptions {
   readonly concurrency?: number;
   readonly resultsPath?: string;
   readonly log?: (line: string) => void;
-}
-
-export type IdempotencyPath = 'first' | 'replay' | 'collision' | 'atomicCommit';
-
-export interface PathFigures {
-  readonly cost: CostPerRequest;
-  readonly sequential: LatencyFigures;
-  readonly concurrent: LatencyFigures;
-  readonly statuses: Readonly<Record<string, number>>;
-  readonly handlerRuns: number;
-}
-
-/** Retrysafe ÷ Powertools: below 1 means fewer calls, less capacity, lower latency. */
-export interface PathRatios {
-  readonly calls: number;
-  readonly reportedUnits: number;
-  readonly billedUnits: number;
-  readonly sequentialP50: number;
-  readonly sequentialP99: number;
-  readonly concurrentP50: number;
-  readonly concurrentP99: number;
-  /** Above 1 means more requests per second. */
-  readonly concurrentThroughput: number;
-}
-
-export interface PathComparison {
-  readonly path: IdempotencyPath;
-  readonly description: string;
-  readonly retrysafe: PathFigures;
-  readonly powertools: PathFigures;
-  readonly ratios: PathRatios;
-}
-
-export interface IdempotencyBenchmarkResult {
-  readonly benchmark: 'idempotency';
-  readonly generatedAt: string;
-  readonly machine: MachineInfo;
-  readonly parameters: { readonly requestsPerPattern: number; readonly concurrency: number; readonly warmupRequests: number };
-  readonly paths: readonly PathComparison[];
-  readonly notes: readonly string[];
 }
 
 const reportedUnits = (cost: CostPerRequest): number => cost.reportedReadUnits + cost.reportedWriteUnits;

@@ -1,4 +1,4 @@
-import type { ChargePathBenchmarkResult, ChargePathFigures } from '../charge-path.js';
+import type { ChargePathBenchmarkResult, ChargePathFigures } from './charge-path-results.js';
 import { categoriesSummary, chargePurposeOrder, operationsSummary } from './operations.js';
 import { fixed, textTable } from './text-table.js';
 

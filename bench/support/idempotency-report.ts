@@ -1,4 +1,4 @@
-import type { IdempotencyBenchmarkResult, PathFigures } from '../idempotency.js';
+import type { IdempotencyBenchmarkResult, PathFigures } from './idempotency-results.js';
 import { operationsSummary } from './operations.js';
 import { fixed, textTable } from './text-table.js';
 

@@ -1,5 +1,5 @@
-import type { ChargePathBenchmarkResult } from '../charge-path.js';
-import type { IdempotencyBenchmarkResult } from '../idempotency.js';
+import type { ChargePathBenchmarkResult } from './charge-path-results.js';
+import type { IdempotencyBenchmarkResult } from './idempotency-results.js';
 import type { RateLimitBenchmarkResult } from '../ratelimit.js';
 import type { MachineInfo } from './machine.js';
 import { categoriesSummary, chargePurposeOrder } from './operations.js';

@@ -1,0 +1,44 @@
+/** What bench/idempotency.ts produces (bench/results/idempotency.json), read by its report and the summary. */
+import type { CostPerRequest } from './call-meter.js';
+import type { LatencyFigures } from './latency.js';
+import type { MachineInfo } from './machine.js';
+
+export type IdempotencyPath = 'first' | 'replay' | 'collision' | 'atomicCommit';
+
+export interface PathFigures {
+  readonly cost: CostPerRequest;
+  readonly sequential: LatencyFigures;
+  readonly concurrent: LatencyFigures;
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly handlerRuns: number;
+}
+
+/** Retrysafe ÷ Powertools: below 1 means fewer calls, less capacity, lower latency. */
+export interface PathRatios {
+  readonly calls: number;
+  readonly reportedUnits: number;
+  readonly billedUnits: number;
+  readonly sequentialP50: number;
+  readonly sequentialP99: number;
+  readonly concurrentP50: number;
+  readonly concurrentP99: number;
+  /** Above 1 means more requests per second. */
+  readonly concurrentThroughput: number;
+}
+
+export interface PathComparison {
+  readonly path: IdempotencyPath;
+  readonly description: string;
+  readonly retrysafe: PathFigures;
+  readonly powertools: PathFigures;
+  readonly ratios: PathRatios;
+}
+
+export interface IdempotencyBenchmarkResult {
+  readonly benchmark: 'idempotency';
+  readonly generatedAt: string;
+  readonly machine: MachineInfo;
+  readonly parameters: { readonly requestsPerPattern: number; readonly concurrency: number; readonly warmupRequests: number };
+  readonly paths: readonly PathComparison[];
+  readonly notes: readonly string[];
+}
