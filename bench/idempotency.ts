@@ -7,6 +7,7 @@
  *   npx tsx bench/idempotency.ts        (writes bench/results/idempotency.json)
  */
 import { randomUUID } from 'node:crypto';
+import { completedKeysCached } from '../lambdas/http/api-route.js';
 import { tables as topologyTables } from '../lambdas/topology.js';
 import { costPerRequest, type CallRecord, type CostPerRequest } from './support/call-meter.js';
 import { createKeyTable, dynamoDbTarget, localDynamoDbClient } from './support/dynamodb.js';
@@ -15,6 +16,7 @@ import {
   powertoolsContender,
   retrysafeContender,
   type Contender,
+  type ContenderCache,
   type ContenderTables,
   type Invoke,
 } from './support/idempotency-contenders.js';
@@ -43,17 +45,19 @@ const reportedUnits = (cost: CostPerRequest): number => cost.reportedReadUnits +
 const descriptions: Record<IdempotencyPath, string> = {
   first: 'first request (new key)',
   replay: 'replay (completed key)',
+  warmReplay: 'replay (completed key, warm cache)',
   collision: 'in-progress collision',
   atomicCommit: 'first request + 1 business write',
 };
 
-const expectedStatus: Record<IdempotencyPath, number> = { first: 201, replay: 201, collision: 409, atomicCommit: 201 };
+const expectedStatus: Record<IdempotencyPath, number> = { first: 201, replay: 201, warmReplay: 201, collision: 409, atomicCommit: 201 };
 
 const notes = [
   'Both libraries run the same handler on the same DynamoDB Local, in one process, interleaved request by request (sequential) or in alternating blocks A B B A (concurrent), so drift in DynamoDB Local affects both alike.',
-  'Equivalent configurations: key = the Idempotency-Key header (required); fingerprint/validation over method, route template, path parameters and the parsed, key-sorted body; SHA-256; 24-hour records; no local cache; no scope (Powertools has none).',
+  'Equivalent configurations: key = the Idempotency-Key header (required); fingerprint/validation over method, route template, path parameters and the parsed, key-sorted body; SHA-256; 24-hour records; no scope (Powertools has none); no local cache, except in the warm-cache row.',
   'Capacity: "reported" is what DynamoDB Local returned through ReturnConsumedCapacity. "billed est." adds what no response reports: a failed conditional write is billed (at least 1 WCU), and a transactional write costs 2 WCU per item (DynamoDB Local reports less). It is a floor for items under 1 KB.',
   'Powertools answers a collision with PutItem + DeleteItem: its Middy onError deletes the record of the request it collided with (the defect issue 3 names), so the original executor’s lock is gone while it still runs.',
+  `The warm-cache row: both libraries keep COMPLETED records in memory per container — Retrysafe's engine with cacheEntries ${completedKeysCached} (as the deployed functions), Powertools with useLocalCache and maxLocalCacheSize ${completedKeysCached} — and each key was completed by that same container (unmeasured) before its replays were measured. Retrysafe must answer them without a DynamoDB call, or the benchmark fails.`,
   'The atomic-commit row: Retrysafe commits the business write and the COMPLETED record in one TransactWriteItems; Powertools cannot, so its handler writes on its own and Powertools completes afterwards (3 calls, and no atomicity).',
 ];
 
@@ -79,14 +83,16 @@ const newTally = (): Tally => ({
   concurrent: new LatencySamples(),
 });
 
+/** The one request every path sends, under `key`. */
+const thingRequest = (key: string) =>
+  restApiEvent({
+    resource: '/v1/things',
+    headers: { 'Idempotency-Key': key },
+    body: { amount: 1000, currency: 'usd', description: 'bench' },
+  });
+
 const sendAndCount = (tally: Tally, invoke: Invoke, keyAt: (index: number) => string) => async (index: number) => {
-  const response = await invoke(
-    restApiEvent({
-      resource: '/v1/things',
-      headers: { 'Idempotency-Key': keyAt(index) },
-      body: { amount: 1000, currency: 'usd', description: 'bench' },
-    }),
-  );
+  const response = await invoke(thingRequest(keyAt(index)));
   tally.statuses[response.statusCode] = (tally.statuses[response.statusCode] ?? 0) + 1;
 };
 
@@ -113,15 +119,7 @@ const alternatingConcurrent = async (subjects: readonly Subject[], count: number
 const parkFirstRequests = async (contender: Contender, keys: readonly string[]): Promise<() => Promise<void>> => {
   const gate = new Gate();
   const holder = contender.trivial(() => gate.hold());
-  const firsts = keys.map((key) =>
-    holder(
-      restApiEvent({
-        resource: '/v1/things',
-        headers: { 'Idempotency-Key': key },
-        body: { amount: 1000, currency: 'usd', description: 'bench' },
-      }),
-    ),
-  );
+  const firsts = keys.map((key) => holder(thingRequest(key)));
   await gate.reached(keys.length);
   return async () => {
     gate.open();
@@ -132,12 +130,38 @@ const parkFirstRequests = async (contender: Contender, keys: readonly string[]):
   };
 };
 
+/**
+ * Completes the keys through `invoke`, unmeasured, so that their replays can be answered from
+ * the memory of the container that completed them. Each handler runs once here, so a measured
+ * replay that runs it again shows in the handler count.
+ */
+const completeFirstRequests = async (contender: Contender, invoke: Invoke, keyAt: (index: number) => string, load: Load): Promise<void> => {
+  const runsBefore = contender.handlerRuns();
+  const responses = await new LatencySamples().sendConcurrently(load.requests, load.concurrency, (index) =>
+    invoke(thingRequest(keyAt(index))),
+  );
+  const failed = responses.filter((response) => response.statusCode !== 201);
+  if (failed.length > 0)
+    throw new Error(`${contender.label}: ${failed.length} first requests to be replayed ended with ${failed[0]?.statusCode ?? '?'}`);
+  const runs = contender.handlerRuns() - runsBefore;
+  if (runs !== load.requests) throw new Error(`${contender.label}: ${load.requests} first requests ran the handler ${runs} times`);
+};
+
+/** Both libraries as one row compares them: both with their cache of completed records off, or both with it on. */
+interface Pair {
+  readonly retrysafe: Contender;
+  readonly powertools: Contender;
+}
+
 interface PathPlan {
   readonly path: IdempotencyPath;
+  readonly pair: Pair;
   readonly invoke: (contender: Contender) => Invoke;
   readonly keys: (contender: Contender, pattern: 'sequential' | 'concurrent') => (index: number) => string;
   /** Collisions need a claim in progress on every key before the measured requests. */
   readonly parked?: boolean;
+  /** Replays from memory need their keys completed by the same container first. */
+  readonly completedFirst?: boolean;
 }
 
 interface Load {
@@ -177,6 +201,9 @@ const pathFigures = (plan: PathPlan, contender: Contender, tally: Tally, load: L
   const expectedRuns = plan.path === 'first' || plan.path === 'atomicCommit' ? measured : 0;
   if (tally.handlerRuns !== expectedRuns)
     throw new Error(`${description}: the handler ran ${tally.handlerRuns} times, expected ${expectedRuns}`);
+  // What the cache is for: a warm replay costs no round trip at all.
+  if (plan.path === 'warmReplay' && contender.id === 'retrysafe' && tally.calls.length > 0)
+    throw new Error(`${description}: ${tally.calls.length} DynamoDB calls, expected none`);
   return {
     cost: costPerRequest(tally.calls, measured),
     sequential: tally.sequential.figures(),
@@ -187,10 +214,16 @@ const pathFigures = (plan: PathPlan, contender: Contender, tally: Tally, load: L
 };
 
 /** Both libraries through one path: sequential, then concurrent, metering only the measured requests. */
-const measurePath = async (plan: PathPlan, contenders: readonly Contender[], load: Load): Promise<readonly Tally[]> => {
+const measurePath = async (plan: PathPlan, load: Load): Promise<readonly Tally[]> => {
+  const contenders = [plan.pair.retrysafe, plan.pair.powertools];
   const lanes = contenders.map((contender) => ({ contender, tally: newTally() }));
   for (const pattern of ['sequential', 'concurrent'] as const) {
     const keysOf = (contender: Contender) => Array.from({ length: load.requests }, (_, index) => plan.keys(contender, pattern)(index));
+    if (plan.completedFirst === true) {
+      await Promise.all(
+        contenders.map((contender) => completeFirstRequests(contender, plan.invoke(contender), plan.keys(contender, pattern), load)),
+      );
+    }
     const releases =
       plan.parked === true ? await Promise.all(contenders.map((contender) => parkFirstRequests(contender, keysOf(contender)))) : [];
     const runsBefore = lanes.map(({ contender }) => contender.handlerRuns());
@@ -242,32 +275,52 @@ export const runIdempotencyBenchmark = async (options: IdempotencyBenchmarkOptio
   const contenders: Contender[] = [];
   try {
     const tables = await createTables(target.endpoint, run);
-    const retrysafe = retrysafeContender(target.endpoint, tables);
-    const powertools = powertoolsContender(target.endpoint, tables);
-    contenders.push(retrysafe, powertools);
+    const pair = (cache: ContenderCache): Pair => {
+      const retrysafe = retrysafeContender(target.endpoint, tables, cache);
+      contenders.push(retrysafe);
+      const powertools = powertoolsContender(target.endpoint, tables, cache);
+      contenders.push(powertools);
+      return { retrysafe, powertools };
+    };
+    const cachesOff = pair({});
+    const warmCaches = pair({ completedEntries: completedKeysCached });
 
     const key = (contender: Contender, label: string) => (index: number) => `${run}-${contender.id}-${label}-${index}`;
-    log(`idempotency: warming up (${warmupRequests} first requests and replays per library) …`);
-    for (const contender of contenders) {
-      const warm = newTally();
-      const send = sendAndCount(warm, contender.trivial(), key(contender, 'warmup'));
-      await warm.sequential.sendSequentially(warmupRequests, send);
-      await warm.sequential.sendSequentially(warmupRequests, send);
-      contender.meter.take();
+    log(`idempotency: warming up (${warmupRequests} first requests and replays per library, caches off and on) …`);
+    for (const [label, { retrysafe, powertools }] of [
+      ['caches-off', cachesOff],
+      ['warm-caches', warmCaches],
+    ] as const) {
+      for (const contender of [retrysafe, powertools]) {
+        const warm = newTally();
+        const send = sendAndCount(warm, contender.trivial(), key(contender, `warmup-${label}`));
+        await warm.sequential.sendSequentially(warmupRequests, send);
+        await warm.sequential.sendSequentially(warmupRequests, send);
+        contender.meter.take();
+      }
     }
 
+    const trivial = (c: Contender) => c.trivial();
     const plans: PathPlan[] = [
-      { path: 'first', invoke: (c) => c.trivial(), keys: (c, pattern) => key(c, `first-${pattern}`) },
-      { path: 'replay', invoke: (c) => c.trivial(), keys: (c, pattern) => key(c, `first-${pattern}`) },
-      { path: 'collision', invoke: (c) => c.trivial(), keys: (c, pattern) => key(c, `collision-${pattern}`), parked: true },
-      { path: 'atomicCommit', invoke: (c) => c.committing(), keys: (c, pattern) => key(c, `commit-${pattern}`) },
+      { path: 'first', pair: cachesOff, invoke: trivial, keys: (c, pattern) => key(c, `first-${pattern}`) },
+      { path: 'replay', pair: cachesOff, invoke: trivial, keys: (c, pattern) => key(c, `first-${pattern}`) },
+      {
+        path: 'warmReplay',
+        pair: warmCaches,
+        invoke: trivial,
+        keys: (c, pattern) => key(c, `warm-${pattern}`),
+        completedFirst: true,
+      },
+      { path: 'collision', pair: cachesOff, invoke: trivial, keys: (c, pattern) => key(c, `collision-${pattern}`), parked: true },
+      { path: 'atomicCommit', pair: cachesOff, invoke: (c) => c.committing(), keys: (c, pattern) => key(c, `commit-${pattern}`) },
     ];
     const paths: PathComparison[] = [];
     for (const plan of plans) {
       log(
         `idempotency: ${descriptions[plan.path]} — ${load.requests} sequential + ${load.requests} at ${load.concurrency} in flight, per library …`,
       );
-      const [retrysafeTally, powertoolsTally] = await measurePath(plan, [retrysafe, powertools], load);
+      const { retrysafe, powertools } = plan.pair;
+      const [retrysafeTally, powertoolsTally] = await measurePath(plan, load);
       if (retrysafeTally === undefined || powertoolsTally === undefined) throw new Error('A tally per contender expected');
       paths.push(
         compare(plan.path, pathFigures(plan, retrysafe, retrysafeTally, load), pathFigures(plan, powertools, powertoolsTally, load)),

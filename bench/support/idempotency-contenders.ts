@@ -8,6 +8,7 @@ import { errorResponses } from '../../lambdas/http/error-responses.js';
 import { jsonResponse, type HttpResponse } from '../../lambdas/http/types.js';
 import {
   idempotency,
+  IdempotencyEngine,
   keyReusedResponse,
   withAtomicCommit,
   type IdempotencyContext,
@@ -36,6 +37,14 @@ export interface Contender {
   /** The trivial handler plus one business write, done the way each library allows. */
   committing(): Invoke;
   destroy(): void;
+}
+
+/**
+ * How many COMPLETED records a contender keeps in memory per container, for the warm-cache row;
+ * absent, none: every replay reads DynamoDB, as in the other rows.
+ */
+export interface ContenderCache {
+  readonly completedEntries?: number;
 }
 
 export interface ContenderTables {
@@ -74,21 +83,31 @@ const handlerCounter = () => {
   };
 };
 
-/** Retrysafe: key from the Idempotency-Key header (required), fingerprint over method, route and canonical body. */
-export const retrysafeContender = (endpoint: string, tables: ContenderTables): Contender => {
+/**
+ * Retrysafe: key from the Idempotency-Key header (required), fingerprint over method, route and
+ * canonical body. One engine serves every handler of the contender, as one ApiPipeline serves a
+ * deployed function's routes, so its completed-record cache is the container's.
+ */
+export const retrysafeContender = (endpoint: string, tables: ContenderTables, cache: ContenderCache = {}): Contender => {
   const client = localDynamoDbClient(endpoint);
   const documents = createDocumentClient(client);
   const meter = meterCalls(client, categoryOf(tables));
   const counter = handlerCounter();
+  const engine = new IdempotencyEngine({
+    tableName: tables.retrysafe,
+    client: documents,
+    functionTimeoutMs: 15_000,
+    cacheEntries: cache.completedEntries,
+  });
   const wrap = (handler: (event: APIGatewayProxyEvent) => Promise<HttpResponse | CommittableResponse>): Invoke => {
     const wrapped = middy<APIGatewayProxyEvent, HttpResponse, Error, Context & IdempotencyContext>(handler)
-      .use(idempotency<APIGatewayProxyEvent>({ tableName: tables.retrysafe, client: documents, required: true, functionTimeoutMs: 15_000 }))
+      .use(idempotency<APIGatewayProxyEvent>({ engine, required: true }))
       .use(errorResponses());
     return (event) => wrapped(event, lambdaContext());
   };
   return {
     id: 'retrysafe',
-    label: 'Retrysafe idempotency()',
+    label: cache.completedEntries === undefined ? 'Retrysafe idempotency()' : 'Retrysafe idempotency(), warm cache',
     meter,
     handlerRuns: counter.runs,
     trivial: (holdAt) =>
@@ -124,24 +143,30 @@ const powertoolsAnswers = (): MiddlewareObj<APIGatewayProxyEvent, HttpResponse> 
  * header (required, as `throwOnNoIdempotencyKey`), the payload validated is method, route
  * template, path parameters and the parsed body (`powertools_json` parses it and Powertools
  * sorts keys before hashing, like Retrysafe's canonical JSON), hashed with SHA-256, records
- * kept 24 hours. Local caching stays off, its default: Retrysafe has no cache either.
+ * kept 24 hours. Local caching (`useLocalCache`, bounded by `maxLocalCacheSize`) is on exactly
+ * when Retrysafe's cache is.
  */
-const powertoolsConfig = (): IdempotencyConfig =>
+const powertoolsConfig = (cache: ContenderCache): IdempotencyConfig =>
   new IdempotencyConfig({
     eventKeyJmesPath: 'headers."Idempotency-Key"',
     payloadValidationJmesPath: '[httpMethod, resource, pathParameters, powertools_json(body)]',
     throwOnNoIdempotencyKey: true,
     hashFunction: 'sha256',
     expiresAfterSeconds: 86_400,
+    ...(cache.completedEntries === undefined ? {} : { useLocalCache: true, maxLocalCacheSize: cache.completedEntries }),
   });
 
-export const powertoolsContender = (endpoint: string, tables: ContenderTables): Contender => {
+/**
+ * Powertools keeps its local cache in the persistence layer, which takes the configuration of
+ * the first request it serves and ignores any later one: each contender has its own layer.
+ */
+export const powertoolsContender = (endpoint: string, tables: ContenderTables, cache: ContenderCache = {}): Contender => {
   const client = localDynamoDbClient(endpoint);
   const documents = createDocumentClient(client);
   const meter = meterCalls(client, categoryOf(tables));
   const counter = handlerCounter();
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: tables.powertools, awsSdkV3Client: client });
-  const config = powertoolsConfig();
+  const config = powertoolsConfig(cache);
   const wrap = (handler: (event: APIGatewayProxyEvent) => Promise<HttpResponse>): Invoke => {
     const wrapped = middy<APIGatewayProxyEvent, HttpResponse>(handler)
       .use(makeHandlerIdempotent({ persistenceStore, config, keyPrefix: 'bench' }) as MiddlewareObj<APIGatewayProxyEvent, HttpResponse>)
@@ -150,7 +175,7 @@ export const powertoolsContender = (endpoint: string, tables: ContenderTables): 
   };
   return {
     id: 'powertools',
-    label: 'Powertools makeHandlerIdempotent',
+    label: cache.completedEntries === undefined ? 'Powertools makeHandlerIdempotent' : 'Powertools makeHandlerIdempotent, warm cache',
     meter,
     handlerRuns: counter.runs,
     trivial: (holdAt) =>

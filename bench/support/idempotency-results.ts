@@ -3,7 +3,8 @@ import type { CostPerRequest } from './call-meter.js';
 import type { LatencyFigures } from './latency.js';
 import type { MachineInfo } from './machine.js';
 
-export type IdempotencyPath = 'first' | 'replay' | 'collision' | 'atomicCommit';
+/** `warmReplay` runs with both libraries' caches of completed records on; every other path with both off. */
+export type IdempotencyPath = 'first' | 'replay' | 'warmReplay' | 'collision' | 'atomicCommit';
 
 export interface PathFigures {
   readonly cost: CostPerRequest;

@@ -34,6 +34,7 @@ export interface BenchSummary {
 const notes = [
   'Every benchmark ran on the same DynamoDB Local in one run. DynamoDB Local is not DynamoDB: compare the ratios (Retrysafe ÷ the other library; below 1 = fewer round trips, less capacity, lower latency), not the absolute times.',
   'Capacity units per request: what DynamoDB reported through ReturnConsumedCapacity, plus what no response reports — at least 1 WCU per failed conditional write, and 2 WCU per item of a transactional write (DynamoDB Local reports less). A floor for items under 1 KB.',
+  'Idempotency rows run with both libraries’ caches of completed records off, except "replay (completed key, warm cache)": both on (Retrysafe’s cacheEntries, Powertools’ useLocalCache), each key completed by the same container before its replays.',
   'Latency ratios: idempotency rows compare sequential p50/p99 (requests interleaved between the libraries); rate-limit rows are those of bench/ratelimit.ts for the scenario named.',
   'The charge path is Retrysafe alone (no library does the whole of it): POST /v1/charges with authentication (cached), the rate limiter, idempotency, the key-guard read and one TransactWriteItems committing the charge with its COMPLETED record. The sandbox processor’s own calls are not counted. Slightly more than 1 rate-limit call: with 16 requests of one tenant in flight, the limiter sometimes repeats its conditional write (exactly 1 when sequential).',
 ];
