@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { bucketAttributes as a, bucketFromDocument, bucketFromWire, type StoredBucket } from './bucket-item.js';
 import type { BucketTiming } from './gcra.js';
 
@@ -33,6 +33,18 @@ const expressions: Record<WriteBranch, { update: string; condition: string }> = 
   },
 };
 
+/**
+ * The bucket table did not answer: DynamoDB failed the call, the network did, or the call
+ * outlasted its timeout. The one error the limiter answers with its fail mode; the original is
+ * the cause.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(key: string, cause: unknown) {
+    super(`The rate limit store did not answer the write on ${key}`, { cause });
+    this.name = 'RateLimitStoreUnavailableError';
+  }
+}
+
 export interface BucketWrite {
   readonly key: string;
   readonly branch: WriteBranch;
@@ -59,8 +71,9 @@ export class BucketStore {
       ':expiresAt': write.expiresAt,
     };
     if (write.branch === 'idle') values[':gateOffset'] = write.defaults.gateOffsetUs;
+    let result: UpdateCommandOutput;
     try {
-      const result = await this.client.send(
+      result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName(),
           Key: { pk: write.key },
@@ -72,12 +85,15 @@ export class BucketStore {
         }),
         { abortSignal: AbortSignal.timeout(this.timeoutMs) },
       );
-      const bucket = bucketFromDocument(result.Attributes);
-      if (bucket === undefined) throw new Error(`UpdateItem on ${write.key} returned no bucket state`);
-      return { kind: 'written', bucket };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return { kind: 'condition-failed', current: bucketFromWire(error.Item) };
-      throw error;
+      // The line between the store failing and the limiter failing: whatever the call rejects
+      // with (a service error, a network error, the timeout's abort) is the store's; whatever
+      // goes wrong with an answer it did give is a bug, and is not wrapped.
+      throw new StoreUnavailableError(write.key, error);
     }
+    const bucket = bucketFromDocument(result.Attributes);
+    if (bucket === undefined) throw new Error(`UpdateItem on ${write.key} returned no bucket state`);
+    return { kind: 'written', bucket };
   }
 }

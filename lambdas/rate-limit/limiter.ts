@@ -4,7 +4,7 @@ import { tableName as tableNameFromEnv } from '../shared/env.js';
 import type { AccountId } from '../shared/ids.js';
 import { bucketMemory, type RememberedBucket } from './bucket-memory.js';
 import { bucketKey, type StoredBucket } from './bucket-item.js';
-import { BucketStore, type WriteBranch } from './bucket-store.js';
+import { BucketStore, StoreUnavailableError, type WriteBranch } from './bucket-store.js';
 import type { FailMode } from './config.js';
 import {
   type BucketPolicy,
@@ -80,6 +80,14 @@ const maxWritesPerRequest = 3;
 /** TTL slack past the moment a bucket is full again, for clock skew between instances. */
 const expirySlackSeconds = 60;
 
+/**
+ * Where running out of writes belongs: with bugs, not with the store. Since TAT only moves
+ * forward, maxWritesPerRequest writes always decide; needing more means the bucket went back to
+ * idle under this request (an item deleted or rewritten by something other than the limiter and
+ * overrides.ts, or an instance's clock behind by more than the TTL slack). DynamoDB answered
+ * every write, so the store is not unavailable, and the fail mode (open by default: the request
+ * served unlimited, the store blamed) would hide a broken invariant. It propagates: a 500.
+ */
 class ContentionError extends Error {
   constructor(key: string) {
     super(`Bucket ${key} changed state on each of ${maxWritesPerRequest} conditional writes`);
@@ -177,6 +185,8 @@ export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
       try {
         return await takeToken(choice.key, nowUs);
       } catch (error) {
+        // Only the store failing may answer with the fail mode; a bug must fail the request loudly.
+        if (!(error instanceof StoreUnavailableError)) throw error;
         reportStoreUnavailable({ tenant, failMode: options.failMode, error });
         return { outcome: 'store-unavailable', policy: defaultPolicy, failMode: options.failMode };
       }

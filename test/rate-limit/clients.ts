@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { freePort } from '../../local/ports.js';
 import { createDocumentClient } from '../../lambdas/shared/dynamodb.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
@@ -49,6 +50,24 @@ export const hangingClient = async (): Promise<{ client: DynamoDBDocumentClient;
     });
   });
   return { client: createDocumentClient(new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 })), server };
+};
+
+export interface AnsweringClient {
+  readonly client: DynamoDBDocumentClient;
+  /** UpdateItems sent so far. */
+  readonly writes: () => number;
+}
+
+/**
+ * A DynamoDB that answers every UpdateItem the way the test says: succeeding with `item` as the
+ * bucket it wrote, or failing with `error`.
+ */
+export const answeringClient = (answer: { item: Record<string, unknown> | undefined } | { error: Error }): AnsweringClient => {
+  const client = createDocumentClient(new DynamoDBClient({ maxAttempts: 1 }));
+  const stub = mockClient(client);
+  if ('error' in answer) stub.on(UpdateCommand).rejects(answer.error);
+  else stub.on(UpdateCommand).resolves({ Attributes: answer.item });
+  return { client, writes: () => stub.commandCalls(UpdateCommand).length };
 };
 
 export const rateLimitTable = (): string => {

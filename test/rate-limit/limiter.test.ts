@@ -1,11 +1,21 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { bucketKey } from '../../lambdas/rate-limit/bucket-item.js';
-import type { BucketPolicy } from '../../lambdas/rate-limit/gcra.js';
+import { StoreUnavailableError } from '../../lambdas/rate-limit/bucket-store.js';
+import { type BucketPolicy, timingOf } from '../../lambdas/rate-limit/gcra.js';
 import { createRateLimiter, type RateLimitDecision, type RateLimiter, type RateLimiterOptions } from '../../lambdas/rate-limit/limiter.js';
 import { removeRateLimitOverride, setRateLimitOverride } from '../../lambdas/rate-limit/overrides.js';
 import { rateLimitLogger, rateLimitMetrics, storeUnavailableMetric } from '../../lambdas/rate-limit/telemetry.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
-import { countingClient, freshTenant, hangingClient, rateLimitTable, readBucketItem, unreachableClient } from './clients.js';
+import {
+  answeringClient,
+  countingClient,
+  freshTenant,
+  hangingClient,
+  rateLimitTable,
+  readBucketItem,
+  unreachableClient,
+} from './clients.js';
 
 const perMinute100: BucketPolicy = { ratePerMinute: 100, burst: 100 };
 /**
@@ -292,6 +302,61 @@ describe('rate limiter on DynamoDB Local', () => {
       expect((await limiter.check(freshTenant())).outcome).toBe('store-unavailable');
       client.destroy();
       server.close();
+    });
+
+    it('answers a DynamoDB service error with the fail mode too, and reports it with its cause', async () => {
+      const logged = vi.spyOn(rateLimitLogger, 'error');
+      const tenant = freshTenant();
+      for (const failMode of ['open', 'closed'] as const) {
+        const limiter = createRateLimiter({ policy: perMinute100, failMode, client: counting.client, tableName: 'no-such-table' });
+        expect(await limiter.check(tenant)).toEqual({ outcome: 'store-unavailable', policy: perMinute100, failMode });
+      }
+      const reported = logged.mock.calls.map(([, details]) => (details as { error?: unknown }).error);
+      expect(reported).toHaveLength(2);
+      for (const error of reported) {
+        expect(error).toBeInstanceOf(StoreUnavailableError);
+        expect((error as StoreUnavailableError).cause).toMatchObject({ name: 'ResourceNotFoundException' });
+      }
+    });
+  });
+
+  describe('when the limiter itself goes wrong', () => {
+    /** Counts what reports an unavailable store: the log line and the metric. */
+    const storeUnavailableReports = (): (() => number) => {
+      const logged = vi.spyOn(rateLimitLogger, 'error');
+      const metrics = vi.spyOn(rateLimitMetrics, 'singleMetric');
+      return () => logged.mock.calls.length + metrics.mock.calls.length;
+    };
+
+    const overrideTiming = timingOf({ ratePerMinute: 10, burst: 3 });
+
+    it.each([
+      {
+        answer: 'an item with an override and no bucket state',
+        item: { ratePerMinute: 10, burst: 3, intervalUs: overrideTiming.intervalUs, gateOffsetUs: overrideTiming.gateOffsetUs },
+        message: /no state after a successful write/,
+      },
+      { answer: 'no item', item: undefined, message: /returned no bucket state/ },
+    ])('propagates a successful write that returned $answer, in either fail mode', async ({ item, message }) => {
+      const reports = storeUnavailableReports();
+      const { client } = answeringClient({ item });
+      for (const failMode of ['open', 'closed'] as const) {
+        const limiter = createRateLimiter({ policy: perMinute100, failMode, client, tableName: rateLimitTable() });
+        await expect(limiter.check(freshTenant())).rejects.toThrow(message);
+      }
+      expect(reports()).toBe(0);
+    });
+
+    it('propagates running out of conditional writes: DynamoDB answered each one, so the store is not unavailable', async () => {
+      const reports = storeUnavailableReports();
+      // Each write fails its condition on a bucket that is not there, so the bucket keeps looking idle.
+      const dynamodb = answeringClient({
+        error: new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      });
+      const limiter = createRateLimiter({ policy: perMinute100, failMode: 'open', client: dynamodb.client, tableName: rateLimitTable() });
+      await expect(limiter.check(freshTenant())).rejects.toThrow(/changed state on each of 3 conditional writes/);
+      expect(dynamodb.writes()).toBe(3);
+      expect(reports()).toBe(0);
     });
   });
 });

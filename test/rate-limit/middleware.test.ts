@@ -9,7 +9,7 @@ import { rateLimitLogger } from '../../lambdas/rate-limit/telemetry.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import { restApiEvent } from '../../local/proxy-events.js';
-import { countingClient, freshTenant, rateLimitTable, unreachableClient } from './clients.js';
+import { answeringClient, countingClient, freshTenant, rateLimitTable, unreachableClient } from './clients.js';
 
 const counting = countingClient();
 // Real time in whole seconds: see limiter.test.ts on DynamoDB Local's TTL.
@@ -133,5 +133,19 @@ describe('rateLimit middleware', () => {
       expect(handle).not.toHaveBeenCalled();
       client.destroy();
     });
+  });
+
+  it('answers a bug in the limiter with a 500 problem in either fail mode, never as an unavailable store', async () => {
+    const logged = vi.spyOn(rateLimitLogger, 'error');
+    // A successful write that returns no item: an invariant broken, not a store that failed to answer.
+    const { client } = answeringClient({ item: undefined });
+    const handle = vi.fn(() => Promise.resolve(jsonResponse(200, { ok: true })));
+    for (const failMode of ['open', 'closed'] as const) {
+      const response = await pipeline(freshTenant(), { client, failMode }, handle)();
+      expect(response.statusCode).toBe(500);
+      expect(bodyOf(response)).toMatchObject({ type: 'https://retrysafe.dev/problems/internal-error', status: 500 });
+    }
+    expect(handle).not.toHaveBeenCalled();
+    expect(logged).not.toHaveBeenCalled();
   });
 });
