@@ -7,6 +7,7 @@
  *   npx tsx bench/charge-path.ts        (writes bench/results/charge-path.json)
  */
 import { randomUUID } from 'node:crypto';
+import { completedKeysCached } from '../lambdas/http/api-route.js';
 import { costPerRequest, type CallRecord } from './support/call-meter.js';
 import { startChargeStack, type ChargeStack } from './support/charge-stack.js';
 import { chargePathTable } from './support/charge-path-report.js';
@@ -40,6 +41,7 @@ const notes = [
   'Calls are attributed by the table they name: auth = apiKeys (cached per warm instance after the first look-up, so absent here), rate limit = rateLimits, idempotency = the idempotency table, business = payments, ledger and events; "business & idempotency" is the one TransactWriteItems that commits the charge, its ledger entries, balance, outbox event and key guard together with the COMPLETED record.',
   'A first execution also reads the permanent key guard (payments table) before calling the processor, for retries that arrive after the 24-hour idempotency record expired.',
   'The rate limit is set far above the load, so the figures are for admitted requests. Its one conditional write picks the bucket’s branch from what this instance last saw; with 16 requests of one tenant in flight that is sometimes stale and the write is repeated, hence slightly more than 1 rate-limit call per request (exactly 1 when requests are sequential).',
+  `A replay reaches the instance that completed its key, which answers it from the idempotency engine's cache of completed keys (${completedKeysCached}, as deployed): no idempotency call, only the rate limit's. A replay on an instance that has not seen its key makes one call more: the claim that finds the COMPLETED record.`,
   'The sandbox processor runs in the same process but is a separate service in the deployed stack: its calls are listed apart and not included in the API figures.',
   'Capacity: "billed est." adds what no response reports — a failed conditional write is billed (at least 1 WCU) and a transactional write costs 2 WCU per item (DynamoDB Local reports less). A floor for items under 1 KB.',
 ];
