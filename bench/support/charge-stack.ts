@@ -8,6 +8,7 @@ import type { CardProcessor } from '../../lambdas/payments/processor-client/card
 import { sandboxProcessorClient } from '../../lambdas/payments/processor-client/sandbox-client.js';
 import { apiPipelineFromEnvironment } from '../../lambdas/http/api-route.js';
 import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
+import { PaymentsStore } from '../../lambdas/payments/payments-store.js';
 import { paymentsTablesFromEnvironment } from '../../lambdas/payments/tables.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
@@ -133,8 +134,7 @@ export const startChargeStack = async (dynamodbEndpoint: string): Promise<Charge
     const handler = createChargesHandler({
       api: apiPipelineFromEnvironment('charges'),
       processor,
-      client,
-      tables: paymentsTablesFromEnvironment(),
+      store: new PaymentsStore(client, paymentsTablesFromEnvironment()),
       now: Date.now,
     });
 

@@ -1,12 +1,12 @@
 import { accountPartition } from '../shared/account-partition.js';
-import type { TransactItem } from '../shared/dynamodb.js';
 import type { AccountId, EventId } from '../shared/ids.js';
 
 /**
  * The transactional outbox. An event is written in the same TransactWriteItems as the change
  * it describes, so there is never a charge without its event or an event without its charge;
  * the events table's stream then feeds the webhook publisher. Stream records of different
- * transactions may interleave, so consumers must not depend on their order.
+ * transactions may interleave, so consumers must not depend on their order. The payments store
+ * builds the write (PaymentsStore.eventPut), on the condition that the event id is new.
  */
 export const eventTypes = ['charge.succeeded', 'charge.failed', 'charge.refunded'] as const;
 export type EventType = (typeof eventTypes)[number];
@@ -41,13 +41,4 @@ export const eventItem = (accountId: AccountId, event: RetrysafeEvent): EventIte
   accountId,
   event,
   expiresAt: event.created + eventRetentionSeconds,
-});
-
-/** The outbox write to include in a business transaction; an event id is never written twice. */
-export const eventPut = (table: string, accountId: AccountId, event: RetrysafeEvent): TransactItem => ({
-  Put: {
-    TableName: table,
-    Item: eventItem(accountId, event),
-    ConditionExpression: 'attribute_not_exists(pk)',
-  },
 });

@@ -1,27 +1,23 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { eventPut, type RetrysafeEvent } from '../events/outbox.js';
+import type { RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
 import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency } from '../idempotency/index.js';
 import type { TransactItem } from '../shared/dynamodb.js';
-import { newId, type AccountId, type ChargeId } from '../shared/ids.js';
+import { newId, type AccountId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
-import { balanceAdd } from './balance.js';
-import { findKeyGuard, keyGuardPut, downstreamKey } from './key-guard.js';
-import { chargeEntries, ledgerPuts } from './ledger.js';
+import { downstreamKey } from './key-guard.js';
+import { chargeEntries } from './ledger.js';
+import type { PaymentsStore } from './payments-store.js';
 import type { CardProcessor, ProcessorChargeOutcome } from './processor-client/card-processor.js';
-import { chargeFromItem, chargeSortKey, type Charge, type ChargeItem, type KeyGuardItem } from './records.js';
+import type { Charge, KeyGuardItem } from './records.js';
 import type { CreateChargeRequest } from './requests.js';
-import type { PaymentsTables } from './tables.js';
-import { accountPartition } from '../shared/account-partition.js';
 
 const logger = createLogger('charges');
 
 export interface ChargeFlowDependencies {
   readonly processor: CardProcessor;
-  readonly client: DynamoDBDocumentClient;
-  readonly tables: PaymentsTables;
+  readonly store: PaymentsStore;
   readonly now: () => number;
 }
 
@@ -47,9 +43,7 @@ export const createCharge = async (
   { body, tenant, idempotency }: RouteInput<CreateChargeRequest>,
 ): Promise<HttpResponse> => {
   if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
-  const { tables } = deps;
-
-  const guard = await findKeyGuard(deps.client, tables.payments, tenant, idempotency);
+  const guard = await deps.store.findKeyGuard(tenant, idempotency.key);
   if (guard !== undefined) return answerFromGuard(deps, tenant, guard, idempotency);
 
   const outcome = await deps.processor.charge({
@@ -98,7 +92,7 @@ const commitCharge = (
   body: CreateChargeRequest,
   tenant: AccountId,
   idempotency: ActiveIdempotency,
-  { tables, now }: ChargeFlowDependencies,
+  { store, now }: ChargeFlowDependencies,
 ): HttpResponse => {
   const nowMs = now();
   const created = Math.floor(nowMs / 1000);
@@ -117,12 +111,6 @@ const commitCharge = (
     processor_charge_id: outcome.processorChargeId,
     failure_code: outcome.kind === 'declined' ? outcome.declineCode : null,
   };
-  const item: ChargeItem = {
-    ...charge,
-    pk: accountPartition(tenant),
-    sk: chargeSortKey(charge.id),
-    amount_refundable: succeeded ? charge.amount : 0,
-  };
   const event: RetrysafeEvent = {
     id: newId('event', nowMs),
     object: 'event',
@@ -132,8 +120,7 @@ const commitCharge = (
   };
   const money: TransactItem[] = succeeded
     ? [
-        ...ledgerPuts(
-          tables.ledger,
+        ...store.ledgerAppends(
           chargeEntries({
             id: newId('ledgerTransaction', nowMs),
             account: tenant,
@@ -143,14 +130,14 @@ const commitCharge = (
             created,
           }),
         ),
-        balanceAdd(tables.payments, tenant, charge.currency, charge.amount),
+        store.balanceUpdate(tenant, charge.currency, charge.amount),
       ]
     : [];
   const writes: TransactItem[] = [
-    { Put: { TableName: tables.payments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+    store.chargePut(tenant, charge),
     ...money,
-    eventPut(tables.events, tenant, event),
-    keyGuardPut(tables.payments, tenant, idempotency, { kind: 'charge', id: charge.id }, nowMs),
+    store.eventPut(tenant, event),
+    store.keyGuardPut(tenant, idempotency, { kind: 'charge', id: charge.id }, nowMs),
   ];
   return withAtomicCommit(chargeResponse(charge, succeeded ? 201 : 402), { writes });
 };
@@ -177,22 +164,10 @@ const answerFromGuard = async (
   if (guard.fingerprint !== idempotency.fingerprint || guard.resource.kind !== 'charge') {
     return keyReusedResponse();
   }
-  const charge = await readCharge(deps.client, deps.tables.payments, tenant, guard.resource.id);
+  const charge = await deps.store.readCharge(tenant, guard.resource.id);
   if (charge === undefined) throw new Error(`Key guard points at missing charge ${guard.resource.id}`);
   return chargeResponse(charge, charge.status === 'succeeded' ? 200 : 402, { 'Idempotent-Replayed': 'true' });
 };
 
 export const chargeNotFound = (id: string): HttpResponse =>
   problemResponse(problem('not-found', { detail: `No charge ${id} exists on this account.` }));
-
-export const readCharge = async (
-  client: DynamoDBDocumentClient,
-  table: string,
-  tenant: AccountId,
-  id: ChargeId,
-): Promise<Charge | undefined> => {
-  const result = await client.send(
-    new GetCommand({ TableName: table, Key: { pk: accountPartition(tenant), sk: chargeSortKey(id) }, ConsistentRead: true }),
-  );
-  return result.Item === undefined ? undefined : chargeFromItem(result.Item as ChargeItem);
-};

@@ -1,21 +1,18 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type ApiPipeline, apiPipelineFromEnvironment, apiRoute } from '../http/api-route.js';
 import { routeHandler, type RouteHandler } from '../http/router.js';
-import { dynamo } from '../shared/dynamodb.js';
 import { onFirstInvocation } from '../shared/first-invocation.js';
 import { createCharge } from './charge-flow.js';
 import { getCharge, listCharges } from './charge-queries.js';
+import { paymentsStoreFromEnvironment, type PaymentsStore } from './payments-store.js';
 import type { CardProcessor } from './processor-client/card-processor.js';
 import { processorFromEnvironment } from './processor-client/from-environment.js';
 import { createRefund } from './refund-flow.js';
 import { createChargeSchema, createRefundSchema } from './requests.js';
-import { paymentsTablesFromEnvironment, type PaymentsTables } from './tables.js';
 
 export interface ChargesDeps {
   readonly api: ApiPipeline;
   readonly processor: CardProcessor;
-  readonly client: DynamoDBDocumentClient;
-  readonly tables: PaymentsTables;
+  readonly store: PaymentsStore;
   /** Epoch milliseconds: ids, timestamps, and (through `api`) leases. */
   readonly now: () => number;
 }
@@ -23,8 +20,7 @@ export interface ChargesDeps {
 export const depsFromEnvironment = (): ChargesDeps => ({
   api: apiPipelineFromEnvironment('charges'),
   processor: processorFromEnvironment(),
-  client: dynamo(),
-  tables: paymentsTablesFromEnvironment(),
+  store: paymentsStoreFromEnvironment(),
   now: Date.now,
 });
 

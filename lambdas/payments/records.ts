@@ -2,17 +2,20 @@ import type { ChargeId, RefundId } from '../shared/ids.js';
 import type { Currency } from './money.js';
 
 /**
- * The payments table, one partition per account:
- *   CH#<chargeId>   a charge (ULID ids, so the partition lists newest-first)
- *   RE#<refundId>   a refund
- *   BAL#<currency>  the account's available balance, a running sum of its ledger entries
- *   KEY#<key>       a permanent guard: which resource an Idempotency-Key created, and from
- *                   which request, long after the 24-hour idempotency record has expired
+ * The payments table, one partition per account (accountPartition), its items told apart by
+ * sort-key prefix:
+ *   CH#<chargeId>            a charge (ULID ids, so the partition lists newest-first)
+ *   RE#<refundId>            a refund
+ *   BAL#<currency>#<shard>   one shard of the account's available balance (see balance.ts)
+ *   KEY#<key>                a permanent guard: which resource an Idempotency-Key created, and
+ *                            from which request, long after the 24-hour idempotency record expired
  */
-export const chargeSortKey = (id: ChargeId): string => `CH#${id}`;
-export const refundSortKey = (id: RefundId): string => `RE#${id}`;
-export const balanceSortKey = (currency: Currency): string => `BAL#${currency}`;
-export const keyGuardSortKey = (key: string): string => `KEY#${key}`;
+export const sortKeyPrefixes = { charge: 'CH#', refund: 'RE#', balance: 'BAL#', keyGuard: 'KEY#' } as const;
+
+export const chargeSortKey = (id: ChargeId): string => `${sortKeyPrefixes.charge}${id}`;
+export const refundSortKey = (id: RefundId): string => `${sortKeyPrefixes.refund}${id}`;
+export const balanceShardSortKey = (currency: Currency, shard: number): string => `${sortKeyPrefixes.balance}${currency}#${shard}`;
+export const keyGuardSortKey = (key: string): string => `${sortKeyPrefixes.keyGuard}${key}`;
 
 export type ChargeStatus = 'succeeded' | 'failed';
 

@@ -1,22 +1,17 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { eventPut, type RetrysafeEvent } from '../events/outbox.js';
+import type { RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
 import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency } from '../idempotency/index.js';
 import { newId, parseId, type AccountId } from '../shared/ids.js';
-import { balanceAdd } from './balance.js';
-import { chargeNotFound, readCharge } from './charge-flow.js';
-import { findKeyGuard, keyGuardPut } from './key-guard.js';
-import { ledgerPuts, refundEntries } from './ledger.js';
-import { chargeSortKey, refundFromItem, refundSortKey, type KeyGuardItem, type Refund, type RefundItem } from './records.js';
+import { chargeNotFound } from './charge-flow.js';
+import { refundEntries } from './ledger.js';
+import type { PaymentsStore } from './payments-store.js';
+import type { KeyGuardItem, Refund } from './records.js';
 import type { CreateRefundRequest } from './requests.js';
-import type { PaymentsTables } from './tables.js';
-import { accountPartition } from '../shared/account-partition.js';
 
 export interface RefundFlowDependencies {
-  readonly client: DynamoDBDocumentClient;
-  readonly tables: PaymentsTables;
+  readonly store: PaymentsStore;
   readonly now: () => number;
 }
 
@@ -44,15 +39,15 @@ export const createRefund = async (
 ): Promise<HttpResponse> => {
   if (idempotency === undefined)
     throw new Error('POST /v1/charges/{id}/refunds requires an Idempotency-Key; the route must be configured so');
-  const { tables } = deps;
+  const { store } = deps;
   const rawId = event.pathParameters?.id ?? '';
   const chargeId = parseId('charge', rawId);
   if (chargeId === undefined) return chargeNotFound(rawId);
 
-  const guard = await findKeyGuard(deps.client, tables.payments, tenant, idempotency);
-  if (guard !== undefined) return answerFromGuard(deps, tables, tenant, guard, idempotency);
+  const guard = await store.findKeyGuard(tenant, idempotency.key);
+  if (guard !== undefined) return answerFromGuard(deps, tenant, guard, idempotency);
 
-  const charge = await readCharge(deps.client, tables.payments, tenant, chargeId);
+  const charge = await store.readCharge(tenant, chargeId);
   if (charge === undefined) return chargeNotFound(chargeId);
   if (charge.status !== 'succeeded') {
     return problemResponse(
@@ -74,7 +69,6 @@ export const createRefund = async (
     status: 'succeeded',
     created,
   };
-  const item: RefundItem = { ...refund, pk: accountPartition(tenant), sk: refundSortKey(refund.id) };
   const refundEvent: RetrysafeEvent = {
     id: newId('event', nowMs),
     object: 'event',
@@ -83,18 +77,9 @@ export const createRefund = async (
     data: { object: { ...refund } },
   };
   const writes = [
-    {
-      Update: {
-        TableName: tables.payments,
-        Key: { pk: accountPartition(tenant), sk: chargeSortKey(chargeId) },
-        UpdateExpression: 'SET amount_refundable = amount_refundable - :amount, amount_refunded = amount_refunded + :amount',
-        ConditionExpression: 'amount_refundable >= :amount',
-        ExpressionAttributeValues: { ':amount': amount },
-      },
-    },
-    { Put: { TableName: tables.payments, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-    ...ledgerPuts(
-      tables.ledger,
+    store.refundableDecrement(tenant, chargeId, amount),
+    store.refundPut(tenant, refund),
+    ...store.ledgerAppends(
       refundEntries({
         id: newId('ledgerTransaction', nowMs),
         account: tenant,
@@ -104,9 +89,9 @@ export const createRefund = async (
         created,
       }),
     ),
-    balanceAdd(tables.payments, tenant, charge.currency, -amount),
-    eventPut(tables.events, tenant, refundEvent),
-    keyGuardPut(tables.payments, tenant, idempotency, { kind: 'refund', id: refund.id, charge: chargeId }, nowMs),
+    store.balanceUpdate(tenant, charge.currency, -amount),
+    store.eventPut(tenant, refundEvent),
+    store.keyGuardPut(tenant, idempotency, { kind: 'refund', id: refund.id, charge: chargeId }, nowMs),
   ];
   return withAtomicCommit(jsonResponse(201, refund), {
     writes,
@@ -119,7 +104,6 @@ export const createRefund = async (
 
 const answerFromGuard = async (
   deps: RefundFlowDependencies,
-  tables: PaymentsTables,
   tenant: AccountId,
   guard: KeyGuardItem,
   idempotency: ActiveIdempotency,
@@ -127,13 +111,7 @@ const answerFromGuard = async (
   if (guard.fingerprint !== idempotency.fingerprint || guard.resource.kind !== 'refund') {
     return keyReusedResponse();
   }
-  const result = await deps.client.send(
-    new GetCommand({
-      TableName: tables.payments,
-      Key: { pk: accountPartition(tenant), sk: refundSortKey(guard.resource.id) },
-      ConsistentRead: true,
-    }),
-  );
-  if (result.Item === undefined) throw new Error(`Key guard points at missing refund ${guard.resource.id}`);
-  return jsonResponse(200, refundFromItem(result.Item as RefundItem), { 'Idempotent-Replayed': 'true' });
+  const refund = await deps.store.readRefund(tenant, guard.resource.id);
+  if (refund === undefined) throw new Error(`Key guard points at missing refund ${guard.resource.id}`);
+  return jsonResponse(200, refund, { 'Idempotent-Replayed': 'true' });
 };

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import type { IdempotencyRecord } from '../../lambdas/idempotency/state-machine.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
-import { type ChargeItem, type KeyGuardItem } from '../../lambdas/payments/records.js';
+import { sortKeyPrefixes, type ChargeItem, type KeyGuardItem } from '../../lambdas/payments/records.js';
 import { dynamo, queryAll } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { json, ledgerBalance, ledgerEntries, processorChargesFor, unbalancedTransactions, type Api } from '../payments/harness.js';
@@ -28,13 +28,13 @@ export const assertPaymentInvariants = async (options: {
   const charges = await queryAll<ChargeItem>(dynamo(), {
     TableName: tableName('payments'),
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': partition, ':prefix': 'CH#' },
+    ExpressionAttributeValues: { ':pk': partition, ':prefix': sortKeyPrefixes.charge },
     ConsistentRead: true,
   });
   const guards = await queryAll<KeyGuardItem>(dynamo(), {
     TableName: tableName('payments'),
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': partition, ':prefix': 'KEY#' },
+    ExpressionAttributeValues: { ':pk': partition, ':prefix': sortKeyPrefixes.keyGuard },
     ConsistentRead: true,
   });
   // Every charge was created by exactly one key, and no key created two.

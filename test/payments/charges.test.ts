@@ -269,7 +269,7 @@ describe('ledger integrity', () => {
       // The table's name is looked up in one place, and used only to append.
       if (file !== 'payments/tables.ts') expect(source, file).not.toMatch(/tableName\('ledger'\)/);
       const references = source.match(/tables\.ledger\b/g) ?? [];
-      const appends = source.match(/ledgerPuts\(\s*tables\.ledger\b/g) ?? [];
+      const appends = source.match(/ledgerPuts\(\s*(?:this\.)?tables\.ledger\b/g) ?? [];
       // Every use of the ledger table's name is an append through ledgerPuts.
       expect(references.length, file).toBe(appends.length);
       ledgerReferences += references.length;

@@ -5,9 +5,9 @@ import type { HttpResponse } from '../../lambdas/http/types.js';
 import { handler as accountHandler } from '../../lambdas/payments/account-handler.js';
 import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
 import { merchantBalances, readLedgerEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
+import { paymentsStoreFromEnvironment } from '../../lambdas/payments/payments-store.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
 import { sandboxProcessorClient } from '../../lambdas/payments/processor-client/sandbox-client.js';
-import { paymentsTablesFromEnvironment } from '../../lambdas/payments/tables.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
@@ -55,8 +55,7 @@ export const api = (options: { processor: CardProcessor; now?: () => number }): 
   const charges = createChargesHandler({
     api: apiPipelineFromEnvironment('charges', { now }),
     processor: options.processor,
-    client: dynamo(),
-    tables: paymentsTablesFromEnvironment(),
+    store: paymentsStoreFromEnvironment(),
     now,
   });
   const invoke = (event: APIGatewayProxyEvent) =>

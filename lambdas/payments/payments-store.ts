@@ -1,0 +1,210 @@
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { eventItem, type EventItem, type EventType, type RetrysafeEvent } from '../events/outbox.js';
+import type { ActiveIdempotency, IdempotencyKey } from '../idempotency/index.js';
+import { accountPartition } from '../shared/account-partition.js';
+import { dynamo, queryAll, type TransactItem } from '../shared/dynamodb.js';
+import type { AccountId, ChargeId, RefundId } from '../shared/ids.js';
+import { anyBalanceShard, totalBalance, type Balance } from './balance.js';
+import { ledgerPuts, type LedgerEntry } from './ledger.js';
+import type { Currency } from './money.js';
+import {
+  balanceShardSortKey,
+  chargeFromItem,
+  chargeSortKey,
+  keyGuardSortKey,
+  refundFromItem,
+  refundSortKey,
+  sortKeyPrefixes,
+  type BalanceItem,
+  type Charge,
+  type ChargeItem,
+  type GuardedResource,
+  type KeyGuardItem,
+  type Refund,
+  type RefundItem,
+} from './records.js';
+import { paymentsTablesFromEnvironment, type PaymentsTables } from './tables.js';
+
+export interface ChargePage {
+  readonly charges: readonly Charge[];
+  readonly hasMore: boolean;
+}
+
+export interface EventPage {
+  readonly events: readonly RetrysafeEvent[];
+  readonly hasMore: boolean;
+}
+
+/** Every item is created once: ids are unique, and a write repeated by a retry must fail rather than overwrite. */
+const createOnce = (table: string, item: object): TransactItem => ({
+  Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+});
+
+/**
+ * The payments domain's tables: the payments table (charges, refunds, balance shards and key
+ * guards, one partition per account; see records.ts), the append-only ledger, and the events
+ * outbox. Reads are requests. Writes are never sent from here: each is a TransactItem that a
+ * flow hands back with its response (withAtomicCommit), so everything one charge or refund
+ * changes commits in one TransactWriteItems, together with the key's idempotency record.
+ */
+export class PaymentsStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tables: PaymentsTables,
+  ) {}
+
+  /** Consistent, so a charge answered a moment ago, or refunded a moment ago, reads as committed. */
+  async readCharge(tenant: AccountId, id: ChargeId): Promise<Charge | undefined> {
+    const item = (await this.getItem(tenant, chargeSortKey(id))) as ChargeItem | undefined;
+    return item === undefined ? undefined : chargeFromItem(item);
+  }
+
+  async readRefund(tenant: AccountId, id: RefundId): Promise<Refund | undefined> {
+    const item = (await this.getItem(tenant, refundSortKey(id))) as RefundItem | undefined;
+    return item === undefined ? undefined : refundFromItem(item);
+  }
+
+  /**
+   * Looks the key up after its 24-hour idempotency record has expired. Only a first execution
+   * pays this read; an eventually consistent one suffices, because a guard is written together
+   * with the idempotency record, and while that record lives the claim itself catches the retry.
+   */
+  async findKeyGuard(tenant: AccountId, key: IdempotencyKey): Promise<KeyGuardItem | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tables.payments, Key: { pk: accountPartition(tenant), sk: keyGuardSortKey(key) } }),
+    );
+    return result.Item as KeyGuardItem | undefined;
+  }
+
+  /** Newest first, because charge ids are ULIDs; one item beyond the page says whether there is more. */
+  async listCharges(tenant: AccountId, page: { readonly limit: number; readonly after?: ChargeId }): Promise<ChargePage> {
+    const partition = accountPartition(tenant);
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.payments,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': partition, ':prefix': sortKeyPrefixes.charge },
+        ScanIndexForward: false,
+        Limit: page.limit + 1,
+        ...(page.after === undefined ? {} : { ExclusiveStartKey: { pk: partition, sk: chargeSortKey(page.after) } }),
+      }),
+    );
+    const items = (result.Items ?? []) as ChargeItem[];
+    return { charges: items.slice(0, page.limit).map(chargeFromItem), hasMore: items.length > page.limit };
+  }
+
+  /** Every shard of every currency, in one consistent Query. */
+  async readBalance(tenant: AccountId): Promise<Balance> {
+    const shards = await queryAll<BalanceItem>(this.client, {
+      TableName: this.tables.payments,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': accountPartition(tenant), ':prefix': sortKeyPrefixes.balance },
+      ConsistentRead: true,
+    });
+    return totalBalance(shards);
+  }
+
+  /**
+   * The tenant's events, newest first. A type filter is applied by DynamoDB after the key
+   * condition, so pages are read until the limit is met or the partition ends.
+   */
+  async listEvents(tenant: AccountId, page: { readonly limit: number; readonly type?: EventType }): Promise<EventPage> {
+    const { limit, type } = page;
+    const events: RetrysafeEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.events,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': accountPartition(tenant), ...(type === undefined ? {} : { ':type': type }) },
+          ...(type === undefined
+            ? {}
+            : { FilterExpression: '#event.#type = :type', ExpressionAttributeNames: { '#event': 'event', '#type': 'type' } }),
+          ScanIndexForward: false,
+          Limit: limit + 1,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      events.push(...((result.Items ?? []) as EventItem[]).map((item) => item.event));
+      startKey = result.LastEvaluatedKey;
+    } while (events.length <= limit && startKey !== undefined);
+    return { events: events.slice(0, limit), hasMore: events.length > limit };
+  }
+
+  /** A new charge. Only a succeeded charge can be refunded, up to what it has not refunded yet. */
+  chargePut(tenant: AccountId, charge: Charge): TransactItem {
+    const item: ChargeItem = {
+      ...charge,
+      pk: accountPartition(tenant),
+      sk: chargeSortKey(charge.id),
+      amount_refundable: charge.status === 'succeeded' ? charge.amount - charge.amount_refunded : 0,
+    };
+    return createOnce(this.tables.payments, item);
+  }
+
+  /**
+   * Takes a refund's amount off its charge, only if that much is still refundable: of two
+   * refunds racing for the last cent, this write fails for one, and its whole transaction with it.
+   */
+  refundableDecrement(tenant: AccountId, chargeId: ChargeId, amount: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.tables.payments,
+        Key: { pk: accountPartition(tenant), sk: chargeSortKey(chargeId) },
+        UpdateExpression: 'SET amount_refundable = amount_refundable - :amount, amount_refunded = amount_refunded + :amount',
+        ConditionExpression: 'amount_refundable >= :amount',
+        ExpressionAttributeValues: { ':amount': amount },
+      },
+    };
+  }
+
+  refundPut(tenant: AccountId, refund: Refund): TransactItem {
+    const item: RefundItem = { ...refund, pk: accountPartition(tenant), sk: refundSortKey(refund.id) };
+    return createOnce(this.tables.payments, item);
+  }
+
+  /** The ledger is append-only: its entries are only ever created (see ledger.ts). */
+  ledgerAppends(entries: readonly LedgerEntry[]): TransactItem[] {
+    return ledgerPuts(this.tables.ledger, entries);
+  }
+
+  /** Adds a (possibly negative) amount to one shard of the balance; ADD creates the shard at 0. */
+  balanceUpdate(tenant: AccountId, currency: Currency, amount: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.tables.payments,
+        Key: { pk: accountPartition(tenant), sk: balanceShardSortKey(currency, anyBalanceShard()) },
+        UpdateExpression: 'ADD available :amount SET currency = :currency',
+        ExpressionAttributeValues: { ':amount': amount, ':currency': currency },
+      },
+    };
+  }
+
+  /** The outbox write (see outbox.ts), in the same transaction as the change the event describes. */
+  eventPut(tenant: AccountId, event: RetrysafeEvent): TransactItem {
+    return createOnce(this.tables.events, eventItem(tenant, event));
+  }
+
+  /** The permanent guard, in the same transaction as the resource the key created. */
+  keyGuardPut(tenant: AccountId, idempotency: ActiveIdempotency, resource: GuardedResource, nowMs: number): TransactItem {
+    const item: KeyGuardItem = {
+      pk: accountPartition(tenant),
+      sk: keyGuardSortKey(idempotency.key),
+      resource,
+      fingerprint: idempotency.fingerprint,
+      createdAt: nowMs,
+    };
+    return createOnce(this.tables.payments, item);
+  }
+
+  private async getItem(tenant: AccountId, sk: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tables.payments, Key: { pk: accountPartition(tenant), sk }, ConsistentRead: true }),
+    );
+    return result.Item;
+  }
+}
+
+/** The store as deployed: the process's DynamoDB client, table names from the environment. */
+export const paymentsStoreFromEnvironment = (): PaymentsStore => new PaymentsStore(dynamo(), paymentsTablesFromEnvironment());
