@@ -1,16 +1,17 @@
 import type { RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { problem, problemResponse } from '../http/problem.js';
-import { jsonResponse, type HttpResponse } from '../http/types.js';
-import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency } from '../idempotency/index.js';
+import type { HttpResponse } from '../http/types.js';
+import { withAtomicCommit, type ActiveIdempotency } from '../idempotency/index.js';
 import type { TransactItem } from '../shared/dynamodb.js';
 import { newId, type AccountId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
-import { downstreamKey } from './key-guard.js';
+import { chargeResponse } from './charge-responses.js';
+import { downstreamKey, replayFromGuard } from './key-guard.js';
 import { chargeEntries } from './ledger.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { CardProcessor, ProcessorChargeOutcome } from './processor-client/card-processor.js';
-import type { Charge, KeyGuardItem } from './records.js';
+import type { Charge } from './records.js';
 import type { CreateChargeRequest } from './requests.js';
 
 const logger = createLogger('charges');
@@ -44,7 +45,7 @@ export const createCharge = async (
 ): Promise<HttpResponse> => {
   if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
   const guard = await deps.store.findKeyGuard(tenant, idempotency.key);
-  if (guard !== undefined) return answerFromGuard(deps, tenant, guard, idempotency);
+  if (guard !== undefined) return replayFromGuard(deps.store, tenant, guard, idempotency, 'charge');
 
   const outcome = await deps.processor.charge({
     amount: body.amount,
@@ -139,35 +140,5 @@ const commitCharge = (
     store.eventPut(tenant, event),
     store.keyGuardPut(tenant, idempotency, { kind: 'charge', id: charge.id }, nowMs),
   ];
-  return withAtomicCommit(chargeResponse(charge, succeeded ? 201 : 402), { writes });
+  return withAtomicCommit(chargeResponse(charge, 201), { writes });
 };
-
-/** 201 for a new successful charge, 402 with the failed charge embedded for a decline. */
-const chargeResponse = (charge: Charge, successStatus: 200 | 201 | 402, headers: Record<string, string> = {}): HttpResponse =>
-  charge.status === 'succeeded'
-    ? jsonResponse(successStatus, charge, { Location: `/v1/charges/${charge.id}`, ...headers })
-    : problemResponse(
-        problem('card-declined', {
-          detail: `The processor declined the charge (${charge.failure_code ?? 'declined'}).`,
-          extensions: { decline_code: charge.failure_code, charge },
-          headers,
-        }),
-      );
-
-/** A retry that arrives after the idempotency record expired: answer the original charge. */
-const answerFromGuard = async (
-  deps: ChargeFlowDependencies,
-  tenant: AccountId,
-  guard: KeyGuardItem,
-  idempotency: ActiveIdempotency,
-): Promise<HttpResponse> => {
-  if (guard.fingerprint !== idempotency.fingerprint || guard.resource.kind !== 'charge') {
-    return keyReusedResponse();
-  }
-  const charge = await deps.store.readCharge(tenant, guard.resource.id);
-  if (charge === undefined) throw new Error(`Key guard points at missing charge ${guard.resource.id}`);
-  return chargeResponse(charge, charge.status === 'succeeded' ? 200 : 402, { 'Idempotent-Replayed': 'true' });
-};
-
-export const chargeNotFound = (id: string): HttpResponse =>
-  problemResponse(problem('not-found', { detail: `No charge ${id} exists on this account.` }));

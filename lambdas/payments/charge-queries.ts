@@ -2,7 +2,7 @@ import type { RouteInput } from '../http/api-route.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
 import { fieldProblem, parseQuery } from '../http/validation.js';
 import { parseId } from '../shared/ids.js';
-import { chargeNotFound } from './charge-flow.js';
+import { chargeNotFound } from './charge-responses.js';
 import type { PaymentsStore } from './payments-store.js';
 import { listQuerySchema } from './requests.js';
 

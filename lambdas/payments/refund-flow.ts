@@ -2,12 +2,13 @@ import type { RetrysafeEvent } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
-import { keyReusedResponse, withAtomicCommit, type ActiveIdempotency } from '../idempotency/index.js';
-import { newId, parseId, type AccountId } from '../shared/ids.js';
-import { chargeNotFound } from './charge-flow.js';
+import { withAtomicCommit } from '../idempotency/index.js';
+import { newId, parseId } from '../shared/ids.js';
+import { chargeNotFound } from './charge-responses.js';
+import { replayFromGuard } from './key-guard.js';
 import { refundEntries } from './ledger.js';
 import type { PaymentsStore } from './payments-store.js';
-import type { KeyGuardItem, Refund } from './records.js';
+import type { Refund } from './records.js';
 import type { CreateRefundRequest } from './requests.js';
 
 export interface RefundFlowDependencies {
@@ -45,7 +46,7 @@ export const createRefund = async (
   if (chargeId === undefined) return chargeNotFound(rawId);
 
   const guard = await store.findKeyGuard(tenant, idempotency.key);
-  if (guard !== undefined) return answerFromGuard(deps, tenant, guard, idempotency);
+  if (guard !== undefined) return replayFromGuard(store, tenant, guard, idempotency, 'refund');
 
   const charge = await store.readCharge(tenant, chargeId);
   if (charge === undefined) return chargeNotFound(chargeId);
@@ -100,18 +101,4 @@ export const createRefund = async (
       return tooLarge(amount, typeof current?.amount_refundable === 'number' ? current.amount_refundable : 0);
     },
   });
-};
-
-const answerFromGuard = async (
-  deps: RefundFlowDependencies,
-  tenant: AccountId,
-  guard: KeyGuardItem,
-  idempotency: ActiveIdempotency,
-): Promise<HttpResponse> => {
-  if (guard.fingerprint !== idempotency.fingerprint || guard.resource.kind !== 'refund') {
-    return keyReusedResponse();
-  }
-  const refund = await deps.store.readRefund(tenant, guard.resource.id);
-  if (refund === undefined) throw new Error(`Key guard points at missing refund ${guard.resource.id}`);
-  return jsonResponse(200, refund, { 'Idempotent-Replayed': 'true' });
 };
