@@ -1,8 +1,21 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ActiveIdempotency, IdempotencyKey } from '../../lambdas/idempotency/index.js';
+import { PaymentsStore } from '../../lambdas/payments/payments-store.js';
 import type { Charge } from '../../lambdas/payments/records.js';
+import type { PaymentsTables } from '../../lambdas/payments/tables.js';
+import { createDocumentClient } from '../../lambdas/shared/dynamodb.js';
 import type { AccountId, ChargeId } from '../../lambdas/shared/ids.js';
 
 /** Unit-test values for the payments decisions: nothing here reaches DynamoDB. */
+export const tables: PaymentsTables = { payments: 'payments-table', ledger: 'ledger-table', events: 'events-table' };
+
+/**
+ * Decisions only build writes, synchronously; the client is never sent anything (it points at a
+ * port nothing listens on, so a request would fail rather than reach a real table).
+ */
+export const offlineStore = (): PaymentsStore =>
+  new PaymentsStore(createDocumentClient(new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' })), tables);
+
 export const tenant = 'acct_unit' as AccountId;
 
 export const idempotency: ActiveIdempotency = { key: 'key-1' as IdempotencyKey, scope: tenant, fingerprint: 'fingerprint-1' };

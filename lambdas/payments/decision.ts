@@ -1,0 +1,18 @@
+import type { HttpResponse } from '../http/types.js';
+import { withAtomicCommit, type AtomicCommit, type CommittableResponse } from '../idempotency/index.js';
+
+/**
+ * What a payments command comes to, decided without I/O from what was read and what the
+ * processor said: an answer alone, when nothing happened that must be recorded, or an answer
+ * together with every write that makes it true. Deciding apart from doing lets each money
+ * movement be checked item by item without DynamoDB, and leaves a flow's I/O in plain sight.
+ */
+export type Decision =
+  | { readonly kind: 'answer'; readonly response: HttpResponse }
+  | { readonly kind: 'commit'; readonly response: HttpResponse; readonly commit: AtomicCommit };
+
+export const answer = (response: HttpResponse): Decision => ({ kind: 'answer', response });
+
+/** The decision as the idempotency engine takes it: the writes commit with the key's record, or not at all. */
+export const decidedResponse = (decision: Decision): CommittableResponse =>
+  decision.kind === 'answer' ? decision.response : withAtomicCommit(decision.response, decision.commit);
