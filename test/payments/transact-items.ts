@@ -1,4 +1,5 @@
 import type { RetrysafeEvent } from '../../lambdas/events/outbox.js';
+import type { AtomicCommit } from '../../lambdas/idempotency/index.js';
 import type { Decision } from '../../lambdas/payments/decision.js';
 import type { LedgerEntry } from '../../lambdas/payments/ledger.js';
 import { sortKeyPrefixes } from '../../lambdas/payments/records.js';
@@ -7,10 +8,12 @@ import { tables } from './fixtures.js';
 
 /** Reading a decision's writes back, for unit tests that never send them. */
 
-export const writesOf = (decision: Decision): readonly TransactItem[] => {
+export const commitOf = (decision: Decision): AtomicCommit => {
   if (decision.kind !== 'commit') throw new Error(`Expected writes, got an answer: ${decision.response.body}`);
-  return decision.commit.writes;
+  return decision.commit;
 };
+
+export const writesOf = (decision: Decision): readonly TransactItem[] => commitOf(decision).writes;
 
 type Put = NonNullable<TransactItem['Put']>;
 type Update = NonNullable<TransactItem['Update']>;
