@@ -1,7 +1,7 @@
 /** What bench/charge-path.ts produces (bench/results/charge-path.json), read by its report and the summary. */
 import type { CostPerRequest } from './call-meter.js';
 import type { LatencyFigures } from './latency.js';
-import type { MachineInfo } from './machine.js';
+import type { PathBenchmarkResult } from './results.js';
 
 export type ChargePath = 'first' | 'replay' | 'collision';
 
@@ -17,11 +17,4 @@ export interface ChargePathFigures {
   readonly statuses: Readonly<Record<string, number>>;
 }
 
-export interface ChargePathBenchmarkResult {
-  readonly benchmark: 'charge-path';
-  readonly generatedAt: string;
-  readonly machine: MachineInfo;
-  readonly parameters: { readonly requestsPerPattern: number; readonly concurrency: number; readonly warmupRequests: number };
-  readonly paths: readonly ChargePathFigures[];
-  readonly notes: readonly string[];
-}
+export type ChargePathBenchmarkResult = PathBenchmarkResult<'charge-path', ChargePathFigures>;

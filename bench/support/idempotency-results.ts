@@ -1,7 +1,7 @@
 /** What bench/idempotency.ts produces (bench/results/idempotency.json), read by its report and the summary. */
 import type { CostPerRequest } from './call-meter.js';
 import type { LatencyFigures } from './latency.js';
-import type { MachineInfo } from './machine.js';
+import type { PathBenchmarkResult } from './results.js';
 
 /** `warmReplay` runs with both libraries' caches of completed records on; every other path with both off. */
 export type IdempotencyPath = 'first' | 'replay' | 'warmReplay' | 'collision' | 'atomicCommit';
@@ -35,11 +35,4 @@ export interface PathComparison {
   readonly ratios: PathRatios;
 }
 
-export interface IdempotencyBenchmarkResult {
-  readonly benchmark: 'idempotency';
-  readonly generatedAt: string;
-  readonly machine: MachineInfo;
-  readonly parameters: { readonly requestsPerPattern: number; readonly concurrency: number; readonly warmupRequests: number };
-  readonly paths: readonly PathComparison[];
-  readonly notes: readonly string[];
-}
+export type IdempotencyBenchmarkResult = PathBenchmarkResult<'idempotency', PathComparison>;
