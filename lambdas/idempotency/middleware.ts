@@ -45,7 +45,6 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
   const engine = options.engine ?? new IdempotencyEngine(options);
   const headerName = options.headerName ?? 'Idempotency-Key';
   const methods = new Set((options.methods ?? ['POST', 'PATCH']).map((method) => method.toUpperCase()));
-  const functionTimeoutMs = options.functionTimeoutMs ?? 900_000;
   // Claims are tracked per invocation: only a request that claimed a key may finish it.
   const held = new WeakMap<object, Claim>();
 
@@ -59,7 +58,9 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
 
       const scope = options.scope?.(event, context);
       const fingerprint = requestFingerprint(fingerprintInput(event));
-      const remainingMs = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : functionTimeoutMs;
+      // Without a Lambda context the engine's cap, the function timeout, sizes the lease.
+      const remainingMs =
+        typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
       const acquired = await engine.acquire({ scope, key: header.key, fingerprint, remainingMs });
       if (acquired.kind !== 'claimed') return answerFor(acquired);
       held.set(request, acquired.claim);
