@@ -7,7 +7,7 @@
  *   npx tsx bench/charge-path.ts        (writes bench/results/charge-path.json)
  */
 import { randomUUID } from 'node:crypto';
-import { completedKeysCached } from '../lambdas/http/api-route.js';
+import { completedKeysCached } from '../lambdas/shared/idempotency-engine.js';
 import { costPerRequest, type CallRecord } from './support/call-meter.js';
 import { startChargeStack, type ChargeStack } from './support/charge-stack.js';
 import { chargePathTable } from './support/charge-path-report.js';

@@ -7,7 +7,7 @@
  *   npx tsx bench/idempotency.ts        (writes bench/results/idempotency.json)
  */
 import { randomUUID } from 'node:crypto';
-import { completedKeysCached } from '../lambdas/http/api-route.js';
+import { completedKeysCached } from '../lambdas/shared/idempotency-engine.js';
 import { tables as topologyTables } from '../lambdas/topology.js';
 import { costPerRequest, type CallRecord, type CostPerRequest } from './support/call-meter.js';
 import { createKeyTable, dynamoDbTarget, localDynamoDbClient } from './support/dynamodb.js';

@@ -37,7 +37,11 @@ export const tables = {
   idempotency: {
     partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expiresAt',
-    purpose: 'Idempotency records: claims, leases and stored responses.',
+    globalSecondaryIndexes: [
+      // Sparse: only unresolved recovery points carry the keys, so the completer reads nothing else.
+      { indexName: 'recovery', partitionKey: { name: 'recoveryShard', type: 'S' }, sortKey: { name: 'recoverAt', type: 'N' } },
+    ],
+    purpose: 'Idempotency records: claims, leases, stored responses, and recovery points of requests that reach the processor.',
   },
   rateLimits: {
     partitionKey: { name: 'pk', type: 'S' },

@@ -107,7 +107,7 @@ const answeredChargeId = (answer: AnsweredExchange): string | undefined => {
 
 const auditExactlyOnce = (run: LoadRun, account: AccountId, snapshot: ServerSnapshot): AuditResult => {
   const findings = new Findings();
-  const keyByDownstream = new Map([...run.plans.keys()].map((key) => [downstreamKey(account, key), key]));
+  const keyByDownstream = new Map<string, IdempotencyKey>([...run.plans.keys()].map((key) => [downstreamKey(account, key), key]));
   const processorByKey = groupBy(snapshot.processorCharges, (charge) => keyByDownstream.get(charge.idempotency_key));
   const processorById = new Map(snapshot.processorCharges.map((charge) => [charge.id as string, charge]));
   const chargesByKey = new Map<IdempotencyKey, Charge[]>();

@@ -1,11 +1,18 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { ZodType } from 'zod';
 import { authenticate, type TenantContext } from '../auth/authenticate.js';
-import { type ActiveIdempotency, IdempotencyEngine, idempotency, type IdempotencyContext } from '../idempotency/index.js';
+import {
+  type ActiveIdempotency,
+  type IdempotencyContext,
+  type IdempotencyEngine,
+  type IdempotencyKey,
+  idempotency,
+} from '../idempotency/index.js';
 import type { CommittableResponse } from '../idempotency/atomic-commit.js';
 import { rateLimit } from '../rate-limit/middleware.js';
 import type { AccountId } from '../shared/ids.js';
-import { claimsIdempotencyKeys, type FunctionName, functions, type RouteKey } from '../topology.js';
+import { idempotencyEngineFor } from '../shared/idempotency-engine.js';
+import { claimsIdempotencyKeys, type FunctionName, type RouteKey } from '../topology.js';
 import { errorResponses } from './error-responses.js';
 import { jsonBody, type ParsedBodyEvent } from './json-body.js';
 import type { RouteHandler } from './router.js';
@@ -27,6 +34,17 @@ export interface ApiRouteSpec<TBody> {
   readonly body?: ZodType<TBody>;
   /** POST routes honour an Idempotency-Key when present; money-moving routes require one. */
   readonly idempotencyKey?: 'required' | 'optional';
+  /**
+   * For a route whose handler reaches the card processor: what finishes the request without its
+   * client, from its validated body. The key's claim keeps it as a recovery point (see
+   * lambdas/idempotency/engine.ts) that the completer drives to an end if nobody retries.
+   */
+  readonly recovery?: (request: {
+    readonly body: TBody;
+    readonly tenant: AccountId;
+    readonly key: IdempotencyKey;
+    readonly pathParameters: Readonly<Record<string, string | undefined>> | null;
+  }) => Readonly<Record<string, unknown>>;
   readonly handle: (input: RouteInput<TBody>) => Promise<HttpResponse | CommittableResponse>;
 }
 
@@ -42,23 +60,10 @@ export interface ApiPipeline {
   readonly idempotency: IdempotencyEngine | undefined;
 }
 
-/** Completed keys a container replays from memory: a few hundred KB for Retrysafe's small answers. */
-export const completedKeysCached = 1_000;
-
-/**
- * The pipeline of one function, as deployed: tables and settings from the environment. `now` is
- * the clock leases and key expiries are measured by; tests move it to expire a lease.
- */
 export const apiPipelineFromEnvironment = (fn: FunctionName, options: { readonly now?: () => number } = {}): ApiPipeline => ({
   authenticate: authenticate(),
   rateLimit: rateLimit(),
-  idempotency: claimsIdempotencyKeys(fn)
-    ? new IdempotencyEngine({
-        functionTimeoutMs: functions[fn].timeoutSeconds * 1000,
-        cacheEntries: completedKeysCached,
-        ...(options.now === undefined ? {} : { now: options.now }),
-      })
-    : undefined,
+  idempotency: claimsIdempotencyKeys(fn) ? idempotencyEngineFor(fn, options) : undefined,
 });
 
 /**
@@ -88,6 +93,12 @@ export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRout
         engine: pipeline.idempotency,
         required: spec.idempotencyKey === 'required',
         scope: (_event, context) => context.tenant,
+        ...(spec.recovery === undefined
+          ? {}
+          : {
+              recovery: (event: ParsedBodyEvent<TBody>, context: TenantContext, key: IdempotencyKey) =>
+                spec.recovery?.({ body: event.body, tenant: context.tenant, key, pathParameters: event.pathParameters }) ?? {},
+            }),
       }),
     );
   }

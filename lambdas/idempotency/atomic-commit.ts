@@ -10,16 +10,19 @@ export interface RejectedWrite {
 export interface AtomicCommit {
   readonly writes: readonly TransactItem[];
   /**
-   * The response to give (and store) instead, when a business write's condition fails at
-   * commit: e.g. a refund whose amount was taken by a concurrent refund. Without it, a
-   * rejected write is an error and the claim is released.
+   * The response to give (and store, unless marked withoutStoring) instead, when a business
+   * write's condition fails at commit: e.g. a resource another executor created first. Without
+   * it, a rejected write is an error and the claim is abandoned.
    */
-  readonly onRejected?: (rejected: RejectedWrite) => HttpResponse;
+  readonly onRejected?: (rejected: RejectedWrite) => CommittableResponse;
 }
 
-const atomicCommit = Symbol('retrysafe.atomicCommit');
+/** What a handler hands back beside its response: writes to commit with it, or that it is not to be stored. */
+type Directive = { readonly kind: 'commit'; readonly commit: AtomicCommit } | { readonly kind: 'do-not-store' };
 
-export type CommittableResponse = HttpResponse & { readonly [atomicCommit]?: AtomicCommit };
+const directive = Symbol('retrysafe.outcomeDirective');
+
+export type CommittableResponse = HttpResponse & { readonly [directive]?: Directive };
 
 /**
  * Hands business writes back to the idempotency middleware with the response they produce.
@@ -29,10 +32,19 @@ export type CommittableResponse = HttpResponse & { readonly [atomicCommit]?: Ato
  */
 export const withAtomicCommit = (response: HttpResponse, commit: AtomicCommit): CommittableResponse => ({
   ...response,
-  [atomicCommit]: commit,
+  [directive]: { kind: 'commit', commit },
 });
 
-export const takeAtomicCommit = (response: CommittableResponse): { response: HttpResponse; commit: AtomicCommit | undefined } => {
-  const { [atomicCommit]: commit, ...plain } = response;
-  return { response: plain, commit };
+/**
+ * An answer that is not this request's outcome and must not be stored under its key: e.g. "this
+ * key belongs to another request", found in a permanent key guard after the record expired.
+ * Stored, it would be replayed to the key's true retry. The key is released instead.
+ */
+export const withoutStoring = (response: HttpResponse): CommittableResponse => ({ ...response, [directive]: { kind: 'do-not-store' } });
+
+export const takeAtomicCommit = (
+  response: CommittableResponse,
+): { response: HttpResponse; commit: AtomicCommit | undefined; store: boolean } => {
+  const { [directive]: given, ...plain } = response;
+  return { response: plain, commit: given?.kind === 'commit' ? given.commit : undefined, store: given?.kind !== 'do-not-store' };
 };

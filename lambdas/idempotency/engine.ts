@@ -11,8 +11,15 @@ import { CompletedCache } from './completed-cache.js';
 import type { IdempotencyKey } from './key-header.js';
 import { keyInUseResponse, keyReusedResponse, recordTooLargeResponse } from './problems.js';
 import { classify, type IdempotencyRecord, retryAfterSeconds, type Verdict } from './state-machine.js';
-import { type Claim, IdempotencyStore, recordId, type RecordTable } from './store.js';
-import { encodeResponse, replayResponse, ResponseTooLargeError, selectStoredHeaders, type StoredResponse } from './stored-response.js';
+import { type Claim, type DueRecoveryPoint, IdempotencyStore, recordId, type RecordTable } from './store.js';
+import {
+  defaultStoredHeaders,
+  encodeResponse,
+  replayResponse,
+  ResponseTooLargeError,
+  storedForm,
+  type StoredResponse,
+} from './stored-response.js';
 
 export interface IdempotencyEngineOptions {
   readonly client?: DynamoDBDocumentClient;
@@ -20,11 +27,19 @@ export interface IdempotencyEngineOptions {
   readonly tableName?: string | (() => string);
   /** For a table with a sort key: the value every record takes (see store.ts). */
   readonly sortKey?: RecordTable['sortKey'];
+  /** The sparse index of recovery points; without one, requests cannot claim their keys as recovery points. */
+  readonly recoveryIndex?: string;
+  /**
+   * How long after a recovery point's executor stopped (its lease ran out, or it was suspended)
+   * the completer may take it over: long enough for whatever the executor set in motion outside
+   * (a processor request in flight) to have settled, so the completer's look-up sees its result.
+   */
+  readonly recoveryDelayMs?: number;
   /** How long a key is remembered; defaults to IDEMPOTENCY_TTL_SECONDS or 86400 (24 hours). */
   readonly ttlSeconds?: number;
   /** Response headers stored and replayed alongside status and body. */
   readonly storedHeaders?: readonly string[];
-  /** Added to the executor's remaining time to size the lease, covering clock skew. */
+  /** Added to the executor's remaining time to size the lease, covering clock skew between hosts. */
   readonly leaseMarginMs?: number;
   /** The function timeout: no lease is ever longer. */
   readonly functionTimeoutMs?: number;
@@ -44,6 +59,12 @@ export interface IdempotentRequest {
   readonly fingerprint: string;
   /** How much longer this executor may run; the lease covers it. */
   readonly remainingMs: number;
+  /**
+   * Present for a request whose execution may reach a system outside: the claim becomes a
+   * recovery point that keeps this description of the request (the validated request, the
+   * downstream key), never expires while unresolved, and is suspended rather than released.
+   */
+  readonly recovery?: Readonly<Record<string, unknown>>;
 }
 
 /** What trying to claim a key came to. */
@@ -56,8 +77,6 @@ export type Acquisition =
   | { readonly kind: 'key-in-use'; readonly retryAfterSeconds: number };
 
 export type Answered = Exclude<Acquisition, { readonly kind: 'claimed' }>;
-
-export const defaultStoredHeaders = ['Content-Type', 'Content-Language', 'Location', 'Link'] as const;
 
 /** The HTTP answer to a request that did not get its key. */
 export const answerFor = (answered: Answered): HttpResponse => {
@@ -83,6 +102,13 @@ export const isFinal = (response: HttpResponse): boolean => response.statusCode 
 /** The outcome a thrown error stands for under that rule, or undefined when it releases the key. */
 export const finalOutcomeOfThrown = (error: unknown, instance?: string): HttpResponse | undefined =>
   error instanceof ProblemError && error.problem.status < 500 ? problemResponse(error.problem, instance) : undefined;
+
+/**
+ * Leases end this long after the executor's own deadline. Lambda hosts keep their clocks
+ * synchronised to well under a second; five seconds of margin means a host whose clock runs
+ * ahead never sees a live executor's lease as expired.
+ */
+export const defaultLeaseMarginMs = 5_000;
 
 const acquisitionFor = (verdict: Verdict): Answered | undefined => {
   switch (verdict.kind) {
@@ -119,6 +145,7 @@ export class IdempotencyEngine {
   private readonly storedHeaders: readonly string[];
   private readonly leaseMarginMs: number;
   private readonly functionTimeoutMs: number;
+  private readonly recoveryDelayMs: number;
   private readonly cache: CompletedCache | undefined;
 
   constructor(private readonly options: IdempotencyEngineOptions = {}) {
@@ -126,12 +153,14 @@ export class IdempotencyEngine {
     this.store = new IdempotencyStore(options.client ?? dynamo(), {
       name: typeof tableName === 'function' ? tableName : tableName === undefined ? () => tableNameFromEnv('idempotency') : () => tableName,
       ...(options.sortKey === undefined ? {} : { sortKey: options.sortKey }),
+      ...(options.recoveryIndex === undefined ? {} : { recoveryIndex: options.recoveryIndex }),
     });
     this.now = options.now ?? Date.now;
     this.ttlSeconds = options.ttlSeconds ?? readSetting('IDEMPOTENCY_TTL_SECONDS');
     this.storedHeaders = options.storedHeaders ?? defaultStoredHeaders;
-    this.leaseMarginMs = options.leaseMarginMs ?? 2_000;
+    this.leaseMarginMs = options.leaseMarginMs ?? defaultLeaseMarginMs;
     this.functionTimeoutMs = options.functionTimeoutMs ?? 900_000;
+    this.recoveryDelayMs = options.recoveryDelayMs ?? 0;
     this.cache = options.cacheEntries === undefined ? undefined : new CompletedCache(options.cacheEntries);
   }
 
@@ -146,13 +175,22 @@ export class IdempotencyEngine {
     }
     for (let round = 0; round < maxClaimRounds; round++) {
       const nowMs = this.now();
+      const leaseUntil = nowMs + Math.min(request.remainingMs, this.functionTimeoutMs) + this.leaseMarginMs;
       const result = await this.store.claim({
         pk,
         fingerprint: request.fingerprint,
         token: randomUUID(),
         nowMs,
-        leaseUntil: nowMs + Math.min(request.remainingMs + this.leaseMarginMs, this.functionTimeoutMs),
-        expiresAt: Math.floor(nowMs / 1000) + this.ttlSeconds,
+        leaseUntil,
+        expiresAt: this.expiresAt(nowMs),
+        ...(request.recovery === undefined
+          ? {}
+          : {
+              recovery: {
+                point: { scope: request.scope, key: request.key, request: request.recovery },
+                recoverAt: leaseUntil + this.recoveryDelayMs,
+              },
+            }),
       });
       if (result.kind === 'claimed') return { kind: 'claimed', claim: result.claim };
       const answered = acquisitionFor(
@@ -166,20 +204,32 @@ export class IdempotencyEngine {
   /**
    * Ends a claim with the request's outcome, by the rule above: a final outcome is stored,
    * together with the business writes it carries (withAtomicCommit) in one transaction; any
-   * other releases the key. Returns the answer to give, which is the outcome itself unless this
-   * executor lost its lease to a retry (then: what the retry stored). Without a claim (a request
-   * that sent no key) the business writes still commit, alone. If finishing fails, the claim is
-   * released before the error propagates.
+   * other ends the claim without an outcome (`abandon`). Returns the answer to give, which is the
+   * outcome itself unless this executor lost its lease to a retry (then: what the retry stored).
+   * Without a claim (a request that sent no key) the business writes still commit, alone. If
+   * finishing fails, the claim is abandoned before the error propagates.
    */
   async finish(claim: Claim | undefined, outcome: HttpResponse | CommittableResponse): Promise<HttpResponse> {
-    const { response, commit } = takeAtomicCommit(outcome);
-    if (claim === undefined) return this.commitAlone(response, commit);
+    if (claim === undefined) {
+      const { response, commit } = takeAtomicCommit(outcome);
+      return this.commitAlone(response, commit);
+    }
     try {
-      return await this.settle(claim, response, commit);
+      return await this.finishWith(claim, outcome);
     } catch (error) {
-      await this.release(claim);
+      await this.abandon(claim);
       throw error;
     }
+  }
+
+  /**
+   * Ends a claim without an outcome: an ordinary claim is released so a retry executes again; a
+   * recovery point is suspended, because what its handler set in motion outside may have
+   * happened, and only a look at it (the retry's, or the completer's) can tell.
+   */
+  async abandon(claim: Claim): Promise<void> {
+    if (claim.recoverable) await this.suspend(claim, this.now() + this.recoveryDelayMs);
+    else await this.release(claim);
   }
 
   /** Gives the key back so a retry executes again; a no-op when this executor no longer holds it. */
@@ -192,33 +242,58 @@ export class IdempotencyEngine {
     }
   }
 
+  /**
+   * Ends this executor's lease on a recovery point, keeping the point: the client's retry may
+   * take it over at once, the completer from `recoverAt`.
+   */
+  async suspend(claim: Claim, recoverAt: number): Promise<void> {
+    try {
+      await this.store.suspend(claim, this.now(), recoverAt);
+    } catch (error) {
+      // The lease ends by itself; the completer then finds the point as it would after a crash.
+      logger.warn('Could not suspend a recovery point; it resumes when its lease expires', { error, pk: claim.pk });
+    }
+  }
+
+  /** Recovery points the completer may take over now, at most `limit` of them. */
+  dueRecoveryPoints(limit: number): Promise<DueRecoveryPoint[]> {
+    return this.store.dueRecoveryPoints(this.now(), limit);
+  }
+
+  private expiresAt(nowMs: number): number {
+    return Math.floor(nowMs / 1000) + this.ttlSeconds;
+  }
+
+  private async finishWith(claim: Claim, outcome: CommittableResponse): Promise<HttpResponse> {
+    const { response, commit, store } = takeAtomicCommit(outcome);
+    if (store) return this.settle(claim, response, commit);
+    await this.release(claim);
+    return response;
+  }
+
   private async settle(claim: Claim, response: HttpResponse, commit: AtomicCommit | undefined): Promise<HttpResponse> {
     if (!isFinal(response)) {
-      await this.release(claim);
+      await this.abandon(claim);
       return response;
     }
-    const stored: StoredResponse = {
-      statusCode: response.statusCode,
-      headers: selectStoredHeaders(response.headers, this.storedHeaders),
-      body: response.body,
-      ...(response.isBase64Encoded === true ? { isBase64Encoded: true } : {}),
-    };
+    const stored = storedForm(response, this.storedHeaders);
     let encoded;
     try {
       encoded = encodeResponse(stored);
     } catch (error) {
       if (!(error instanceof ResponseTooLargeError)) throw error;
-      await this.release(claim);
+      await this.abandon(claim);
       return recordTooLargeResponse(error.message);
     }
     const nowMs = this.now();
+    const expiresAt = this.expiresAt(nowMs);
     const result =
       commit === undefined
-        ? await this.store.complete(claim, encoded, nowMs)
-        : await this.store.commit(claim, commit.writes, encoded, nowMs);
+        ? await this.store.complete(claim, encoded, nowMs, expiresAt)
+        : await this.store.commit(claim, commit.writes, { response: encoded, nowMs, expiresAt });
     switch (result.kind) {
       case 'committed':
-        this.cache?.remember(claim.pk, { fingerprint: claim.fingerprint, response: stored, expiresAt: claim.expiresAt });
+        this.cache?.remember(claim.pk, { fingerprint: claim.fingerprint, response: stored, expiresAt });
         return response;
       case 'claim-lost':
         logger.warn('Idempotency claim lost before completion: a retry took the key over after this lease expired', { pk: claim.pk });
@@ -227,16 +302,16 @@ export class IdempotencyEngine {
         if (commit?.onRejected === undefined) {
           throw new Error(`Business write ${result.index} was rejected at commit and the handler gave no alternative response`);
         }
-        return this.settle(claim, commit.onRejected(result), undefined);
+        return this.finishWith(claim, commit.onRejected(result));
     }
   }
 
   private async commitAlone(response: HttpResponse, commit: AtomicCommit | undefined): Promise<HttpResponse> {
     if (commit === undefined) return response;
-    const result = await this.store.commit(undefined, commit.writes, undefined, this.now());
+    const result = await this.store.commit(undefined, commit.writes, undefined);
     if (result.kind !== 'write-rejected') return response;
     if (commit.onRejected === undefined) throw new Error(`Business write ${result.index} was rejected at commit`);
-    return commit.onRejected(result);
+    return takeAtomicCommit(commit.onRejected(result)).response;
   }
 
   private answerLostClaim(record: IdempotencyRecord | undefined, fingerprint: string): HttpResponse {
@@ -250,7 +325,7 @@ export class IdempotencyEngine {
     if (record !== undefined && this.cache !== undefined) {
       const response =
         verdict.kind === 'completed' ? verdict.response : verdict.kind === 'fingerprint-mismatch' ? verdict.original : undefined;
-      if (response !== undefined)
+      if (response !== undefined && record.expiresAt !== undefined)
         this.cache.remember(record.pk, { fingerprint: record.fingerprint, response, expiresAt: record.expiresAt });
     }
     return verdict;

@@ -5,10 +5,14 @@
  */
 export { idempotency } from './middleware.js';
 export type { ActiveIdempotency, IdempotencyContext, IdempotencyOptions } from './middleware.js';
-export { answerFor, defaultStoredHeaders, finalOutcomeOfThrown, IdempotencyEngine, isFinal } from './engine.js';
+export { answerFor, defaultLeaseMarginMs, finalOutcomeOfThrown, IdempotencyEngine, isFinal } from './engine.js';
+export { decodeResponse, defaultStoredHeaders, encodeResponse, replayResponse, storedForm } from './stored-response.js';
+export type { EncodedResponse, StoredResponse } from './stored-response.js';
 export type { Acquisition, Answered, IdempotencyEngineOptions, IdempotentRequest } from './engine.js';
 export type { IdempotentEvent } from './event-shape.js';
-export { withAtomicCommit } from './atomic-commit.js';
+export { withAtomicCommit, withoutStoring } from './atomic-commit.js';
+export type { Claim, DueRecoveryPoint } from './store.js';
+export type { RecoveryPoint } from './state-machine.js';
 export { keyReusedResponse } from './problems.js';
 export type { AtomicCommit, CommittableResponse, RejectedWrite } from './atomic-commit.js';
 export { canonicalJson } from './canonical-json.js';

@@ -32,6 +32,11 @@ export interface IdempotencyOptions<
   readonly scope?: (event: TEvent, context: TContext) => string | undefined;
   /** Methods the header is honoured on; others (GET) ignore it. */
   readonly methods?: readonly string[];
+  /**
+   * For a request whose handler reaches a system outside (a card processor): what finishes it
+   * without the client, kept by the claim as a recovery point (see engine.ts).
+   */
+  readonly recovery?: (event: TEvent, context: TContext, key: IdempotencyKey) => Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -61,7 +66,14 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       // Without a Lambda context the engine's cap, the function timeout, sizes the lease.
       const remainingMs =
         typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
-      const acquired = await engine.acquire({ scope, key: header.key, fingerprint, remainingMs });
+      const recovery = options.recovery?.(event, context, header.key);
+      const acquired = await engine.acquire({
+        scope,
+        key: header.key,
+        fingerprint,
+        remainingMs,
+        ...(recovery === undefined ? {} : { recovery }),
+      });
       if (acquired.kind !== 'claimed') return answerFor(acquired);
       held.set(request, acquired.claim);
       context.idempotency = { key: header.key, scope, fingerprint };
@@ -81,7 +93,7 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       held.delete(request);
       const outcome = finalOutcomeOfThrown(request.error, request.context.awsRequestId);
       if (outcome === undefined) {
-        await engine.release(claim);
+        await engine.abandon(claim);
         return;
       }
       request.response = await engine.finish(claim, outcome);

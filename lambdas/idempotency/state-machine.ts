@@ -1,3 +1,4 @@
+import type { IdempotencyKey } from './key-header.js';
 import { decodeResponse, type StoredResponse } from './stored-response.js';
 
 /**
@@ -8,9 +9,20 @@ import { decodeResponse, type StoredResponse } from './stored-response.js';
  *                            \--takeover (lease expired, same request)--> IN_PROGRESS (new token)
  *   any state --TTL passes--> treated as absent (DynamoDB deletes it eventually)
  *
+ * A request whose execution may reach a system outside (a card processor) claims its key as a
+ * RECOVERY POINT: the claim carries what is needed to finish the request, and it has no
+ * expiry. Such a claim is never released once its handler ran; a failure suspends it instead:
+ *
+ *   IN_PROGRESS (recovery point) --suspend (5xx, thrown error, crash: lease ends)-->
+ *       IN_PROGRESS, lease over, recoverAt set
+ *       --takeover by the client's retry or by the completer--> IN_PROGRESS (new token) --> ...
+ *       --complete--> COMPLETED (expiry starts now)
+ *       --release, once the outside system is known never to have seen it--> (absent)
+ *
  * Every transition is one conditional write whose condition is defined here; the fencing token
- * makes complete and release succeed only for the invocation that holds the current claim, so
- * an executor that lost its lease can neither overwrite nor delete its successor's record.
+ * makes complete, suspend and release succeed only for the invocation that holds the current
+ * claim, so an executor that lost its lease can neither overwrite nor delete its successor's
+ * record, and of a retry and the completer racing for a recovery point exactly one wins.
  */
 export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED';
 
@@ -21,14 +33,29 @@ interface RecordBase {
   readonly token: string;
   /** Epoch ms of the claim. */
   readonly claimedAt: number;
-  /** Epoch seconds; DynamoDB's TTL attribute. */
-  readonly expiresAt: number;
+  /** Epoch seconds; DynamoDB's TTL attribute. Absent on a recovery point: it must outlive any outage. */
+  readonly expiresAt?: number;
+}
+
+/** What a recovery point keeps so that someone other than the client can finish the request. */
+export interface RecoveryPoint {
+  readonly scope: string | undefined;
+  readonly key: IdempotencyKey;
+  /** The adapter's own description of the request: the validated request, the downstream key. */
+  readonly request: Readonly<Record<string, unknown>>;
 }
 
 export interface InProgressRecord extends RecordBase {
   readonly status: 'IN_PROGRESS';
   /** Epoch ms after which the executor is presumed dead and the key may be taken over. */
   readonly leaseUntil: number;
+  readonly recovery?: RecoveryPoint;
+  /** Epoch ms from which the completer may take the recovery point over. */
+  readonly recoverAt?: number;
+  /** The partition of the sparse index the completer finds recovery points through. */
+  readonly recoveryShard?: string;
+  /** How often the recovery point has been suspended: the completer's backoff. */
+  readonly suspensions?: number;
 }
 
 export interface CompletedRecord extends RecordBase {
@@ -49,8 +76,11 @@ export type Verdict =
   | { readonly kind: 'in-progress'; readonly leaseRemainingMs: number; readonly ageMs: number }
   | { readonly kind: 'lease-expired' };
 
+export const hasExpired = (record: IdempotencyRecord, nowMs: number): boolean =>
+  record.expiresAt !== undefined && record.expiresAt * 1000 <= nowMs;
+
 export const classify = (record: IdempotencyRecord | undefined, fingerprint: string, nowMs: number): Verdict => {
-  if (record === undefined || record.expiresAt * 1000 <= nowMs) return { kind: 'absent' };
+  if (record === undefined || hasExpired(record, nowMs)) return { kind: 'absent' };
   if (record.fingerprint !== fingerprint) {
     return record.status === 'COMPLETED'
       ? { kind: 'fingerprint-mismatch', original: decodeResponse(record) }
@@ -71,8 +101,9 @@ export const retryAfterSeconds = (verdict: { leaseRemainingMs: number; ageMs: nu
 
 /**
  * Claim: the key is free when no record exists, when its TTL has passed (DynamoDB deletes
- * expired items lazily, up to days later), or when an executor of the same request let its
- * lease run out. Evaluated atomically, so of two concurrent takeovers only one wins.
+ * expired items lazily, up to days later; a recovery point has no TTL), or when an executor of
+ * the same request let its lease run out. Evaluated atomically, so of two concurrent takeovers
+ * only one wins.
  */
 export const claimCondition = {
   expression:
@@ -86,7 +117,7 @@ export const claimCondition = {
   }),
 } as const;
 
-/** Complete and release: only the holder of the current claim may end it. */
+/** Complete, suspend and release: only the holder of the current claim may end it. */
 export const holderCondition = {
   expression: '#status = :inProgress AND #token = :token',
   names: { '#status': 'status', '#token': 'token' },

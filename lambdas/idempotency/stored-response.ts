@@ -28,10 +28,21 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-export const selectStoredHeaders = (headers: Record<string, string>, allowed: readonly string[]): Record<string, string> => {
+/** Response headers stored and replayed alongside status and body, unless a caller names others. */
+export const defaultStoredHeaders = ['Content-Type', 'Content-Language', 'Location', 'Link'] as const;
+
+const selectStoredHeaders = (headers: Record<string, string>, allowed: readonly string[]): Record<string, string> => {
   const wanted = new Set(allowed.map((name) => name.toLowerCase()));
   return Object.fromEntries(Object.entries(headers).filter(([name]) => wanted.has(name.toLowerCase())));
 };
+
+/** What of a response a replay reproduces: status, body and the headers worth replaying. */
+export const storedForm = (response: HttpResponse, storedHeaders: readonly string[] = defaultStoredHeaders): StoredResponse => ({
+  statusCode: response.statusCode,
+  headers: selectStoredHeaders(response.headers, storedHeaders),
+  body: response.body,
+  ...(response.isBase64Encoded === true ? { isBase64Encoded: true } : {}),
+});
 
 export const encodeResponse = (response: StoredResponse): EncodedResponse => {
   const json = JSON.stringify(response);

@@ -3,6 +3,7 @@ import { problem, problemResponse } from '../http/problem.js';
 import type { ActiveIdempotency } from '../idempotency/index.js';
 import { newId, type AccountId } from '../shared/ids.js';
 import { chargeResponse } from './charge-responses.js';
+import { answerFromRivalGuard, downstreamKey } from './key-guard.js';
 import { answer, type Decision } from './decision.js';
 import { chargeEntries } from './ledger.js';
 import type { PaymentsStore } from './payments-store.js';
@@ -30,8 +31,8 @@ type OutcomeWithCharge = Extract<ProcessorChargeOutcome, { kind: 'succeeded' | '
  *   declined     the failed charge, its event and the key guard, and no money; a 402 that is
  *                stored, so every retry is told the same
  *   rejected     nothing was charged and nothing is written: a 400 like any validation error
- *   unavailable  nothing is known yet: a 503, which releases the key, and the retry asks the
- *                processor again under the same downstream key
+ *   unavailable  nothing is known yet: a 503; the key's recovery point stays, and the retry (or
+ *                the completer) asks the processor again under the same downstream key
  */
 export const decideCharge = (store: PaymentsStore, input: ChargeDecisionInput): Decision => {
   const { outcome } = input;
@@ -101,16 +102,15 @@ const recordCharge = (
         store.balanceUpdate(tenant, charge.currency, charge.amount),
       ]
     : [];
-  return {
-    kind: 'commit',
-    response: chargeResponse(charge, 201),
-    commit: {
-      writes: [
-        store.chargePut(tenant, charge),
-        ...money,
-        store.eventPut(tenant, event),
-        store.keyGuardPut(tenant, idempotency, { kind: 'charge', id: charge.id }, nowMs),
-      ],
-    },
-  };
+  const response = chargeResponse(charge, 201);
+  const guard = store.keyGuardPut({
+    tenant,
+    key: downstreamKey(tenant, idempotency.key),
+    fingerprint: idempotency.fingerprint,
+    resource: { kind: 'charge', id: charge.id },
+    answer: response,
+    nowMs,
+  });
+  const writes = [store.chargePut(tenant, charge), ...money, store.eventPut(tenant, event), guard];
+  return { kind: 'commit', response, commit: { writes, onRejected: answerFromRivalGuard(writes, guard, idempotency, 'charge') } };
 };

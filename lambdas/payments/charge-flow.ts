@@ -2,10 +2,10 @@ import type { RouteInput } from '../http/api-route.js';
 import type { CommittableResponse } from '../idempotency/index.js';
 import { createLogger } from '../shared/logger.js';
 import { decideCharge } from './charge-decision.js';
-import { decidedResponse } from './decision.js';
+import { assertWritable, decidedResponse } from './decision.js';
 import { downstreamKey, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
-import type { CardProcessor } from './processor-client/card-processor.js';
+import type { CardProcessor, ProcessorChargeId, ProcessorChargeOutcome } from './processor-client/card-processor.js';
 import type { CreateChargeRequest } from './requests.js';
 
 const logger = createLogger('charges');
@@ -40,16 +40,27 @@ export const createCharge = async (
   { body, tenant, idempotency }: RouteInput<CreateChargeRequest>,
 ): Promise<CommittableResponse> => {
   if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
-  const guard = await deps.store.findKeyGuard(tenant, idempotency.key);
-  if (guard !== undefined) return replayFromGuard(deps.store, tenant, guard, idempotency, 'charge');
+  const key = downstreamKey(tenant, idempotency.key);
+  const guard = await deps.store.findKeyGuard(tenant, key);
+  if (guard !== undefined) return replayFromGuard(guard, idempotency, 'charge');
 
+  const decide = (outcome: ProcessorChargeOutcome) =>
+    decideCharge(deps.store, { outcome, request: body, tenant, idempotency, nowMs: deps.now() });
+  assertWritable(decide(provisionalSuccess));
   const outcome = await deps.processor.charge({
     amount: body.amount,
     currency: body.currency,
     source: body.source,
     ...(body.description === undefined ? {} : { description: body.description }),
-    idempotencyKey: downstreamKey(tenant, idempotency.key),
+    idempotencyKey: key,
   });
   if (outcome.kind === 'unavailable') logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });
-  return decidedResponse(decideCharge(deps.store, { outcome, request: body, tenant, idempotency, nowMs: deps.now() }));
+  return decidedResponse(decide(outcome));
+};
+
+/** The outcome that writes the most, to check the commit is writable before the processor is called. */
+const provisionalSuccess: ProcessorChargeOutcome = {
+  kind: 'succeeded',
+  processorChargeId: 'pch_provisional' as ProcessorChargeId,
+  replayed: false,
 };

@@ -6,6 +6,7 @@ import { getCharge, listCharges } from './charge-queries.js';
 import { paymentsStoreFromEnvironment, type PaymentsStore } from './payments-store.js';
 import type { CardProcessor } from './processor-client/card-processor.js';
 import { processorFromEnvironment } from './processor-client/from-environment.js';
+import { chargeRecovery, refundRecovery } from './recovery-point.js';
 import { createRefund } from './refund-flow.js';
 import { createChargeSchema, createRefundSchema } from './requests.js';
 
@@ -31,6 +32,7 @@ export const createChargesHandler = (deps: ChargesDeps): RouteHandler =>
       route: 'POST /v1/charges',
       body: createChargeSchema,
       idempotencyKey: 'required',
+      recovery: chargeRecovery,
       handle: (input) => createCharge(deps, input),
     }),
     'GET /v1/charges': apiRoute(deps.api, { route: 'GET /v1/charges', handle: (input) => listCharges(deps, input) }),
@@ -39,6 +41,7 @@ export const createChargesHandler = (deps: ChargesDeps): RouteHandler =>
       route: 'POST /v1/charges/{id}/refunds',
       body: createRefundSchema,
       idempotencyKey: 'required',
+      recovery: refundRecovery,
       handle: (input) => createRefund(deps, input),
     }),
   });

@@ -1,4 +1,6 @@
+import { ProblemError } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
+import { assertMarshallable } from '../shared/dynamodb.js';
 import { withAtomicCommit, type AtomicCommit, type CommittableResponse } from '../idempotency/index.js';
 
 /**
@@ -12,6 +14,22 @@ export type Decision =
   | { readonly kind: 'commit'; readonly response: HttpResponse; readonly commit: AtomicCommit };
 
 export const answer = (response: HttpResponse): Decision => ({ kind: 'answer', response });
+
+/**
+ * Refuses, with a 400, a request whose writes could not be sent. Run on the decision the request
+ * would come to if the processor accepted it, before the processor is called: a value DynamoDB
+ * cannot hold would otherwise fail the commit after the money moved, on every retry.
+ */
+export const assertWritable = (decision: Decision): void => {
+  if (decision.kind === 'answer') return;
+  try {
+    assertMarshallable(decision.commit.writes);
+  } catch (error) {
+    throw new ProblemError('validation-error', {
+      detail: `The request cannot be recorded: ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
+};
 
 /** The decision as the idempotency engine takes it: the writes commit with the key's record, or not at all. */
 export const decidedResponse = (decision: Decision): CommittableResponse =>

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
-import { jsonResponse, type HttpResponse } from '../http/types.js';
-import { keyReusedResponse, type ActiveIdempotency, type IdempotencyKey } from '../idempotency/index.js';
-import type { AccountId } from '../shared/ids.js';
-import { chargeResponse } from './charge-responses.js';
-import type { PaymentsStore } from './payments-store.js';
+import {
+  type ActiveIdempotency,
+  type CommittableResponse,
+  decodeResponse,
+  type IdempotencyKey,
+  keyReusedResponse,
+  type RejectedWrite,
+  replayResponse,
+  withoutStoring,
+} from '../idempotency/index.js';
+import type { TransactItem } from '../shared/dynamodb.js';
+import type { AccountId, Brand } from '../shared/ids.js';
 import type { GuardedResource, KeyGuardItem } from './records.js';
 
 /**
@@ -12,44 +19,43 @@ import type { GuardedResource, KeyGuardItem } from './records.js';
  * downstream key, and the permanent key guard answers with what the key created.
  */
 
-/**
- * The processor's idempotency key for a Retrysafe request: the same (tenant, Idempotency-Key)
- * always maps to the same downstream key, on a retry, on a lease takeover after a crash, or
- * a month later, so the processor itself refuses to charge twice. Hashing keeps tenants' keys
- * apart and keeps client-chosen text out of the processor's logs.
- */
-export const downstreamKey = (tenant: AccountId, key: IdempotencyKey): string =>
-  `retrysafe_${createHash('sha256').update(`${tenant}\n${key}`, 'utf8').digest('hex')}`;
-
-/** The reads a replay from the guard needs. */
-export type GuardedResourceReads = Pick<PaymentsStore, 'readCharge' | 'readRefund'>;
-
-const replayed = { 'Idempotent-Replayed': 'true' };
+/** The processor's idempotency key for one Retrysafe request. */
+export type DownstreamKey = Brand<string, 'DownstreamKey'>;
 
 /**
- * The answer to a late retry whose key guard was found: the resource the key created, as it
- * stands now, when the retry is the request that created it (same fingerprint, on a route that
- * creates that kind of resource); otherwise the key is being reused for another request.
+ * The same (tenant, Idempotency-Key) always maps to the same downstream key, on a retry, on a
+ * lease takeover after a crash, in the completer, or a month later, so the processor itself
+ * refuses to charge twice. Hashing keeps tenants' keys apart and keeps client-chosen text out of
+ * the processor's logs; it also names the key guard, so a processor record (which carries the
+ * downstream key and the account) leads straight to the guard of the request that made it.
  */
-export const replayFromGuard = async (
-  store: GuardedResourceReads,
-  tenant: AccountId,
+export const downstreamKey = (tenant: AccountId, key: IdempotencyKey): DownstreamKey =>
+  `retrysafe_${createHash('sha256').update(`${tenant}\n${key}`, 'utf8').digest('hex')}` as DownstreamKey;
+
+/**
+ * The answer to a late retry whose key guard was found: the original answer, status and body
+ * byte for byte, when the retry is the request that created the resource (same fingerprint, on
+ * a route that creates that kind of resource). Otherwise the key is being reused for another
+ * request: 422, and not stored, or it would be replayed to the key's true retry for a day.
+ */
+export const replayFromGuard = (
   guard: KeyGuardItem,
   idempotency: ActiveIdempotency,
   routeCreates: GuardedResource['kind'],
-): Promise<HttpResponse> => {
-  const { resource } = guard;
-  if (guard.fingerprint !== idempotency.fingerprint || resource.kind !== routeCreates) return keyReusedResponse();
-  switch (resource.kind) {
-    case 'charge': {
-      const charge = await store.readCharge(tenant, resource.id);
-      if (charge === undefined) throw new Error(`Key guard points at missing charge ${resource.id}`);
-      return chargeResponse(charge, 200, replayed);
-    }
-    case 'refund': {
-      const refund = await store.readRefund(tenant, resource.id);
-      if (refund === undefined) throw new Error(`Key guard points at missing refund ${resource.id}`);
-      return jsonResponse(200, refund, replayed);
-    }
-  }
-};
+): CommittableResponse =>
+  guard.fingerprint === idempotency.fingerprint && guard.resource.kind === routeCreates
+    ? replayResponse(decodeResponse(guard))
+    : withoutStoring(keyReusedResponse());
+
+/**
+ * The answer when this request's key guard could not be written at commit because one exists:
+ * another executor of the key (the client's retry after the record expired, the completer, the
+ * reconciler) committed first. Nothing of this request was written; the rival's guard answers,
+ * as it would have had this request read it a moment later.
+ */
+export const answerFromRivalGuard =
+  (writes: readonly TransactItem[], guardWrite: TransactItem, idempotency: ActiveIdempotency, routeCreates: GuardedResource['kind']) =>
+  ({ index, item }: RejectedWrite): CommittableResponse => {
+    if (writes[index] !== guardWrite || item === undefined) throw new Error(`Write ${index} was rejected at commit`);
+    return replayFromGuard(item as unknown as KeyGuardItem, idempotency, routeCreates);
+  };

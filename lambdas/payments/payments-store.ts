@@ -1,10 +1,12 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { eventItem, type EventItem, type EventType, type RetrysafeEvent } from '../events/outbox.js';
-import type { ActiveIdempotency, IdempotencyKey } from '../idempotency/index.js';
+import type { HttpResponse } from '../http/types.js';
+import { encodeResponse, storedForm } from '../idempotency/index.js';
 import { accountPartition } from '../shared/account-partition.js';
 import { dynamo, queryAll, type TransactItem } from '../shared/dynamodb.js';
 import type { AccountId, ChargeId, RefundId } from '../shared/ids.js';
 import { anyBalanceShard, totalBalance, type Balance } from './balance.js';
+import type { DownstreamKey } from './key-guard.js';
 import { ledgerPuts, type LedgerEntry } from './ledger.js';
 import type { Currency } from './money.js';
 import {
@@ -66,14 +68,11 @@ export class PaymentsStore {
 
   /**
    * Looks the key up after its 24-hour idempotency record has expired. Only a first execution
-   * pays this read; an eventually consistent one suffices, because a guard is written together
-   * with the idempotency record, and while that record lives the claim itself catches the retry.
+   * pays this read. Consistent: the completer or the reconciler may have created the guard a
+   * moment ago, and a stale miss would ask the processor again for nothing.
    */
-  async findKeyGuard(tenant: AccountId, key: IdempotencyKey): Promise<KeyGuardItem | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tables.payments, Key: { pk: accountPartition(tenant), sk: keyGuardSortKey(key) } }),
-    );
-    return result.Item as KeyGuardItem | undefined;
+  async findKeyGuard(tenant: AccountId, key: DownstreamKey): Promise<KeyGuardItem | undefined> {
+    return (await this.getItem(tenant, keyGuardSortKey(key))) as KeyGuardItem | undefined;
   }
 
   /** Newest first, because charge ids are ULIDs; one item beyond the page says whether there is more. */
@@ -186,14 +185,25 @@ export class PaymentsStore {
     return createOnce(this.tables.events, eventItem(tenant, event));
   }
 
-  /** The permanent guard, in the same transaction as the resource the key created. */
-  keyGuardPut(tenant: AccountId, idempotency: ActiveIdempotency, resource: GuardedResource, nowMs: number): TransactItem {
+  /**
+   * The permanent guard, in the same transaction as the resource the key created, keeping the
+   * answer the request got (compressed when large) for retries that come after the record expired.
+   */
+  keyGuardPut(guard: {
+    readonly tenant: AccountId;
+    readonly key: DownstreamKey;
+    readonly fingerprint: string;
+    readonly resource: GuardedResource;
+    readonly answer: HttpResponse;
+    readonly nowMs: number;
+  }): TransactItem {
     const item: KeyGuardItem = {
-      pk: accountPartition(tenant),
-      sk: keyGuardSortKey(idempotency.key),
-      resource,
-      fingerprint: idempotency.fingerprint,
-      createdAt: nowMs,
+      pk: accountPartition(guard.tenant),
+      sk: keyGuardSortKey(guard.key),
+      resource: guard.resource,
+      fingerprint: guard.fingerprint,
+      createdAt: guard.nowMs,
+      ...encodeResponse(storedForm(guard.answer)),
     };
     return createOnce(this.tables.payments, item);
   }

@@ -7,8 +7,10 @@ import type { Currency } from './money.js';
  *   CH#<chargeId>            a charge (ULID ids, so the partition lists newest-first)
  *   RE#<refundId>            a refund
  *   BAL#<currency>#<shard>   one shard of the account's available balance (see balance.ts)
- *   KEY#<key>                a permanent guard: which resource an Idempotency-Key created, and
- *                            from which request, long after the 24-hour idempotency record expired
+ *   KEY#<downstream key>     a permanent guard: which resource an Idempotency-Key created, from
+ *                            which request, and the answer it got, long after the 24-hour
+ *                            idempotency record expired (keyed by the downstream key, see
+ *                            key-guard.ts, so a processor record leads to it)
  */
 export const sortKeyPrefixes = { charge: 'CH#', refund: 'RE#', balance: 'BAL#', keyGuard: 'KEY#' } as const;
 
@@ -78,6 +80,9 @@ export interface KeyGuardItem {
   resource: GuardedResource;
   fingerprint: string;
   createdAt: number;
+  /** The original answer, replayed byte for byte (see idempotency/stored-response.ts). */
+  response?: string;
+  responseGzip?: Uint8Array;
 }
 
 export const chargeFromItem = (item: ChargeItem): Charge => ({

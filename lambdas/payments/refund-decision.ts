@@ -4,6 +4,7 @@ import { jsonResponse, type HttpResponse } from '../http/types.js';
 import type { ActiveIdempotency } from '../idempotency/index.js';
 import { newId, type AccountId } from '../shared/ids.js';
 import { answer, type Decision } from './decision.js';
+import { answerFromRivalGuard, downstreamKey } from './key-guard.js';
 import { refundEntries } from './ledger.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { Charge, Refund } from './records.js';
@@ -68,6 +69,15 @@ export const decideRefund = (store: PaymentsStore, { charge, request, tenant, id
     data: { object: { ...refund } },
   };
   const decrement = store.refundableDecrement(tenant, charge.id, amount);
+  const response = jsonResponse(201, refund);
+  const guard = store.keyGuardPut({
+    tenant,
+    key: downstreamKey(tenant, idempotency.key),
+    fingerprint: idempotency.fingerprint,
+    resource: { kind: 'refund', id: refund.id, charge: charge.id },
+    answer: response,
+    nowMs,
+  });
   const writes = [
     decrement,
     store.refundPut(tenant, refund),
@@ -83,17 +93,18 @@ export const decideRefund = (store: PaymentsStore, { charge, request, tenant, id
     ),
     store.balanceUpdate(tenant, charge.currency, -amount),
     store.eventPut(tenant, event),
-    store.keyGuardPut(tenant, idempotency, { kind: 'refund', id: refund.id, charge: charge.id }, nowMs),
+    guard,
   ];
+  const fromRivalGuard = answerFromRivalGuard(writes, guard, idempotency, 'refund');
   return {
     kind: 'commit',
-    response: jsonResponse(201, refund),
+    response,
     commit: {
       writes,
-      onRejected: ({ index, item: current }) => {
-        if (writes[index] !== decrement) throw new Error(`Refund write ${index} was rejected at commit`);
-        return tooLarge(amount, typeof current?.amount_refundable === 'number' ? current.amount_refundable : 0);
-      },
+      onRejected: (rejected) =>
+        writes[rejected.index] === decrement
+          ? tooLarge(amount, typeof rejected.item?.amount_refundable === 'number' ? rejected.item.amount_refundable : 0)
+          : fromRivalGuard(rejected),
     },
   };
 };

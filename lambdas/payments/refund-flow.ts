@@ -3,7 +3,7 @@ import type { CommittableResponse } from '../idempotency/index.js';
 import { parseId } from '../shared/ids.js';
 import { chargeNotFound } from './charge-responses.js';
 import { decidedResponse } from './decision.js';
-import { replayFromGuard } from './key-guard.js';
+import { downstreamKey, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
 import { decideRefund } from './refund-decision.js';
 import type { CreateRefundRequest } from './requests.js';
@@ -30,8 +30,8 @@ export const createRefund = async (
   const chargeId = parseId('charge', rawId);
   if (chargeId === undefined) return chargeNotFound(rawId);
 
-  const guard = await store.findKeyGuard(tenant, idempotency.key);
-  if (guard !== undefined) return replayFromGuard(store, tenant, guard, idempotency, 'refund');
+  const guard = await store.findKeyGuard(tenant, downstreamKey(tenant, idempotency.key));
+  if (guard !== undefined) return replayFromGuard(guard, idempotency, 'refund');
 
   const charge = await store.readCharge(tenant, chargeId);
   if (charge === undefined) return chargeNotFound(chargeId);

@@ -2,9 +2,22 @@ import { z } from 'zod';
 import { pageLimitParameter } from '../http/validation.js';
 import { amountSchema, currencySchema } from './money.js';
 
+/**
+ * Keys that name an object's own machinery: parsed into a plain object, `__proto__` vanishes
+ * (while the request's fingerprint still counts it) and `constructor` stops the object being
+ * stored. `retrysafe_` keys are Retrysafe's own on the processor's copy of the metadata.
+ */
+const reservedMetadataKey = /^(__proto__|constructor|prototype|retrysafe_.*)$/;
+
 const metadataSchema = z
   .record(
-    z.string().min(1, { error: 'keys must not be empty' }).max(40, { error: 'keys are at most 40 characters' }),
+    z
+      .string()
+      .min(1, { error: 'keys must not be empty' })
+      .max(40, { error: 'keys are at most 40 characters' })
+      .refine((key) => !reservedMetadataKey.test(key), {
+        error: 'keys may not be __proto__, constructor, prototype or start with retrysafe_',
+      }),
     z.string({ error: 'values must be strings' }).max(500, { error: 'values are at most 500 characters' }),
   )
   .refine((metadata) => Object.keys(metadata).length <= 20, { error: 'at most 20 keys' });

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -13,11 +14,26 @@ export const dynamo = (): DynamoDBDocumentClient => {
   return documentClient;
 };
 
+/** How every document client of the project turns JavaScript values into DynamoDB attributes. */
+export const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
 export const createDocumentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    unmarshallOptions: { wrapNumbers: false },
-  });
+  DynamoDBDocumentClient.from(client, { marshallOptions, unmarshallOptions: { wrapNumbers: false } });
+
+/**
+ * Throws when the document client could not send these writes, because a value has no
+ * DynamoDB form: found before money moves rather than at a commit that then fails forever.
+ */
+export const assertMarshallable = (writes: readonly TransactItem[]): void => {
+  for (const write of writes) {
+    for (const operation of Object.values(write) as (Record<string, unknown> | undefined)[]) {
+      for (const part of ['Item', 'Key', 'ExpressionAttributeValues'] as const) {
+        const value = operation?.[part];
+        if (value !== undefined) marshall(value as Record<string, unknown>, marshallOptions);
+      }
+    }
+  }
+};
 
 /** One write of a TransactWriteItems, as the document client takes it. */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -63,11 +63,17 @@ describe('DynamoDB tables', () => {
       { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
       ...(spec.sortKey === undefined ? [] : [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' }]),
     ];
-    const definitions = [spec.partitionKey, ...(spec.sortKey === undefined ? [] : [spec.sortKey])].map((key) => ({
-      AttributeName: key.name,
-      AttributeType: key.type,
-    }));
-    expect(tableResource(name).Properties).toMatchObject({ KeySchema: keySchema, AttributeDefinitions: definitions });
+    const keys = [
+      spec.partitionKey,
+      spec.sortKey,
+      ...(spec.globalSecondaryIndexes ?? []).flatMap((index) => [index.partitionKey, index.sortKey]),
+    ];
+    const definitions = new Map(
+      keys.flatMap((key) => (key === undefined ? [] : [[key.name, { AttributeName: key.name, AttributeType: key.type }]])),
+    );
+    expect(tableResource(name).Properties).toMatchObject({ KeySchema: keySchema });
+    expect(tableResource(name).Properties.AttributeDefinitions).toEqual(expect.arrayContaining([...definitions.values()]));
+    expect(tableResource(name).Properties.AttributeDefinitions).toHaveLength(definitions.size);
   });
 
   it.each(tableEntries)('%s is on-demand with point-in-time recovery', (name) => {

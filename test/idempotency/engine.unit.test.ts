@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ProblemError } from '../../lambdas/http/problem.js';
 import { jsonResponse } from '../../lambdas/http/types.js';
 import {
+  defaultLeaseMarginMs,
   finalOutcomeOfThrown,
   type IdempotencyEngineOptions,
   IdempotencyEngine,
@@ -123,11 +124,20 @@ describe('acquiring a key', () => {
     expect(await engine.acquire(request('k', 'fp-2'))).toMatchObject({ kind: 'key-reused', original: { body: '{"id":"ch_1"}' } });
   });
 
-  it('sizes the lease from the remaining time plus the margin, capped by the function timeout', async () => {
+  it('sizes the lease from the remaining time, at most the function timeout, and always adds the margin for clock skew', async () => {
     const { engine } = engineWith({ leaseMarginMs: 2_000, functionTimeoutMs: 15_000 });
     await engine.acquire({ ...request('a'), remainingMs: 10_000 });
-    await engine.acquire({ ...request('b'), remainingMs: 14_500 });
-    expect(ddb.commandCalls(PutCommand).map((call) => (call.args[0].input.Item?.leaseUntil as number) - t0)).toEqual([12_000, 15_000]);
+    await engine.acquire({ ...request('b'), remainingMs: 15_000 });
+    await engine.acquire({ ...request('c'), remainingMs: Number.POSITIVE_INFINITY });
+    expect(ddb.commandCalls(PutCommand).map((call) => (call.args[0].input.Item?.leaseUntil as number) - t0)).toEqual([
+      12_000, 17_000, 17_000,
+    ]);
+  });
+
+  it('defaults the margin to five seconds, so a host whose clock runs ahead never takes over a live lease', async () => {
+    const { engine } = engineWith({ functionTimeoutMs: 15_000 });
+    await engine.acquire({ ...request('a'), remainingMs: 15_000 });
+    expect((ddb.commandCalls(PutCommand)[0]?.args[0].input.Item?.leaseUntil as number) - t0).toBe(15_000 + defaultLeaseMarginMs);
   });
 
   it('addresses records in a table with a sort key by the fixed sort key value', async () => {

@@ -66,14 +66,15 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
     expect(ddb.calls()).toHaveLength(2);
   });
 
-  it('sizes the lease from the remaining invocation time plus the margin, never past the function timeout', async () => {
+  it('sizes the lease from the remaining invocation time, at most the function timeout, plus the margin for clock skew', async () => {
     ddb.on(PutCommand).resolves({});
     ddb.on(UpdateCommand).resolves({});
     const handler = wrap(ok, { ...options, leaseMarginMs: 2_000, functionTimeoutMs: 15_000 });
     await handler(charge({ 'Idempotency-Key': 'a' }), contextWithRemaining(10_000));
     await handler(charge({ 'Idempotency-Key': 'b' }), contextWithRemaining(14_500));
+    await handler(charge({ 'Idempotency-Key': 'c' }), contextWithRemaining(20_000));
     const leases = ddb.commandCalls(PutCommand).map((call) => (call.args[0].input.Item?.leaseUntil as number) - options.now());
-    expect(leases).toEqual([12_000, 15_000]);
+    expect(leases).toEqual([12_000, 16_500, 17_000]);
   });
 
   it('answers an in-progress collision from the failed put alone, with a Retry-After that grows with the claim’s age', async () => {

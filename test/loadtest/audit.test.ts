@@ -39,7 +39,7 @@ const processorChargeOf = (key: KeyPlan, status: 'succeeded' | 'declined', id = 
     currency: key.body.currency,
     source: key.body.source,
     description: key.body.description,
-    idempotency_key: downstreamKey(account, key.key) as IdempotencyKey,
+    idempotency_key: downstreamKey(account, key.key) as string as IdempotencyKey,
     created: 1_800_000_000_000,
   };
   return status === 'succeeded' ? { ...fields, status } : { ...fields, status, decline_code: 'insufficient_funds' };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideCharge, type ChargeDecisionInput } from '../../lambdas/payments/charge-decision.js';
+import { storedForm } from '../../lambdas/idempotency/index.js';
+import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { merchantBalances } from '../../lambdas/payments/ledger.js';
 import type { ProcessorChargeId, ProcessorChargeOutcome } from '../../lambdas/payments/processor-client/card-processor.js';
 import type { Charge, ChargeItem, KeyGuardItem } from '../../lambdas/payments/records.js';
@@ -68,10 +70,11 @@ describe('decideCharge', () => {
     const guard = putOf(theWrite(writes, 'key guard')).Item as KeyGuardItem;
     expect(guard).toEqual({
       pk: `ACCT#${tenant}`,
-      sk: `KEY#${idempotency.key}`,
+      sk: `KEY#${downstreamKey(tenant, idempotency.key)}`,
       resource: { kind: 'charge', id: charge.id },
       fingerprint: idempotency.fingerprint,
       createdAt: nowMs,
+      response: JSON.stringify(storedForm(decision.response)),
     });
   });
 

@@ -80,7 +80,7 @@ describe('decideRefund', () => {
       amount_refundable: 400,
     });
     // Every other write is created once and cannot be refused by a concurrent refund: refused, it is a bug.
-    expect(() => onRejected({ index: 1, item: undefined })).toThrow(/Refund write 1 was rejected/);
+    expect(() => onRejected({ index: 1, item: undefined })).toThrow(/Write 1 was rejected at commit/);
   });
 
   it('writes nothing for a failed charge, a refund of more than remains, or of a fully refunded charge', () => {

@@ -1,6 +1,10 @@
 import { startForwardingProxy, type Interception } from './forwarding-proxy.js';
 
-export type Fault = 'throttling' | 'transaction-conflict';
+/**
+ * 'lost-response': the request reaches DynamoDB and is applied, then the client gets a 500, so
+ * the SDK retries a write that already happened.
+ */
+export type Fault = 'throttling' | 'transaction-conflict' | 'lost-response';
 
 export interface FaultRule {
   /** The DynamoDB operation, as in the X-Amz-Target header (e.g. "TransactWriteItems"). */
@@ -17,6 +21,15 @@ export interface FaultProxy {
 }
 
 const errorAnswer = (fault: Fault, requestBody: string): Interception => {
+  if (fault === 'lost-response') {
+    const qualified = 'com.amazonaws.dynamodb.v20120810#InternalServerError';
+    return {
+      kind: 'forward-then-answer',
+      status: 500,
+      headers: { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-ErrorType': qualified },
+      body: JSON.stringify({ __type: qualified, message: 'Internal server error' }),
+    };
+  }
   const [type, body] =
     fault === 'throttling'
       ? ['ThrottlingException', { message: 'Rate of requests exceeds the allowed throughput.' }]
@@ -45,7 +58,7 @@ const errorAnswer = (fault: Fault, requestBody: string): Interception => {
  */
 export const startFaultProxy = async (target: string, rules: readonly FaultRule[]): Promise<FaultProxy> => {
   const seen = new Map<string, number>();
-  const injected: Record<Fault, number> = { throttling: 0, 'transaction-conflict': 0 };
+  const injected: Record<Fault, number> = { throttling: 0, 'transaction-conflict': 0, 'lost-response': 0 };
   const proxy = await startForwardingProxy(target, (request, body) => {
     const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     const firstAttempt = String(request.headers['amz-sdk-request'] ?? 'attempt=1').includes('attempt=1');

@@ -1,11 +1,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { freePort } from '../../local/ports.js';
 
-/** What an interceptor decides for one request: forward it, answer it, or drop the connection. */
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * What an interceptor decides for one request: forward it, answer it, drop the connection, or
+ * forward it and then answer something else, as when the service applied a request and its
+ * response was lost on the way back.
+ */
 export type Interception =
   | { readonly kind: 'forward' }
-  | { readonly kind: 'answer'; readonly status: number; readonly headers: Record<string, string>; readonly body: string }
-  | { readonly kind: 'drop' };
+  | ({ readonly kind: 'answer' } & Answer)
+  | { readonly kind: 'drop' }
+  | ({ readonly kind: 'forward-then-answer' } & Answer);
 
 export type Interceptor = (request: IncomingMessage, body: string) => Interception;
 
@@ -25,13 +36,17 @@ const readBody = (request: IncomingMessage): Promise<string> =>
     request.on('error', reject);
   });
 
-const forward = async (target: string, request: IncomingMessage, body: string, response: ServerResponse): Promise<void> => {
+const send = (target: string, request: IncomingMessage, body: string): Promise<Response> => {
   const headers = Object.fromEntries(
     Object.entries(request.headers).filter(
       (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host' && entry[0] !== 'content-length',
     ),
   );
-  const upstream = await fetch(`${target}${request.url ?? '/'}`, { method: request.method ?? 'POST', headers, body });
+  return fetch(`${target}${request.url ?? '/'}`, { method: request.method ?? 'POST', headers, body });
+};
+
+const forward = async (target: string, request: IncomingMessage, body: string, response: ServerResponse): Promise<void> => {
+  const upstream = await send(target, request, body);
   response.writeHead(upstream.status, Object.fromEntries(upstream.headers));
   response.end(Buffer.from(await upstream.arrayBuffer()));
 };
@@ -50,7 +65,8 @@ export const startForwardingProxy = async (target: string, intercept: Intercepto
         request.socket.destroy();
         return;
       }
-      if (decision.kind === 'answer') {
+      if (decision.kind === 'forward-then-answer') await (await send(target, request, body)).arrayBuffer();
+      if (decision.kind === 'answer' || decision.kind === 'forward-then-answer') {
         response.writeHead(decision.status, decision.headers);
         response.end(decision.body);
         return;

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { IdempotencyKey, RecoveryPoint } from '../idempotency/index.js';
+import { type AccountId, type ChargeId, parseId } from '../shared/ids.js';
+import { downstreamKey, type DownstreamKey } from './key-guard.js';
+import { createChargeSchema, type CreateChargeRequest, createRefundSchema, type CreateRefundRequest } from './requests.js';
+
+/**
+ * What a charge or refund keeps in its key's recovery point, from the moment its key is
+ * claimed: enough for the completer to ask the processor what became of the call, under the
+ * same downstream key, and to commit the answer as the request itself would have.
+ */
+export type PaymentRecovery =
+  | { readonly kind: 'charge'; readonly request: CreateChargeRequest; readonly downstreamKey: DownstreamKey }
+  | {
+      readonly kind: 'refund';
+      readonly chargeId: ChargeId;
+      readonly request: CreateRefundRequest;
+      readonly downstreamKey: DownstreamKey;
+    };
+
+interface RecoverableRequest<TBody> {
+  readonly body: TBody;
+  readonly tenant: AccountId;
+  readonly key: IdempotencyKey;
+  readonly pathParameters: Readonly<Record<string, string | undefined>> | null;
+}
+
+export const chargeRecovery = ({ body, tenant, key }: RecoverableRequest<CreateChargeRequest>): PaymentRecovery => ({
+  kind: 'charge',
+  request: body,
+  downstreamKey: downstreamKey(tenant, key),
+});
+
+/** A refund of a charge id that does not parse is answered 404 before anything reaches the processor: nothing to recover. */
+export const refundRecovery = ({ body, tenant, key, pathParameters }: RecoverableRequest<CreateRefundRequest>): PaymentRecovery => ({
+  kind: 'refund',
+  chargeId: (parseId('charge', pathParameters?.id ?? '') ?? '') as ChargeId,
+  request: body,
+  downstreamKey: downstreamKey(tenant, key),
+});
+
+const downstreamKeySchema = z
+  .string()
+  .startsWith('retrysafe_')
+  .transform((key) => key as DownstreamKey);
+
+const paymentRecoverySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('charge'), request: createChargeSchema, downstreamKey: downstreamKeySchema }),
+  z.object({
+    kind: z.literal('refund'),
+    chargeId: z.string().transform((id) => id as ChargeId),
+    request: createRefundSchema,
+    downstreamKey: downstreamKeySchema,
+  }),
+]);
+
+/** Reads a recovery point back, checking it is one of ours: a point written by older code fails loudly, not silently. */
+export const paymentRecoveryOf = (point: RecoveryPoint): PaymentRecovery => paymentRecoverySchema.parse(point.request);

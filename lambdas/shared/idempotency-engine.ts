@@ -1,0 +1,27 @@
+import { IdempotencyEngine } from '../idempotency/index.js';
+import { type FunctionName, functions, tables } from '../topology.js';
+
+/** Completed keys a container replays from memory: a few hundred KB for Retrysafe's small answers. */
+export const completedKeysCached = 1_000;
+
+/**
+ * How long a recovery point rests after its executor stopped before the completer asks the
+ * processor what became of it: the processor's own function cannot run longer, so by then a
+ * request a dead executor sent has been answered or dropped, and the processor's answer to the
+ * look-up is final.
+ */
+export const processorSettleMs = functions.processor.timeoutSeconds * 1000;
+
+/**
+ * Retrysafe's idempotency engine in one function: records in the idempotency table, recovery
+ * points in its sparse index, leases no longer than the function lives. `now` is the clock
+ * leases and expiries are measured by; tests move it.
+ */
+export const idempotencyEngineFor = (fn: FunctionName, options: { readonly now?: () => number } = {}): IdempotencyEngine =>
+  new IdempotencyEngine({
+    functionTimeoutMs: functions[fn].timeoutSeconds * 1000,
+    cacheEntries: completedKeysCached,
+    recoveryIndex: tables.idempotency.globalSecondaryIndexes[0].indexName,
+    recoveryDelayMs: processorSettleMs,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
