@@ -63,8 +63,9 @@ export interface IdempotentRequest {
    * Present for a request whose execution may reach a system outside: the claim becomes a
    * recovery point that keeps this description of the request (the validated request, the
    * downstream key), never expires while unresolved, and is suspended rather than released.
+   * `since` carries a taken-over point's first claim forward; absent, it is now.
    */
-  readonly recovery?: Readonly<Record<string, unknown>>;
+  readonly recovery?: { readonly request: Readonly<Record<string, unknown>>; readonly since?: number };
 }
 
 /** What trying to claim a key came to. */
@@ -187,7 +188,12 @@ export class IdempotencyEngine {
           ? {}
           : {
               recovery: {
-                point: { scope: request.scope, key: request.key, request: request.recovery },
+                point: {
+                  scope: request.scope,
+                  key: request.key,
+                  request: request.recovery.request,
+                  since: request.recovery.since ?? nowMs,
+                },
                 recoverAt: leaseUntil + this.recoveryDelayMs,
               },
             }),

@@ -72,7 +72,7 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
         key: header.key,
         fingerprint,
         remainingMs,
-        ...(recovery === undefined ? {} : { recovery }),
+        ...(recovery === undefined ? {} : { recovery: { request: recovery } }),
       });
       if (acquired.kind !== 'claimed') return answerFor(acquired);
       held.set(request, acquired.claim);

@@ -43,6 +43,8 @@ export interface RecoveryPoint {
   readonly key: IdempotencyKey;
   /** The adapter's own description of the request: the validated request, the downstream key. */
   readonly request: Readonly<Record<string, unknown>>;
+  /** Epoch ms the request first claimed its key; kept across takeovers, so an operator sees how long it has waited. */
+  readonly since: number;
 }
 
 export interface InProgressRecord extends RecordBase {
@@ -54,8 +56,6 @@ export interface InProgressRecord extends RecordBase {
   readonly recoverAt?: number;
   /** The partition of the sparse index the completer finds recovery points through. */
   readonly recoveryShard?: string;
-  /** How often the recovery point has been suspended: the completer's backoff. */
-  readonly suspensions?: number;
 }
 
 export interface CompletedRecord extends RecordBase {

@@ -142,7 +142,6 @@ export class IdempotencyStore {
             recovery: input.recovery.point,
             recoverAt: input.recovery.recoverAt,
             recoveryShard: this.recoveryShardFor(input.pk),
-            suspensions: 0,
           };
     const claim: Claim = { pk: input.pk, token: input.token, fingerprint: input.fingerprint, recoverable: input.recovery !== undefined };
     try {
@@ -246,10 +245,10 @@ export class IdempotencyStore {
         new UpdateCommand({
           TableName: this.table.name(),
           Key: this.key(claim.pk),
-          UpdateExpression: 'SET #leaseUntil = :nowMs, recoverAt = :recoverAt ADD suspensions :one',
+          UpdateExpression: 'SET #leaseUntil = :nowMs, recoverAt = :recoverAt',
           ConditionExpression: holderCondition.expression,
           ExpressionAttributeNames: { ...holderCondition.names, '#leaseUntil': 'leaseUntil' },
-          ExpressionAttributeValues: { ...holderCondition.values(claim.token), ':nowMs': nowMs, ':recoverAt': recoverAt, ':one': 1 },
+          ExpressionAttributeValues: { ...holderCondition.values(claim.token), ':nowMs': nowMs, ':recoverAt': recoverAt },
         }),
       );
       return true;
@@ -311,7 +310,7 @@ export class IdempotencyStore {
       TableName: this.table.name(),
       Key: this.key(claim.pk),
       UpdateExpression:
-        'SET #status = :completed, #stored = :stored, completedAt = :nowMs, expiresAt = :expiresAt REMOVE leaseUntil, recovery, recoverAt, recoveryShard, suspensions',
+        'SET #status = :completed, #stored = :stored, completedAt = :nowMs, expiresAt = :expiresAt REMOVE leaseUntil, recovery, recoverAt, recoveryShard',
       ConditionExpression: holderCondition.expression,
       ExpressionAttributeNames: { ...holderCondition.names, '#stored': attribute },
       ExpressionAttributeValues: {

@@ -1,5 +1,12 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +20,7 @@ import {
   type IdempotencyKey,
   isFinal,
   withAtomicCommit,
+  withoutStoring,
 } from '../../lambdas/idempotency/index.js';
 
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -213,5 +221,134 @@ describe('the completed-record cache', () => {
     ddb.on(PutCommand).rejects(taken(completedRecord('k', 'fp-1', '{}')));
     expect((await engine.acquire(request('k'))).kind).toBe('replay');
     expect(ddb.calls()).toHaveLength(1);
+  });
+});
+
+describe('recovery points', () => {
+  const recoverable = (key: string) => ({ ...request(key), recovery: { request: { kind: 'charge', amount: 100 } } });
+  const recoveryEngine = () =>
+    engineWith({ recoveryIndex: 'recovery', recoveryDelayMs: 30_000, leaseMarginMs: 2_000, functionTimeoutMs: 15_000 });
+
+  it('claims with what finishes the request, no expiry, and an index entry due once the lease and the delay have passed', async () => {
+    const { engine } = recoveryEngine();
+    await engine.acquire(recoverable('k'));
+    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item).toMatchObject({
+      status: 'IN_PROGRESS',
+      recovery: { scope: 'acct_a', key: 'k', request: { kind: 'charge', amount: 100 }, since: t0 },
+      leaseUntil: t0 + 12_000,
+      recoverAt: t0 + 12_000 + 30_000,
+      recoveryShard: expect.stringMatching(/^R[0-7]$/) as string,
+    });
+    expect(item).not.toHaveProperty('expiresAt');
+  });
+
+  it('keeps a taken-over point’s first claim time', async () => {
+    const { engine } = recoveryEngine();
+    await engine.acquire({ ...request('k'), recovery: { request: {}, since: t0 - 60_000 } });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item?.recovery).toMatchObject({ since: t0 - 60_000 });
+  });
+
+  it('suspends instead of releasing when the outcome is not final: the lease ends now, the completer may come after the delay', async () => {
+    const { engine } = recoveryEngine();
+    const claim = await claimed(engine, 'k');
+    expect(claim.recoverable).toBe(false);
+    const { engine: recovering } = recoveryEngine();
+    const acquired = await recovering.acquire(recoverable('r'));
+    if (acquired.kind !== 'claimed') throw new Error('expected a claim');
+    expect(acquired.claim.recoverable).toBe(true);
+    const answer = await recovering.finish(acquired.claim, jsonResponse(503, {}));
+    expect(answer.statusCode).toBe(503);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
+    const [suspension] = ddb.commandCalls(UpdateCommand);
+    expect(suspension?.args[0].input).toMatchObject({
+      UpdateExpression: 'SET #leaseUntil = :nowMs, recoverAt = :recoverAt',
+      ExpressionAttributeValues: { ':nowMs': t0, ':recoverAt': t0 + 30_000 },
+    });
+    expect(suspension?.args[0].input.ConditionExpression).toContain('#token = :token');
+  });
+
+  it('suspends when finishing fails or the handler throws, so the point survives any failure', async () => {
+    const { engine } = recoveryEngine();
+    const acquired = await engine.acquire(recoverable('r'));
+    if (acquired.kind !== 'claimed') throw new Error('expected a claim');
+    await engine.abandon(acquired.claim);
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toContain('recoverAt');
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it('releases even a recovery point for an answer marked not to be stored', async () => {
+    const { engine } = recoveryEngine();
+    const acquired = await engine.acquire(recoverable('r'));
+    if (acquired.kind !== 'claimed') throw new Error('expected a claim');
+    expect((await engine.finish(acquired.claim, withoutStoring(jsonResponse(422, {})))).statusCode).toBe(422);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('completes a point with its expiry starting now and its recovery data and index entry removed', async () => {
+    const { engine } = recoveryEngine();
+    const acquired = await engine.acquire(recoverable('r'));
+    if (acquired.kind !== 'claimed') throw new Error('expected a claim');
+    await engine.finish(acquired.claim, jsonResponse(201, {}));
+    const completion = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(completion?.UpdateExpression).toMatch(/expiresAt = :expiresAt REMOVE leaseUntil, recovery, recoverAt, recoveryShard$/);
+    expect(completion?.ExpressionAttributeValues).toMatchObject({ ':expiresAt': Math.floor(t0 / 1000) + 3600 });
+  });
+
+  it('finds due points in every shard of the sparse index, the longest waiting first', async () => {
+    const { engine } = recoveryEngine();
+    ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
+      Items:
+        input.ExpressionAttributeValues[':shard'] === 'R3'
+          ? [
+              { pk: 'b', recoverAt: t0 - 5 },
+              { pk: 'a', recoverAt: t0 - 9 },
+            ]
+          : [],
+    }));
+    const due = await engine.dueRecoveryPoints(10);
+    expect(due.map((point) => point.pk)).toEqual(['a', 'b']);
+    const queries = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(queries).toHaveLength(8);
+    expect(queries.every((query) => query.IndexName === 'recovery' && query.ExpressionAttributeValues?.[':nowMs'] === t0)).toBe(true);
+  });
+
+  it('cannot hold recovery points in a table without the index', async () => {
+    const { engine } = engineWith();
+    await expect(engine.acquire(recoverable('r'))).rejects.toThrow(/recovery index/);
+  });
+});
+
+describe('writes DynamoDB applied whose answers were lost', () => {
+  it('recognises its own claim by the fencing token when the SDK’s retry of the put finds it', async () => {
+    const { engine } = engineWith();
+    ddb.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
+      throw taken(input.Item);
+    });
+    expect((await engine.acquire(request('k'))).kind).toBe('claimed');
+  });
+
+  it('recognises its own completion, with or without business writes', async () => {
+    const { engine } = engineWith();
+    const claim = await claimed(engine, 'k');
+    ddb.on(UpdateCommand).rejects(taken({ ...completedRecord('k', 'fp-1', '{}'), token: claim.token }));
+    expect((await engine.finish(claim, jsonResponse(201, { mine: true }))).body).toBe('{"mine":true}');
+
+    const other = await claimed(engine, 'k2');
+    ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [
+          { Code: 'ConditionalCheckFailed' },
+          { Code: 'ConditionalCheckFailed', Item: marshall({ ...completedRecord('k2', 'fp-1', '{}'), token: other.token }) },
+        ],
+      }),
+    );
+    const write = { Put: { TableName: 'orders', Item: { pk: 'ord_1' }, ConditionExpression: 'attribute_not_exists(pk)' } };
+    const answer = await engine.finish(other, withAtomicCommit(jsonResponse(201, { mine: true }), { writes: [write] }));
+    expect(answer.body).toBe('{"mine":true}');
+    expect(answer.headers['Idempotent-Replayed']).toBeUndefined();
   });
 });
