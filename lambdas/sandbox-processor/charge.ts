@@ -1,5 +1,7 @@
 import type { IdempotencyKey } from '../idempotency/key-header.js';
 import type { Brand } from '../shared/ids.js';
+import type { Metadata } from './metadata.js';
+import { objectIds } from './object-ids.js';
 
 /**
  * The sandbox processor's own vocabulary. It is a separate service, so nothing here is shared
@@ -7,6 +9,8 @@ import type { Brand } from '../shared/ids.js';
  * read Stripe's.
  */
 export type ProcessorChargeId = Brand<string, 'ProcessorChargeId'>;
+
+export const chargeIds = objectIds<ProcessorChargeId>('pch_');
 
 export type DeclineCode = 'insufficient_funds';
 
@@ -17,17 +21,16 @@ export interface ChargeRequest {
   readonly currency: string;
   readonly source: string;
   readonly description: string | null;
+  readonly metadata: Metadata;
 }
 
 export type ChargeOutcome = { readonly status: 'succeeded' } | { readonly status: 'declined'; readonly declineCode: DeclineCode };
 
-interface ProcessorChargeFields {
+interface ProcessorChargeFields extends ChargeRequest {
   readonly id: ProcessorChargeId;
   readonly object: 'processor_charge';
-  readonly amount: number;
-  readonly currency: string;
-  readonly source: string;
-  readonly description: string | null;
+  /** What refunds have returned so far; the charge's listing entry keeps it current. */
+  readonly amount_refunded: number;
   /** The key the charge was created under, so reconciliation can count charges per key. */
   readonly idempotency_key: IdempotencyKey;
   /** Epoch milliseconds (Stripe uses seconds; milliseconds let `since=<created>` round-trip). */
@@ -38,8 +41,12 @@ interface ProcessorChargeFields {
 export type ProcessorCharge = ProcessorChargeFields &
   ({ readonly status: 'succeeded' } | { readonly status: 'declined'; readonly decline_code: DeclineCode });
 
-export const chargeObject = (fields: Omit<ProcessorChargeFields, 'object'>, outcome: ChargeOutcome): ProcessorCharge => ({
+export const chargeObject = (
+  fields: Omit<ProcessorChargeFields, 'object' | 'amount_refunded'>,
+  outcome: ChargeOutcome,
+): ProcessorCharge => ({
   ...fields,
   object: 'processor_charge',
+  amount_refunded: 0,
   ...(outcome.status === 'succeeded' ? { status: 'succeeded' } : { status: 'declined', decline_code: outcome.declineCode }),
 });

@@ -11,15 +11,18 @@ import { tableName } from '../shared/env.js';
 import { onFirstInvocation } from '../shared/first-invocation.js';
 import { functions } from '../topology.js';
 import { sandboxProcessorApp } from './app.js';
-import { dynamoChargeStore, sandboxRecordSortKey } from './charge-store.js';
-import type { CreateChargeDeps } from './create-charge.js';
+import { dynamoChargeStore } from './charge-store.js';
+import { dynamoListing } from './listing.js';
+import { refundKind, sandboxRecordSortKey } from './processor-table.js';
+import type { ProcessorRefund } from './refund.js';
+import type { SandboxDeps } from './sandbox-deps.js';
 
 /** The sandbox keeps its keys for ten years, for practical purposes forever: a late retry never charges twice. */
 const keyRetentionSeconds = 10 * 365 * 24 * 3600;
 
 const processorTable = (): string => tableName('processor');
 
-/** Retrysafe's idempotency engine on the processor's own table, its records beside the charges. */
+/** Retrysafe's idempotency engine on the processor's own table, its records beside the charges and refunds. */
 export const sandboxEngine = (client: DynamoDBDocumentClient): IdempotencyEngine =>
   new IdempotencyEngine({
     client,
@@ -29,11 +32,12 @@ export const sandboxEngine = (client: DynamoDBDocumentClient): IdempotencyEngine
     functionTimeoutMs: functions.processor.timeoutSeconds * 1000,
   });
 
-export const depsFromEnvironment = (): CreateChargeDeps => {
+export const depsFromEnvironment = (): SandboxDeps => {
   const client = dynamo();
   return {
     engine: sandboxEngine(client),
-    store: dynamoChargeStore(client, processorTable),
+    charges: dynamoChargeStore(client, processorTable),
+    refunds: dynamoListing<ProcessorRefund>(client, processorTable, refundKind),
     now: Date.now,
     slowResponseMs: readSetting('SANDBOX_SLOW_RESPONSE_MS'),
     sleep: async (ms) => {
@@ -43,7 +47,7 @@ export const depsFromEnvironment = (): CreateChargeDeps => {
 };
 
 /** The sandbox card processor behind a Lambda function URL (payload format 2.0). */
-export const createSandboxProcessorHandler = (deps: CreateChargeDeps) => {
+export const createSandboxProcessorHandler = (deps: SandboxDeps) => {
   const app = sandboxProcessorApp(deps);
   return middy<APIGatewayProxyEventV2, HttpResponse>()
     .use(errorResponses())

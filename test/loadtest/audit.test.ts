@@ -39,6 +39,8 @@ const processorChargeOf = (key: KeyPlan, status: 'succeeded' | 'declined', id = 
     currency: key.body.currency,
     source: key.body.source,
     description: key.body.description,
+    metadata: {},
+    amount_refunded: 0,
     idempotency_key: downstreamKey(account, key.key) as string as IdempotencyKey,
     created: 1_800_000_000_000,
   };

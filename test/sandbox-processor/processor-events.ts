@@ -4,7 +4,7 @@ import { functions } from '../../lambdas/topology.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import { functionUrlEvent } from '../../local/proxy-events.js';
 
-/** A request to the sandbox's /charges route, JSON unless the test says otherwise. */
+/** A request to one of the sandbox's routes (/charges unless the test says otherwise), JSON unless the test says otherwise. */
 export const sandboxEvent = (request: {
   method: string;
   path?: string;
@@ -24,12 +24,25 @@ export interface ChargeBody {
   currency: string;
   source: string;
   description?: string;
+  metadata?: Record<string, string>;
 }
+
+export interface RefundBody {
+  charge: string;
+  amount: number;
+  metadata?: Record<string, string>;
+}
+
+export type ListedPath = '/charges' | '/refunds';
 
 export const chargeEvent = (idempotencyKey: string, body: ChargeBody): APIGatewayProxyEventV2 =>
   sandboxEvent({ method: 'POST', headers: { 'idempotency-key': idempotencyKey }, body: JSON.stringify(body) });
 
-export const listEvent = (query: Record<string, string>): APIGatewayProxyEventV2 => sandboxEvent({ method: 'GET', query });
+export const refundEvent = (idempotencyKey: string, body: RefundBody): APIGatewayProxyEventV2 =>
+  sandboxEvent({ method: 'POST', path: '/refunds', headers: { 'idempotency-key': idempotencyKey }, body: JSON.stringify(body) });
+
+export const listEvent = (query: Record<string, string>, path: ListedPath = '/charges'): APIGatewayProxyEventV2 =>
+  sandboxEvent({ method: 'GET', path, query });
 
 export const processorContext = (): Context =>
   createLambdaContext('processor', functions.processor.timeoutSeconds, functions.processor.memoryMb);

@@ -1,40 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProcessorCharge } from '../../lambdas/sandbox-processor/charge.js';
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { createSandboxProcessorHandler, depsFromEnvironment, handler, sandboxEngine } from '../../lambdas/sandbox-processor/handler.js';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { createSandboxProcessorHandler, depsFromEnvironment, handler } from '../../lambdas/sandbox-processor/handler.js';
+import { maxMetadataKeyLength, maxMetadataKeys, maxMetadataValueLength } from '../../lambdas/sandbox-processor/metadata.js';
 import { readSetting } from '../../lambdas/settings.js';
-import { createDocumentClient } from '../../lambdas/shared/dynamodb.js';
-import type { HttpResponse } from '../../lambdas/http/types.js';
-import { type ChargeBody, chargeEvent, listEvent, newKey, processorContext, sandboxEvent } from './processor-events.js';
-
-const invoke = (event: Parameters<typeof handler>[0], serve: typeof handler = handler): Promise<HttpResponse> =>
-  serve(event, processorContext());
-
-const bodyOf = (response: HttpResponse): Record<string, unknown> => JSON.parse(response.body) as Record<string, unknown>;
-const chargeOf = (response: HttpResponse): ProcessorCharge => JSON.parse(response.body) as ProcessorCharge;
-
-interface ChargeList {
-  object: 'list';
-  data: ProcessorCharge[];
-  has_more: boolean;
-  next_cursor: string | null;
-}
-
-const listOf = (response: HttpResponse): ChargeList => JSON.parse(response.body) as ChargeList;
-
-/** Every listed charge since `since` created under `key`, walking all pages. */
-const chargesUnderKey = async (key: string, since: number): Promise<ProcessorCharge[]> => {
-  const found: ProcessorCharge[] = [];
-  let cursor: string | null = null;
-  do {
-    const response = await invoke(listEvent({ since: String(since), limit: '100', ...(cursor === null ? {} : { cursor }) }));
-    expect(response.statusCode).toBe(200);
-    const page = listOf(response);
-    found.push(...page.data.filter((charge) => charge.idempotency_key === key));
-    cursor = page.next_cursor;
-  } while (cursor !== null);
-  return found;
-};
+import { type ChargeBody, chargeEvent, listEvent, newKey, sandboxEvent } from './processor-events.js';
+import { bodyOf, chargeOf, chargesUnderKey, invoke, listOf, privateWindow, withCommitHook } from './sandbox-harness.js';
 
 const visa: ChargeBody = { amount: 2500, currency: 'usd', source: 'tok_visa', description: 'Order 1042' };
 
@@ -52,6 +23,8 @@ describe('sandbox processor: POST /charges', () => {
       currency: 'usd',
       source: 'tok_visa',
       description: 'Order 1042',
+      metadata: {},
+      amount_refunded: 0,
       status: 'succeeded',
       idempotency_key: key,
     });
@@ -132,6 +105,42 @@ describe('sandbox processor: POST /charges', () => {
   });
 });
 
+describe('sandbox processor: charge metadata', () => {
+  const metadata = { retrysafe_account: 'acct_shop42', order: '1042' };
+
+  it('stores the metadata with the charge, answers, replays and lists it', async () => {
+    const since = Date.now() - 1000;
+    const key = newKey();
+    const first = await invoke(chargeEvent(key, { ...visa, metadata }));
+    expect(first.statusCode).toBe(201);
+    const charge = chargeOf(first);
+    expect(charge.metadata).toEqual(metadata);
+    expect(bodyOf(await invoke(chargeEvent(key, { ...visa, metadata: { order: '1042', retrysafe_account: 'acct_shop42' } })))).toEqual(
+      charge,
+    );
+    expect(await chargesUnderKey(key, since)).toEqual([charge]);
+  });
+
+  it('makes the metadata part of the request: other metadata under the same key is a reuse (422)', async () => {
+    const key = newKey();
+    const charge = chargeOf(await invoke(chargeEvent(key, { ...visa, metadata })));
+    for (const other of [{ ...metadata, order: '1043' }, {}, undefined]) {
+      const reused = await invoke(chargeEvent(key, { ...visa, metadata: other }));
+      expect(reused.statusCode).toBe(422);
+      expect(bodyOf(reused)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-reused', charge: charge.id });
+    }
+  });
+
+  it('takes metadata up to Stripe’s limits', async () => {
+    const largest = Object.fromEntries(
+      Array.from({ length: maxMetadataKeys }, (_, i) => [`${i}`.padStart(maxMetadataKeyLength, 'k'), 'v'.repeat(maxMetadataValueLength)]),
+    );
+    const response = await invoke(chargeEvent(newKey(), { ...visa, metadata: largest }));
+    expect(response.statusCode).toBe(201);
+    expect(chargeOf(response).metadata).toEqual(largest);
+  });
+});
+
 describe('sandbox processor: the lost response (tok_timeout_after_charge)', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
@@ -187,21 +196,14 @@ describe('sandbox processor: a key whose commit keeps meeting a concurrent trans
   /** DynamoDB cancelling the commit's transaction as conflicting, the first `conflicts` times. */
   const contendedFor = (conflicts: number) => {
     let remaining = conflicts;
-    const client = new DynamoDBClient({});
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'TransactWriteItemsCommand' && remaining-- > 0) {
-          throw new TransactionCanceledException({
-            message: 'conflict',
-            $metadata: {},
-            CancellationReasons: [{ Code: 'TransactionConflict' }],
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    return createSandboxProcessorHandler({ ...depsFromEnvironment(), engine: sandboxEngine(createDocumentClient(client)) });
+    return withCommitHook(() => {
+      if (remaining-- <= 0) return Promise.resolve();
+      throw new TransactionCanceledException({
+        message: 'conflict',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'TransactionConflict' }],
+      });
+    });
   };
 
   it('tries again and charges once the conflict clears', async () => {
@@ -218,53 +220,6 @@ describe('sandbox processor: a key whose commit keeps meeting a concurrent trans
     expect(bodyOf(response)).toMatchObject({ type: 'https://retrysafe.dev/problems/service-unavailable' });
     expect(await chargesUnderKey(key, since)).toEqual([]);
     expect((await invoke(chargeEvent(key, visa))).statusCode).toBe(201);
-  });
-});
-
-describe('sandbox processor: GET /charges', () => {
-  // A private window decades ahead keeps other suites' charges out of these pages.
-  const windowStart = Date.UTC(2090, 0, 1) + Math.floor(Math.random() * 1e10);
-  let clock = windowStart;
-  const serve = createSandboxProcessorHandler({
-    ...depsFromEnvironment(),
-    now: () => (clock += 1000),
-    slowResponseMs: 0,
-    sleep: () => Promise.resolve(),
-  });
-
-  it('lists charges oldest first from `since`, paging with limit and cursor', async () => {
-    const created: ProcessorCharge[] = [];
-    for (let i = 0; i < 5; i++) {
-      const source = i === 2 ? 'tok_chargeDeclined' : 'tok_visa';
-      created.push(chargeOf(await invoke(chargeEvent(newKey(), { ...visa, amount: 100 + i, source }), serve)));
-    }
-
-    const first = listOf(await invoke(listEvent({ since: String(windowStart), limit: '2' }), serve));
-    expect(first).toMatchObject({ object: 'list', has_more: true });
-    expect(first.data).toEqual(created.slice(0, 2));
-    expect(first.next_cursor).toBe(created[1]?.id);
-
-    const second = listOf(await invoke(listEvent({ since: String(windowStart), limit: '2', cursor: first.next_cursor ?? '' }), serve));
-    expect(second.data).toEqual(created.slice(2, 4));
-    expect(second.data[0]).toMatchObject({ status: 'declined', decline_code: 'insufficient_funds' });
-
-    const last = listOf(await invoke(listEvent({ since: String(windowStart), limit: '2', cursor: second.next_cursor ?? '' }), serve));
-    expect(last).toMatchObject({ has_more: false, next_cursor: null });
-    expect(last.data).toEqual(created.slice(4));
-  });
-
-  it('accepts `since` as an ISO 8601 date-time, inclusive of that instant', async () => {
-    const charge = chargeOf(await invoke(chargeEvent(newKey(), visa), serve));
-    const page = listOf(await invoke(listEvent({ since: new Date(charge.created).toISOString() }), serve));
-    expect(page.data[0]).toEqual(charge);
-  });
-
-  it('defaults to pages of 10', async () => {
-    const since = clock + 1;
-    for (let i = 0; i < 11; i++) await invoke(chargeEvent(newKey(), visa), serve);
-    const page = listOf(await invoke(listEvent({ since: String(since) }), serve));
-    expect(page.data).toHaveLength(10);
-    expect(page.has_more).toBe(true);
   });
 });
 
@@ -300,6 +255,17 @@ describe('sandbox processor: bad input is a 400 problem, never a 500', () => {
     await expectProblem(post(JSON.stringify({ ...visa, capture: true })), 400, 'validation-error', 'capture');
   });
 
+  it('validates metadata against Stripe’s limits', async () => {
+    const withMetadata = (metadata: unknown) => post(JSON.stringify({ ...visa, metadata }));
+    const tooMany = Object.fromEntries(Array.from({ length: maxMetadataKeys + 1 }, (_, i) => [`key${i}`, 'v']));
+    await expectProblem(withMetadata(tooMany), 400, 'validation-error', 'metadata');
+    await expectProblem(withMetadata({ ['k'.repeat(maxMetadataKeyLength + 1)]: 'v' }), 400, 'validation-error');
+    await expectProblem(withMetadata({ '': 'v' }), 400, 'validation-error');
+    await expectProblem(withMetadata({ order: 'v'.repeat(maxMetadataValueLength + 1) }), 400, 'validation-error', 'metadata.order');
+    await expectProblem(withMetadata({ order: 1042 }), 400, 'validation-error', 'metadata.order');
+    await expectProblem(withMetadata(['order']), 400, 'validation-error', 'metadata');
+  });
+
   it('answers an unknown token with 400 and stores nothing under the key', async () => {
     const key = newKey();
     await expectProblem(
@@ -331,9 +297,49 @@ describe('sandbox processor: bad input is a 400 problem, never a 500', () => {
   });
 
   it('answers unknown routes 404 and other methods 405', async () => {
-    await expectProblem(sandboxEvent({ method: 'GET', path: '/refunds' }), 404, 'not-found');
+    await expectProblem(sandboxEvent({ method: 'GET', path: '/payouts' }), 404, 'not-found');
     const response = await invoke(sandboxEvent({ method: 'DELETE' }));
     expect(response.statusCode).toBe(405);
     expect(response.headers.Allow).toBe('GET, POST');
+  });
+});
+
+describe('sandbox processor: GET /charges', () => {
+  // A private window decades ahead keeps other suites' charges out of these pages.
+  const { windowStart, serve, clock } = privateWindow();
+
+  it('lists charges oldest first from `since`, paging with limit and cursor', async () => {
+    const created: ProcessorCharge[] = [];
+    for (let i = 0; i < 5; i++) {
+      const source = i === 2 ? 'tok_chargeDeclined' : 'tok_visa';
+      created.push(chargeOf(await invoke(chargeEvent(newKey(), { ...visa, amount: 100 + i, source }), serve)));
+    }
+
+    const first = listOf(await invoke(listEvent({ since: String(windowStart), limit: '2' }), serve));
+    expect(first).toMatchObject({ object: 'list', has_more: true });
+    expect(first.data).toEqual(created.slice(0, 2));
+    expect(first.next_cursor).toBe(created[1]?.id);
+
+    const second = listOf(await invoke(listEvent({ since: String(windowStart), limit: '2', cursor: first.next_cursor ?? '' }), serve));
+    expect(second.data).toEqual(created.slice(2, 4));
+    expect(second.data[0]).toMatchObject({ status: 'declined', decline_code: 'insufficient_funds' });
+
+    const last = listOf(await invoke(listEvent({ since: String(windowStart), limit: '2', cursor: second.next_cursor ?? '' }), serve));
+    expect(last).toMatchObject({ has_more: false, next_cursor: null });
+    expect(last.data).toEqual(created.slice(4));
+  });
+
+  it('accepts `since` as an ISO 8601 date-time, inclusive of that instant', async () => {
+    const charge = chargeOf(await invoke(chargeEvent(newKey(), visa), serve));
+    const page = listOf(await invoke(listEvent({ since: new Date(charge.created).toISOString() }), serve));
+    expect(page.data[0]).toEqual(charge);
+  });
+
+  it('defaults to pages of 10', async () => {
+    const since = clock() + 1;
+    for (let i = 0; i < 11; i++) await invoke(chargeEvent(newKey(), visa), serve);
+    const page = listOf(await invoke(listEvent({ since: String(since) }), serve));
+    expect(page.data).toHaveLength(10);
+    expect(page.has_more).toBe(true);
   });
 });

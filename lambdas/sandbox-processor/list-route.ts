@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { type HttpResponse, jsonResponse } from '../http/types.js';
-import { maxEncodableTime, parseProcessorChargeId, smallestId, smallestIdAt } from './charge-ids.js';
-import type { ChargeStore, ListQuery } from './charge-store.js';
+import type { HttpResponse } from '../http/types.js';
 import { fieldProblem, pageLimitParameter, parseQuery } from '../http/validation.js';
+import { listResponse } from './list-response.js';
+import type { ListQuery, Listing } from './listing.js';
+import { maxEncodableTime } from './object-ids.js';
+import type { ObjectKind } from './processor-table.js';
 
 export const defaultPageSize = 10;
 export const maxPageSize = 100;
@@ -29,27 +31,30 @@ const sinceEpochMs = (raw: string): number => {
  * The range to read: at or after `since`, and strictly after the cursor (the last id of the
  * previous page) when that is later, so a cursor walk and a since filter compose.
  */
-const rangeOf = (since: string | undefined, cursor: string | undefined, limit: number): ListQuery => {
-  const sinceBound = since === undefined ? smallestId : smallestIdAt(sinceEpochMs(since));
+const rangeOf = <Id extends string>(
+  kind: ObjectKind<Id>,
+  since: string | undefined,
+  cursor: string | undefined,
+  limit: number,
+): ListQuery => {
+  const sinceBound = since === undefined ? kind.ids.smallest : kind.ids.smallestAt(sinceEpochMs(since));
   if (cursor === undefined) return { from: sinceBound, inclusive: true, limit };
-  const after = parseProcessorChargeId(cursor);
+  const after = kind.ids.parse(cursor);
   if (after === undefined) throw fieldProblem('cursor', 'must be the next_cursor of a previous page');
   return after >= sinceBound ? { from: after, inclusive: false, limit } : { from: sinceBound, inclusive: true, limit };
 };
 
 /**
- * GET /charges?since=&limit=&cursor= lists charges oldest first: new charges sort after the
- * cursors already handed out (clock skew between instances aside), so a reconciliation walk
- * forward from `since` also picks up charges created while it runs.
+ * GET /charges and GET /refunds. With `since`, `limit` and `cursor` they list oldest first: new
+ * objects sort after the cursors already handed out (clock skew between instances aside), so a
+ * reconciliation walk forward from `since` also picks up objects created while it runs.
  */
-export const listSandboxCharges = async (store: ChargeStore, event: APIGatewayProxyEventV2): Promise<HttpResponse> => {
-  const { since, limit = defaultPageSize, cursor } = parseQuery(listParametersSchema, event);
-  const page = await store.list(rangeOf(since, cursor, limit));
-  const last = page.charges.at(-1);
-  return jsonResponse(200, {
-    object: 'list',
-    data: page.charges,
-    has_more: page.hasMore,
-    next_cursor: page.hasMore && last !== undefined ? last.id : null,
-  });
+export const listObjects = async <T extends { readonly id: string }>(
+  kind: ObjectKind<T['id']>,
+  listing: Listing<T>,
+  event: APIGatewayProxyEventV2,
+): Promise<HttpResponse> => {
+  const { since, limit, cursor } = parseQuery(listParametersSchema, event);
+  const page = await listing.list(rangeOf(kind, since, cursor, limit ?? defaultPageSize));
+  return listResponse(page.objects, page.hasMore);
 };

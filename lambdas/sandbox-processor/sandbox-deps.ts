@@ -1,0 +1,16 @@
+import type { IdempotencyEngine } from '../idempotency/index.js';
+import type { ChargeStore } from './charge-store.js';
+import type { Listing } from './listing.js';
+import type { ProcessorRefund } from './refund.js';
+
+export interface SandboxDeps {
+  /** Retrysafe's idempotency engine, its records in the processor's own table. */
+  readonly engine: IdempotencyEngine;
+  readonly charges: ChargeStore;
+  readonly refunds: Listing<ProcessorRefund>;
+  readonly now: () => number;
+  /** How long a response with `after-slow-delay` timing (test-tokens.ts) is held back after its outcome is stored. */
+  readonly slowResponseMs: number;
+  /** The hold itself; tests inject a gate to observe the stored-but-unanswered state. */
+  readonly sleep: (ms: number) => Promise<void>;
+}
