@@ -16,11 +16,11 @@ type Route = Readonly<Record<'GET' | 'POST', SandboxProcessorApp>>;
 
 const routes = (deps: SandboxDeps): Readonly<Record<string, Route>> => ({
   '/charges': {
-    GET: (event) => listObjects(chargeKind, deps.charges, event),
+    GET: (event) => listObjects(chargeKind, deps.charges, deps.keys, event),
     POST: (event, context) => createSandboxCharge(deps, parseChargeRequest(event), context.getRemainingTimeInMillis()),
   },
   '/refunds': {
-    GET: (event) => listObjects(refundKind, deps.refunds, event),
+    GET: (event) => listObjects(refundKind, deps.refunds, deps.keys, event),
     POST: (event, context) => createSandboxRefund(deps, parseRefundRequest(event), context.getRemainingTimeInMillis()),
   },
 });

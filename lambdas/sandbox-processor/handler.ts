@@ -12,6 +12,7 @@ import { onFirstInvocation } from '../shared/first-invocation.js';
 import { functions } from '../topology.js';
 import { sandboxProcessorApp } from './app.js';
 import { dynamoChargeStore } from './charge-store.js';
+import { dynamoKeyRecords } from './key-records.js';
 import { dynamoListing } from './listing.js';
 import { refundKind, sandboxRecordSortKey } from './processor-table.js';
 import type { ProcessorRefund } from './refund.js';
@@ -38,6 +39,7 @@ export const depsFromEnvironment = (): SandboxDeps => {
     engine: sandboxEngine(client),
     charges: dynamoChargeStore(client, processorTable),
     refunds: dynamoListing<ProcessorRefund>(client, processorTable, refundKind),
+    keys: dynamoKeyRecords(client, processorTable, Date.now),
     now: Date.now,
     slowResponseMs: readSetting('SANDBOX_SLOW_RESPONSE_MS'),
     sleep: async (ms) => {

@@ -1,5 +1,6 @@
 import type { IdempotencyEngine } from '../idempotency/index.js';
 import type { ChargeStore } from './charge-store.js';
+import type { KeyRecords } from './key-records.js';
 import type { Listing } from './listing.js';
 import type { ProcessorRefund } from './refund.js';
 
@@ -8,6 +9,8 @@ export interface SandboxDeps {
   readonly engine: IdempotencyEngine;
   readonly charges: ChargeStore;
   readonly refunds: Listing<ProcessorRefund>;
+  /** The engine's records read by key, for lookups by idempotency key. */
+  readonly keys: KeyRecords;
   readonly now: () => number;
   /** How long a response with `after-slow-delay` timing (test-tokens.ts) is held back after its outcome is stored. */
   readonly slowResponseMs: number;
