@@ -56,6 +56,7 @@ export interface ChargeStack {
 const generousRateLimit = { RATE_LIMIT_PER_MINUTE: '60000000', RATE_LIMIT_BURST: '1000000' };
 
 const holdingProcessor = (inner: CardProcessor, gate: () => Gate | undefined): CardProcessor => ({
+  ...inner,
   charge: async (request, signal) => {
     await gate()?.hold();
     return inner.charge(request, signal);

@@ -28,6 +28,7 @@ const dyingAt = (point: 'before-processor' | 'after-processor', real: CardProces
     died = resolve;
   });
   const processor: CardProcessor = {
+    ...real,
     charge: async (request) => {
       if (dead && point === 'before-processor') {
         died();
@@ -78,6 +79,7 @@ describe('crash points of the charge flow', () => {
     const real = sandbox(processor.url);
     const client = api({
       processor: {
+        ...real,
         charge: (request) => {
           calls++;
           return real.charge(request);

@@ -127,6 +127,7 @@ describe('POST /v1/charges', () => {
     const real = sandbox(processor.url);
     let crash = true;
     const crashing: CardProcessor = {
+      ...real,
       charge: async (request) => {
         const outcome = await real.charge(request);
         // The Lambda dies here: the processor has charged, nothing is committed, no response.
@@ -154,6 +155,7 @@ describe('POST /v1/charges', () => {
     let calls = 0;
     const real = sandbox(processor.url);
     const counting: CardProcessor = {
+      ...real,
       charge: (request) => {
         calls++;
         return real.charge(request);

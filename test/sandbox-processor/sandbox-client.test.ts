@@ -140,6 +140,13 @@ describe('sandbox processor client: status mapping', () => {
     expect(JSON.parse(sent?.body ?? '')).toEqual({ amount: 4200, currency: 'eur', source: 'tok_visa', description: 'client test' });
   });
 
+  it('sends the metadata it is given with the charge', async () => {
+    stub.answer({ status: 201, body: JSON.stringify(processorCharge) });
+    const metadata = { retrysafe_account: 'acct_shop42', order: '1042' };
+    await sandboxProcessorClient({ baseUrl: stub.url, timeoutMs: 10_000 }).charge({ ...charge('tok_visa'), metadata });
+    expect(JSON.parse(stub.requests.at(-1)?.body ?? '')).toMatchObject({ source: 'tok_visa', metadata });
+  });
+
   it('maps 409 to unavailable(conflict) with the server’s Retry-After', async () => {
     expect(await outcomeFor(409, '{}', { 'retry-after': '3' })).toMatchObject({
       kind: 'unavailable',

@@ -12,6 +12,8 @@ export interface StubResponse {
   readonly status: number;
   readonly headers?: Record<string, string>;
   readonly body: string;
+  /** Send the status and headers at once but never the body: a response lost mid-way. */
+  readonly withholdBody?: boolean;
 }
 
 export interface StubServer {
@@ -37,7 +39,8 @@ export const startStubServer = async (): Promise<StubServer> => {
         body: Buffer.concat(chunks).toString('utf8'),
       });
       response.writeHead(next.status, next.headers);
-      response.end(next.body);
+      if (next.withholdBody === true) response.flushHeaders();
+      else response.end(next.body);
     });
   });
   const port = await freePort();

@@ -1,113 +1,137 @@
-import { z } from 'zod';
-import type { CardProcessor, ProcessorChargeId, ProcessorChargeOutcome, UnavailableReason } from './card-processor.js';
-import type { RequestSigner } from './sigv4.js';
+import type { z } from 'zod';
+import type {
+  CardProcessor,
+  ProcessorChargeOutcome,
+  ProcessorListQuery,
+  ProcessorLookup,
+  ProcessorPage,
+  ProcessorRefundOutcome,
+  ProcessorRejected,
+  ProcessorUnavailable,
+  RefundRejection,
+} from './card-processor.js';
+import { httpExchange, type ProcessorRequest, type ReceivedResponse, type SandboxClientOptions } from './http-exchange.js';
+import { unavailable, unavailableFor } from './unavailable.js';
+import { chargeOutcomeBody, chargeSnapshot, listBody, parseJson, problemOf, type ReceivedProblem, refundSnapshot } from './wire-objects.js';
 
-export interface SandboxClientOptions {
-  /** The processor's base URL (its function URL when deployed). */
-  readonly baseUrl: string;
-  /** How long to wait for a complete response before reporting unavailable(timeout). */
-  readonly timeoutMs: number;
-  /** Authenticates each request; absent, requests go unsigned (the local processor). */
-  readonly signRequest?: RequestSigner;
-}
+export type { SandboxClientOptions } from './http-exchange.js';
 
-/** Used when a response names no Retry-After, and for timeouts and network failures. */
-export const defaultRetryAfterSeconds = 1;
+const replayedOf = (headers: Headers): boolean => headers.get('idempotent-replayed') === 'true';
 
-const chargeBody = z.discriminatedUnion('status', [
-  z.object({ object: z.literal('processor_charge'), id: z.string().regex(/^pch_/), status: z.literal('succeeded') }),
-  z.object({
-    object: z.literal('processor_charge'),
-    id: z.string().regex(/^pch_/),
-    status: z.literal('declined'),
-    decline_code: z.string().min(1),
-  }),
-]);
-
-const problemBody = z.object({ title: z.string().optional(), detail: z.string().optional(), field: z.string().optional() });
-
-const retryAfterSeconds = (header: string | null): number =>
-  header !== null && /^\d+$/.test(header.trim()) ? Number(header.trim()) : defaultRetryAfterSeconds;
-
-const unavailable = (reason: UnavailableReason, detail: string, retryAfter: string | null = null): ProcessorChargeOutcome => ({
-  kind: 'unavailable',
+const rejected = <Reason extends string>(reason: Reason, problem: ReceivedProblem): ProcessorRejected<Reason> => ({
+  kind: 'rejected',
   reason,
-  retryAfterSeconds: retryAfterSeconds(retryAfter),
-  detail,
+  detail: problem.detail,
+  ...(problem.field === undefined ? {} : { field: problem.field }),
 });
 
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-};
-
-interface ReceivedResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-}
-
-/** The outcome a complete response stands for; the charge object, not the status, decides success. */
-const outcomeOf = ({ status, headers, text }: ReceivedResponse): ProcessorChargeOutcome => {
+/** The outcome a charge response stands for; the charge object, not the status, decides success. */
+const chargeOutcomeOf = (received: ReceivedResponse): ProcessorChargeOutcome => {
+  const { status, headers, text } = received;
   if ((status >= 200 && status < 300) || status === 402) {
-    const charge = chargeBody.safeParse(parseJson(text));
+    const charge = chargeOutcomeBody.safeParse(parseJson(text));
     if (!charge.success) return unavailable('invalid-response', `HTTP ${status} without a processor_charge body`);
-    const processorChargeId = charge.data.id as ProcessorChargeId;
-    const replayed = headers.get('idempotent-replayed') === 'true';
+    const { id: processorChargeId } = charge.data;
+    const replayed = replayedOf(headers);
     return charge.data.status === 'succeeded'
       ? { kind: 'succeeded', processorChargeId, replayed }
       : { kind: 'declined', processorChargeId, declineCode: charge.data.decline_code, replayed };
   }
-  if (status === 400 || status === 422) {
-    const problem = problemBody.safeParse(parseJson(text));
-    const detail = (problem.success ? (problem.data.detail ?? problem.data.title) : undefined) ?? `HTTP ${status}`;
-    return {
-      kind: 'rejected',
-      reason: status === 422 ? 'idempotency-key-reused' : 'invalid-request',
-      detail,
-      ...(problem.success && problem.data.field !== undefined ? { field: problem.data.field } : {}),
-    };
-  }
-  const retryAfter = headers.get('retry-after');
-  if (status === 409) return unavailable('conflict', 'HTTP 409: the key is in use by a request in progress', retryAfter);
-  if (status === 429) return unavailable('throttled', 'HTTP 429', retryAfter);
-  return unavailable('server-error', `HTTP ${status}`, retryAfter);
+  if (status === 400 || status === 422)
+    return rejected(status === 422 ? 'idempotency-key-reused' : 'invalid-request', problemOf(status, text));
+  return unavailableFor(received);
 };
 
-const chargesUrl = (baseUrl: string): URL => new URL('charges', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-
 /**
- * Retrysafe's client for the sandbox processor. The timeout covers the whole exchange, body
- * included, so a response held back past it counts as lost even if its headers arrived.
+ * A 404 is the charge's absence only when the problem names the `charge` field: a 404 without
+ * it is a route the processor does not have, which says nothing about the charge.
  */
+const refundRejection = (status: number, problem: ReceivedProblem): RefundRejection | undefined => {
+  if (status === 422) return 'idempotency-key-reused';
+  if (status === 404) return problem.field === 'charge' ? 'charge-not-found' : undefined;
+  if (status !== 400) return undefined;
+  return problem.slug === 'amount-too-large' || problem.slug === 'charge-not-refundable' ? problem.slug : 'invalid-request';
+};
+
+const refundOutcomeOf = (received: ReceivedResponse): ProcessorRefundOutcome => {
+  const { status, headers, text } = received;
+  if (status >= 200 && status < 300) {
+    const refund = refundSnapshot.safeParse(parseJson(text));
+    if (!refund.success) return unavailable('invalid-response', `HTTP ${status} without a processor_refund body`);
+    return { kind: 'succeeded', processorRefundId: refund.data.id, replayed: replayedOf(headers) };
+  }
+  const problem = problemOf(status, text);
+  const reason = refundRejection(status, problem);
+  return reason === undefined ? unavailableFor(received) : rejected(reason, problem);
+};
+
+/** Only a 200 list is an answer; anything else, a 409 for a key still in progress included, is not. */
+const listOf = <T>(item: z.ZodType<T>, received: ReceivedResponse) => {
+  if (received.status !== 200) return unavailableFor(received);
+  const list = listBody(item).safeParse(parseJson(received.text));
+  return list.success ? list.data : unavailable('invalid-response', 'HTTP 200 without a list body');
+};
+
+/** The one object created under `key`, trusted only when it says it was created under that key. */
+const lookupOf =
+  <T extends { readonly idempotencyKey: string }>(item: z.ZodType<T>, key: string) =>
+  (received: ReceivedResponse): ProcessorLookup<T> => {
+    const list = listOf(item, received);
+    if ('kind' in list) return list;
+    const [object, ...others] = list.data;
+    if (object === undefined) return { kind: 'absent' };
+    if (others.length > 0 || object.idempotencyKey !== key) {
+      return unavailable('invalid-response', `the lookup of one key answered ${list.data.length} objects, or another key's`);
+    }
+    return { kind: 'found', object };
+  };
+
+const pageOf =
+  <T>(item: z.ZodType<T>) =>
+  (received: ReceivedResponse): ProcessorPage<T> | ProcessorUnavailable => {
+    const list = listOf(item, received);
+    if ('kind' in list) return list;
+    const nextCursor = list.has_more ? list.next_cursor : undefined;
+    if (nextCursor === null) return unavailable('invalid-response', 'HTTP 200 with has_more but no next_cursor');
+    return { kind: 'page', objects: list.data, nextCursor };
+  };
+
+const pageQuery = ({ since, cursor, limit }: ProcessorListQuery): Record<string, string> => ({
+  ...(since === undefined ? {} : { since: String(since) }),
+  ...(cursor === undefined ? {} : { cursor }),
+  limit: String(limit),
+});
+
+/** Retrysafe's client for the sandbox processor: every call one signed exchange (http-exchange.ts). */
 export const sandboxProcessorClient = (options: SandboxClientOptions): CardProcessor => {
-  const url = chargesUrl(options.baseUrl);
+  const exchange = httpExchange(options);
+  const call = async <T>(
+    request: ProcessorRequest,
+    signal: AbortSignal | undefined,
+    interpret: (received: ReceivedResponse) => T,
+  ): Promise<T | ProcessorUnavailable> => {
+    const received = await exchange(request, signal);
+    return 'kind' in received ? received : interpret(received);
+  };
   return {
-    charge: async ({ amount, currency, source, description, idempotencyKey }, signal) => {
-      const body = JSON.stringify({ amount, currency, source, ...(description === undefined ? {} : { description }) });
-      const unsigned = { 'content-type': 'application/json', 'idempotency-key': idempotencyKey };
-      const headers =
-        options.signRequest === undefined ? unsigned : await options.signRequest({ method: 'POST', url, headers: unsigned, body });
-      const timeout = AbortSignal.timeout(options.timeoutMs);
-      let received: ReceivedResponse;
-      try {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers,
-          body,
-          signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-        });
-        received = { status: response.status, headers: response.headers, text: await response.text() };
-      } catch (error) {
-        signal?.throwIfAborted();
-        if (timeout.aborted) return unavailable('timeout', `no response within ${options.timeoutMs} ms`);
-        const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-        return unavailable('network', `${error instanceof Error ? error.message : String(error)}${cause}`);
-      }
-      return outcomeOf(received);
-    },
+    // JSON leaves out the optional fields that are undefined.
+    charge: ({ idempotencyKey, amount, currency, source, description, metadata }, signal) =>
+      call(
+        { method: 'POST', path: 'charges', post: { idempotencyKey, body: { amount, currency, source, description, metadata } } },
+        signal,
+        chargeOutcomeOf,
+      ),
+    refund: ({ idempotencyKey, processorChargeId, amount, metadata }, signal) =>
+      call(
+        { method: 'POST', path: 'refunds', post: { idempotencyKey, body: { charge: processorChargeId, amount, metadata } } },
+        signal,
+        refundOutcomeOf,
+      ),
+    findCharge: (key, signal) =>
+      call({ method: 'GET', path: 'charges', query: { idempotency_key: key } }, signal, lookupOf(chargeSnapshot, key)),
+    findRefund: (key, signal) =>
+      call({ method: 'GET', path: 'refunds', query: { idempotency_key: key } }, signal, lookupOf(refundSnapshot, key)),
+    listCharges: (query, signal) => call({ method: 'GET', path: 'charges', query: pageQuery(query) }, signal, pageOf(chargeSnapshot)),
+    listRefunds: (query, signal) => call({ method: 'GET', path: 'refunds', query: pageQuery(query) }, signal, pageOf(refundSnapshot)),
   };
 };
