@@ -52,6 +52,8 @@ export const createCharge = async (
     currency: body.currency,
     source: body.source,
     ...(body.description === undefined ? {} : { description: body.description }),
+    // The account rides along, so a processor record the reconciler finds leads back to its guard.
+    metadata: { ...body.metadata, retrysafe_account: tenant },
     idempotencyKey: key,
   });
   if (outcome.kind === 'unavailable') logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });

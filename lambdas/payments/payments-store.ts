@@ -143,16 +143,16 @@ export class PaymentsStore {
   }
 
   /**
-   * Takes a refund's amount off its charge, only if that much is still refundable: of two
-   * refunds racing for the last cent, this write fails for one, and its whole transaction with it.
+   * Takes a refund the processor made off its charge. No condition on the amount: the processor,
+   * which holds the money, has already bounded it; the charge must exist, or the refund has nothing to belong to.
    */
-  refundableDecrement(tenant: AccountId, chargeId: ChargeId, amount: number): TransactItem {
+  refundApplied(tenant: AccountId, chargeId: ChargeId, amount: number): TransactItem {
     return {
       Update: {
         TableName: this.tables.payments,
         Key: { pk: accountPartition(tenant), sk: chargeSortKey(chargeId) },
         UpdateExpression: 'SET amount_refundable = amount_refundable - :amount, amount_refunded = amount_refunded + :amount',
-        ConditionExpression: 'amount_refundable >= :amount',
+        ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':amount': amount },
       },
     };

@@ -42,11 +42,7 @@ export interface Charge {
 export interface ChargeItem extends Charge {
   pk: string;
   sk: string;
-  /**
-   * What may still be refunded. DynamoDB conditions cannot do arithmetic, so refunds are
-   * admitted with `amount_refundable >= :amount` and decrement it in the same update: no
-   * read-modify-write race between concurrent refunds.
-   */
+  /** What may still be refunded, as refunds recorded here say; the processor's own bound decides. */
   amount_refundable: number;
 }
 
@@ -58,6 +54,7 @@ export interface Refund {
   currency: Currency;
   status: 'succeeded';
   created: number;
+  processor_refund_id: string;
 }
 
 export interface RefundItem extends Refund {
@@ -108,4 +105,5 @@ export const refundFromItem = (item: RefundItem): Refund => ({
   currency: item.currency,
   status: item.status,
   created: item.created,
+  processor_refund_id: item.processor_refund_id,
 });

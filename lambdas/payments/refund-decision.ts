@@ -7,50 +7,100 @@ import { answer, type Decision } from './decision.js';
 import { answerFromRivalGuard, downstreamKey } from './key-guard.js';
 import { refundEntries } from './ledger.js';
 import type { PaymentsStore } from './payments-store.js';
+import type { ProcessorRefundId, ProcessorRefundOutcome } from './processor-client/card-processor.js';
 import type { Charge, Refund } from './records.js';
 import type { CreateRefundRequest } from './requests.js';
 
+/** `refundable` is what remains as the charge was read; absent when a concurrent refund changed it since. */
+const tooLarge = (requested: number, refundable?: number): HttpResponse =>
+  problemResponse(
+    problem('amount-too-large', {
+      detail:
+        refundable === undefined
+          ? `A concurrent refund took what remained; ${requested} can no longer be refunded.`
+          : refundable === 0
+            ? 'The charge has been refunded in full.'
+            : `At most ${refundable} can still be refunded; ${requested} was requested.`,
+      extensions: { field: 'amount', ...(refundable === undefined ? {} : { amount_refundable: refundable }) },
+    }),
+  );
+
+const notRefundable = (charge: Charge): HttpResponse =>
+  problemResponse(
+    problem('charge-not-refundable', { detail: `Charge ${charge.id} is ${charge.status}; only succeeded charges can be refunded.` }),
+  );
+
+/** What to ask the processor for, or the refusal when there is nothing to ask: decided from the charge as just read. */
+export type RefundPlan =
+  { readonly kind: 'refuse'; readonly response: HttpResponse } | { readonly kind: 'refund'; readonly amount: number };
+
+/**
+ * A refund of a failed charge, of nothing, or of more than remains is refused here, before the
+ * processor is asked. A refund that passes may still be refused by the processor: a concurrent
+ * refund may have taken the amount since the charge was read, and the processor's own bound is
+ * the one that holds money back.
+ */
+export const planRefund = (charge: Charge, request: CreateRefundRequest): RefundPlan => {
+  if (charge.status !== 'succeeded') return { kind: 'refuse', response: notRefundable(charge) };
+  const refundable = charge.amount - charge.amount_refunded;
+  const amount = request.amount ?? refundable;
+  return amount === 0 || amount > refundable ? { kind: 'refuse', response: tooLarge(amount, refundable) } : { kind: 'refund', amount };
+};
+
 export interface RefundDecisionInput {
-  /** The charge as just read: what it says is refundable is checked again, atomically, at commit. */
+  readonly outcome: ProcessorRefundOutcome;
   readonly charge: Charge;
-  readonly request: CreateRefundRequest;
+  readonly amount: number;
   readonly tenant: AccountId;
   readonly idempotency: ActiveIdempotency;
   /** Epoch milliseconds: the new ids' time and the refund's `created`. */
   readonly nowMs: number;
 }
 
-const tooLarge = (requested: number, refundable: number): HttpResponse =>
-  problemResponse(
-    problem('amount-too-large', {
-      detail:
-        refundable === 0
-          ? 'The charge has been refunded in full.'
-          : `At most ${refundable} can still be refunded; ${requested} was requested.`,
-      extensions: { field: 'amount', amount_refundable: refundable },
-    }),
-  );
-
 /**
- * What a refund of a charge comes to. A refund of a failed charge, of nothing, or of more than
- * remains is answered 400 with nothing written. Otherwise the refund commits with the
- * conditional decrement of what remains refundable, the reversed ledger transaction, the
- * negative balance update, the outbox event and the key guard. The charge may have been
- * refunded concurrently since it was read: then the decrement's condition fails at commit,
- * nothing is written, and the answer is the same 400 with what actually remains.
+ * What a refund comes to once the processor has answered:
+ *
+ *   succeeded    the refund, what it takes off its charge, the reversed ledger transaction, the
+ *                negative balance update, the outbox event and the key guard, answered 201. The
+ *                charge's refundable amount is taken down without a condition: the processor
+ *                has already moved the money, and a record that disagreed with it would be the
+ *                thing to report (reconciliation does), not a reason to lose the refund
+ *   rejected     nothing was refunded and nothing is written: the refusal, answered 400
+ *   unavailable  nothing is known yet: a 503; the key's recovery point stays, and the retry (or
+ *                the completer) asks the processor again under the same downstream key
  */
-export const decideRefund = (store: PaymentsStore, { charge, request, tenant, idempotency, nowMs }: RefundDecisionInput): Decision => {
-  if (charge.status !== 'succeeded') {
-    return answer(
-      problemResponse(
-        problem('charge-not-refundable', { detail: `Charge ${charge.id} is ${charge.status}; only succeeded charges can be refunded.` }),
-      ),
-    );
+export const decideRefund = (store: PaymentsStore, input: RefundDecisionInput): Decision => {
+  const { outcome, charge, amount } = input;
+  switch (outcome.kind) {
+    case 'unavailable':
+      return answer(problemResponse(problem('processor-unavailable', { headers: { 'Retry-After': String(outcome.retryAfterSeconds) } })));
+    case 'rejected':
+      return answer(refusal(outcome, input));
+    case 'succeeded':
+      return recordRefund(store, outcome.processorRefundId, input);
   }
-  const refundable = charge.amount - charge.amount_refunded;
-  const amount = request.amount ?? refundable;
-  if (amount === 0 || amount > refundable) return answer(tooLarge(amount, refundable));
+};
 
+const refusal = (outcome: Extract<ProcessorRefundOutcome, { kind: 'rejected' }>, { charge, amount, idempotency }: RefundDecisionInput) => {
+  switch (outcome.reason) {
+    case 'amount-too-large':
+      return tooLarge(amount);
+    case 'charge-not-refundable':
+      return notRefundable(charge);
+    case 'invalid-request':
+      return problemResponse(problem('validation-error', { detail: outcome.detail }));
+    case 'charge-not-found':
+    case 'idempotency-key-reused':
+      // Both the charge and the key are Retrysafe's own: the processor's records disagree with ours.
+      throw new Error(`The processor refused refund ${idempotency.key} (${outcome.reason}): ${outcome.detail}`);
+  }
+};
+
+const recordRefund = (
+  store: PaymentsStore,
+  processorRefundId: ProcessorRefundId,
+  { charge, amount, tenant, idempotency, nowMs }: RefundDecisionInput,
+): Decision => {
   const created = Math.floor(nowMs / 1000);
   const refund: Refund = {
     id: newId('refund', nowMs),
@@ -60,6 +110,7 @@ export const decideRefund = (store: PaymentsStore, { charge, request, tenant, id
     currency: charge.currency,
     status: 'succeeded',
     created,
+    processor_refund_id: processorRefundId,
   };
   const event: RetrysafeEvent = {
     id: newId('event', nowMs),
@@ -68,7 +119,6 @@ export const decideRefund = (store: PaymentsStore, { charge, request, tenant, id
     created,
     data: { object: { ...refund } },
   };
-  const decrement = store.refundableDecrement(tenant, charge.id, amount);
   const response = jsonResponse(201, refund);
   const guard = store.keyGuardPut({
     tenant,
@@ -79,7 +129,7 @@ export const decideRefund = (store: PaymentsStore, { charge, request, tenant, id
     nowMs,
   });
   const writes = [
-    decrement,
+    store.refundApplied(tenant, charge.id, amount),
     store.refundPut(tenant, refund),
     ...store.ledgerAppends(
       refundEntries({
@@ -95,16 +145,5 @@ export const decideRefund = (store: PaymentsStore, { charge, request, tenant, id
     store.eventPut(tenant, event),
     guard,
   ];
-  const fromRivalGuard = answerFromRivalGuard(writes, guard, idempotency, 'refund');
-  return {
-    kind: 'commit',
-    response,
-    commit: {
-      writes,
-      onRejected: (rejected) =>
-        writes[rejected.index] === decrement
-          ? tooLarge(amount, typeof rejected.item?.amount_refundable === 'number' ? rejected.item.amount_refundable : 0)
-          : fromRivalGuard(rejected),
-    },
-  };
+  return { kind: 'commit', response, commit: { writes, onRejected: answerFromRivalGuard(writes, guard, idempotency, 'refund') } };
 };

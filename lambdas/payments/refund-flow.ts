@@ -1,23 +1,32 @@
 import type { RouteInput } from '../http/api-route.js';
 import type { CommittableResponse } from '../idempotency/index.js';
 import { parseId } from '../shared/ids.js';
+import { createLogger } from '../shared/logger.js';
 import { chargeNotFound } from './charge-responses.js';
-import { decidedResponse } from './decision.js';
+import { assertWritable, decidedResponse } from './decision.js';
 import { downstreamKey, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
-import { decideRefund } from './refund-decision.js';
+import type { CardProcessor, ProcessorChargeId, ProcessorRefundId, ProcessorRefundOutcome } from './processor-client/card-processor.js';
+import { decideRefund, planRefund } from './refund-decision.js';
 import type { CreateRefundRequest } from './requests.js';
 
+const logger = createLogger('refunds');
+
 export interface RefundFlowDependencies {
+  readonly processor: CardProcessor;
   readonly store: PaymentsStore;
   readonly now: () => number;
 }
 
 /**
- * POST /v1/charges/{id}/refunds: a late retry is answered from its key guard; otherwise the
- * charge is read and decideRefund (refund-decision.ts) says what the refund comes to. Its writes
- * commit in one TransactWriteItems with the COMPLETED idempotency record, the decrement of what
- * remains refundable conditional, so concurrent refunds can never exceed the charge.
+ * POST /v1/charges/{id}/refunds, in the charge flow's phases: a late retry is answered from its
+ * key guard; the charge is read and the refund planned (refused here if it cannot be); the
+ * processor refunds under the downstream key derived from (tenant, refund key); decideRefund
+ * (refund-decision.ts) says what that comes to, and its writes commit in one TransactWriteItems
+ * with the COMPLETED idempotency record. The processor's bound is what keeps concurrent refunds
+ * within the charge; a refund it refuses is answered and never recorded here. From the claim on,
+ * the key is a recovery point: if the processor's answer is lost, the retry or the completer
+ * asks the processor under the same downstream key.
  */
 export const createRefund = async (
   deps: RefundFlowDependencies,
@@ -30,10 +39,31 @@ export const createRefund = async (
   const chargeId = parseId('charge', rawId);
   if (chargeId === undefined) return chargeNotFound(rawId);
 
-  const guard = await store.findKeyGuard(tenant, downstreamKey(tenant, idempotency.key));
+  const key = downstreamKey(tenant, idempotency.key);
+  const guard = await store.findKeyGuard(tenant, key);
   if (guard !== undefined) return replayFromGuard(guard, idempotency, 'refund');
 
   const charge = await store.readCharge(tenant, chargeId);
   if (charge === undefined) return chargeNotFound(chargeId);
-  return decidedResponse(decideRefund(store, { charge, request: body, tenant, idempotency, nowMs: deps.now() }));
+  const plan = planRefund(charge, body);
+  if (plan.kind === 'refuse') return plan.response;
+
+  const decide = (outcome: ProcessorRefundOutcome) =>
+    decideRefund(store, { outcome, charge, amount: plan.amount, tenant, idempotency, nowMs: deps.now() });
+  assertWritable(decide(provisionalSuccess));
+  const outcome = await deps.processor.refund({
+    processorChargeId: charge.processor_charge_id as ProcessorChargeId,
+    amount: plan.amount,
+    metadata: { retrysafe_account: tenant, retrysafe_charge: charge.id },
+    idempotencyKey: key,
+  });
+  if (outcome.kind === 'unavailable') logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });
+  return decidedResponse(decide(outcome));
+};
+
+/** The outcome that writes the most, to check the commit is writable before the processor is called. */
+const provisionalSuccess: ProcessorRefundOutcome = {
+  kind: 'succeeded',
+  processorRefundId: 'pre_provisional' as ProcessorRefundId,
+  replayed: false,
 };

@@ -17,6 +17,7 @@ const refund: Refund = {
   currency: 'eur',
   status: 'succeeded',
   created: 1,
+  processor_refund_id: 'pre_1',
 };
 
 const store = offlineStore();

@@ -38,7 +38,7 @@ export const describeWrite = (write: TransactItem): string => {
   if (write.Update !== undefined) {
     const { TableName, Key } = write.Update;
     if (isPaymentsItem(TableName, Key?.sk, sortKeyPrefixes.balance)) return 'balance update';
-    if (isPaymentsItem(TableName, Key?.sk, sortKeyPrefixes.charge)) return 'refundable decrement';
+    if (isPaymentsItem(TableName, Key?.sk, sortKeyPrefixes.charge)) return 'refund applied to its charge';
   }
   throw new Error(`A write no payments flow makes: ${JSON.stringify(write)}`);
 };
