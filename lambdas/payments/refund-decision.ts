@@ -70,7 +70,7 @@ export interface RefundDecisionInput {
  *                the completer) asks the processor again under the same downstream key
  */
 export const decideRefund = (store: PaymentsStore, input: RefundDecisionInput): Decision => {
-  const { outcome, charge, amount } = input;
+  const { outcome } = input;
   switch (outcome.kind) {
     case 'unavailable':
       return answer(problemResponse(problem('processor-unavailable', { headers: { 'Retry-After': String(outcome.retryAfterSeconds) } })));
