@@ -15,7 +15,7 @@
  */
 import { validBurst, validRatePerMinute } from './rate-limit/gcra.js';
 import { absoluteUrl, oneOf, positiveWholeNumber, trueOrFalse, wholeNumber } from './shared/setting-parsers.js';
-import { claimsIdempotencyKeys, functions, type FunctionName, type FunctionSpec } from './topology.js';
+import { functions, type FunctionName, type FunctionSpec } from './topology.js';
 import { maxAttemptTimeoutMs, validAttemptTimeoutMs } from './webhooks/attempt-timeout.js';
 import { defaultRetrySchedule, parseRetrySchedule } from './webhooks/retry-policy.js';
 
@@ -67,7 +67,7 @@ export const settings = {
     format: String,
     default: { value: 86_400 },
     setBy: 'context',
-    readBy: functionNames.filter(claimsIdempotencyKeys),
+    readBy: functionNames.filter((name) => (functions[name] as FunctionSpec).tables.idempotency !== undefined),
     meaning: 'Seconds an idempotency record is remembered',
   }),
   RATE_LIMIT_PER_MINUTE: setting({

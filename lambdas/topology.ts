@@ -175,6 +175,14 @@ export const functions = {
     queues: { webhookDeliveries: 'consume' },
     purpose: 'Sends signed webhook requests and schedules retries.',
   },
+  completer: {
+    entry: 'lambdas/payments/completer-handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    tables: { idempotency: 'readwrite', payments: 'readwrite', ledger: 'append', events: 'append' },
+    callsProcessor: true,
+    purpose: 'Drives every charge and refund whose executor stopped before an answer to a final state, whether or not anybody retries.',
+  },
   processor: {
     entry: 'lambdas/sandbox-processor/handler.ts',
     memoryMb: 256,

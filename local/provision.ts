@@ -55,8 +55,8 @@ const createTableInput = (name: string, spec: TableSpec): CreateTableCommandInpu
   };
 };
 
-/** Creates the table when missing (a persistent data directory keeps it across restarts). */
-const ensureTable = async (client: DynamoDBClient, name: string, spec: TableSpec): Promise<string | undefined> => {
+/** Creates the table when missing (a persistent data directory keeps it across restarts); returns its stream ARN. */
+export const ensureTable = async (client: DynamoDBClient, name: string, spec: TableSpec): Promise<string | undefined> => {
   try {
     const existing = await client.send(new DescribeTableCommand({ TableName: name }));
     return existing.Table?.LatestStreamArn;

@@ -1,0 +1,153 @@
+import type { ActiveIdempotency, CommittableResponse, DueRecoveryPoint, IdempotencyEngine } from '../idempotency/index.js';
+import { type AccountId, parseId } from '../shared/ids.js';
+import { createLogger } from '../shared/logger.js';
+import { processorSettleMs } from '../shared/idempotency-engine.js';
+import { decideCharge } from './charge-decision.js';
+import { chargeNotFound } from './charge-responses.js';
+import { decidedResponse } from './decision.js';
+import { replayFromGuard } from './key-guard.js';
+import type { PaymentsStore } from './payments-store.js';
+import type { CardProcessor, ProcessorChargeOutcome, ProcessorChargeSnapshot } from './processor-client/card-processor.js';
+import { paymentRecoveryOf, type PaymentRecovery } from './recovery-point.js';
+import { decideRefund } from './refund-decision.js';
+
+export interface CompleterDeps {
+  readonly engine: IdempotencyEngine;
+  readonly store: PaymentsStore;
+  readonly processor: CardProcessor;
+  readonly now: () => number;
+}
+
+/**
+ * What became of one recovery point:
+ *   committed      the processor had charged, declined or refunded: recorded here, answer stored
+ *   not-charged    the processor never saw the request: the key is released, nothing happened
+ *   still-unknown  the processor could not say; asked again after `unknownRetryMs`
+ *   taken          the client's retry (or another completer) holds it, or it was resolved meanwhile
+ */
+export type Resolution = 'committed' | 'not-charged' | 'still-unknown' | 'taken';
+
+export interface CompletionSummary {
+  readonly resolutions: Readonly<Record<Resolution, number>>;
+  /** How long the longest-waiting point seen had been waiting since its request first claimed it. */
+  readonly oldestWaitingMs: number;
+}
+
+/** Each point costs a processor look-up; a run takes this many at most and leaves the rest to the next. */
+export const pointsPerRun = 100;
+
+/** Points looked at side by side: the look-ups are I/O, and the processor is one service among its callers. */
+const concurrency = 8;
+
+/** When the processor cannot answer, ask again after the time it takes a request of it to settle. */
+export const unknownRetryMs = processorSettleMs;
+
+const logger = createLogger('completer');
+
+/** What the completer does with a point it holds, once it knows what the processor did. */
+type Step = { readonly kind: 'finish'; readonly outcome: CommittableResponse } | { readonly kind: 'absent' } | { readonly kind: 'unknown' };
+
+const chargeOutcomeOf = (charge: ProcessorChargeSnapshot): ProcessorChargeOutcome =>
+  charge.status === 'succeeded'
+    ? { kind: 'succeeded', processorChargeId: charge.id, replayed: true }
+    : { kind: 'declined', processorChargeId: charge.id, declineCode: charge.declineCode, replayed: true };
+
+/**
+ * The request's own flow, resumed where it could have stopped: after the processor call. The
+ * permanent key guard first (someone may have recorded it since), then the processor, asked
+ * what it made under the downstream key, never asked to make it: a request nobody finished is
+ * finished as it went, not started again.
+ */
+const stepFor = async (
+  deps: CompleterDeps,
+  recovery: PaymentRecovery,
+  tenant: AccountId,
+  idempotency: ActiveIdempotency,
+): Promise<Step> => {
+  const guard = await deps.store.findKeyGuard(tenant, recovery.downstreamKey);
+  if (guard !== undefined) return { kind: 'finish', outcome: replayFromGuard(guard, idempotency, recovery.kind) };
+  switch (recovery.kind) {
+    case 'charge': {
+      const found = await deps.processor.findCharge(recovery.downstreamKey);
+      if (found.kind !== 'found') return { kind: found.kind === 'absent' ? 'absent' : 'unknown' };
+      const decision = decideCharge(deps.store, {
+        outcome: chargeOutcomeOf(found.object),
+        request: recovery.request,
+        tenant,
+        idempotency,
+        nowMs: deps.now(),
+      });
+      return { kind: 'finish', outcome: decidedResponse(decision) };
+    }
+    case 'refund': {
+      const chargeId = parseId('charge', recovery.chargeId);
+      const charge = chargeId === undefined ? undefined : await deps.store.readCharge(tenant, chargeId);
+      // The request would have been answered 404 before the processor was ever called.
+      if (charge === undefined) return { kind: 'finish', outcome: chargeNotFound(recovery.chargeId) };
+      const found = await deps.processor.findRefund(recovery.downstreamKey);
+      if (found.kind !== 'found') return { kind: found.kind === 'absent' ? 'absent' : 'unknown' };
+      const decision = decideRefund(deps.store, {
+        outcome: { kind: 'succeeded', processorRefundId: found.object.id, replayed: true },
+        charge,
+        amount: found.object.amount,
+        tenant,
+        idempotency,
+        nowMs: deps.now(),
+      });
+      return { kind: 'finish', outcome: decidedResponse(decision) };
+    }
+  }
+};
+
+/**
+ * Takes one due point over (with the same conditional claim a client's retry makes, so of the
+ * two exactly one holds it), and drives it to an end.
+ */
+const resolve = async (deps: CompleterDeps, point: DueRecoveryPoint, remainingMs: number): Promise<Resolution> => {
+  const { scope, key, request, since } = point.recovery;
+  const acquired = await deps.engine.acquire({ scope, key, fingerprint: point.fingerprint, remainingMs, recovery: { request, since } });
+  if (acquired.kind !== 'claimed') return 'taken';
+  const { claim } = acquired;
+  try {
+    const step = await stepFor(deps, paymentRecoveryOf(point.recovery), scope as AccountId, { key, scope, fingerprint: point.fingerprint });
+    switch (step.kind) {
+      case 'finish':
+        await deps.engine.finish(claim, step.outcome);
+        return 'committed';
+      case 'absent':
+        await deps.engine.release(claim);
+        return 'not-charged';
+      case 'unknown':
+        await deps.engine.suspend(claim, deps.now() + unknownRetryMs);
+        return 'still-unknown';
+    }
+  } catch (error) {
+    await deps.engine.abandon(claim);
+    throw error;
+  }
+};
+
+/**
+ * The completer's run: every recovery point whose time has come (its executor died, or stopped
+ * without an answer from the processor, at least `processorSettleMs` ago) is driven to a final
+ * state through the same decisions the request's own flow uses. It runs whether or not anybody
+ * retries. A point that fails is left for the next run and does not stop the others.
+ */
+export const completeDueRecoveryPoints = async (deps: CompleterDeps, remainingMs: number): Promise<CompletionSummary> => {
+  const due = await deps.engine.dueRecoveryPoints(pointsPerRun);
+  const resolutions: Record<Resolution, number> = { committed: 0, 'not-charged': 0, 'still-unknown': 0, taken: 0 };
+  const nowMs = deps.now();
+  for (let start = 0; start < due.length; start += concurrency) {
+    await Promise.all(
+      due.slice(start, start + concurrency).map(async (point) => {
+        try {
+          resolutions[await resolve(deps, point, remainingMs)]++;
+        } catch (error) {
+          resolutions['still-unknown']++;
+          logger.error('A recovery point could not be resolved; the next run tries again', { error, pk: point.pk });
+        }
+      }),
+    );
+  }
+  return { resolutions, oldestWaitingMs: due.reduce((oldest, point) => Math.max(oldest, nowMs - point.recovery.since), 0) };
+};
