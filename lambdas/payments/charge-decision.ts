@@ -1,9 +1,8 @@
 import type { RetrysafeEvent } from '../events/outbox.js';
 import { problem, problemResponse } from '../http/problem.js';
-import type { ActiveIdempotency } from '../idempotency/index.js';
 import { newId, type AccountId } from '../shared/ids.js';
 import { chargeResponse } from './charge-responses.js';
-import { answerFromRivalGuard, downstreamKey } from './key-guard.js';
+import { answerFromRivalGuard, type RequestIdentity } from './key-guard.js';
 import { answer, type Decision } from './decision.js';
 import { chargeEntries } from './ledger.js';
 import type { PaymentsStore } from './payments-store.js';
@@ -15,7 +14,8 @@ export interface ChargeDecisionInput {
   readonly outcome: ProcessorChargeOutcome;
   readonly request: CreateChargeRequest;
   readonly tenant: AccountId;
-  readonly idempotency: ActiveIdempotency;
+  /** The request's downstream key and fingerprint, which its key guard keeps. */
+  readonly identity: RequestIdentity;
   /** Epoch milliseconds: the new ids' time and the charge's `created`. */
   readonly nowMs: number;
 }
@@ -62,7 +62,7 @@ export const decideCharge = (store: PaymentsStore, input: ChargeDecisionInput): 
 const recordCharge = (
   store: PaymentsStore,
   outcome: OutcomeWithCharge,
-  { request, tenant, idempotency, nowMs }: ChargeDecisionInput,
+  { request, tenant, identity, nowMs }: ChargeDecisionInput,
 ): Decision => {
   const created = Math.floor(nowMs / 1000);
   const succeeded = outcome.kind === 'succeeded';
@@ -105,12 +105,12 @@ const recordCharge = (
   const response = chargeResponse(charge, 201);
   const guard = store.keyGuardPut({
     tenant,
-    key: downstreamKey(tenant, idempotency.key),
-    fingerprint: idempotency.fingerprint,
+    key: identity.downstreamKey,
+    fingerprint: identity.fingerprint,
     resource: { kind: 'charge', id: charge.id },
     answer: response,
     nowMs,
   });
   const writes = [store.chargePut(tenant, charge), ...money, store.eventPut(tenant, event), guard];
-  return { kind: 'commit', response, commit: { writes, onRejected: answerFromRivalGuard(writes, guard, idempotency, 'charge') } };
+  return { kind: 'commit', response, commit: { writes, onRejected: answerFromRivalGuard(writes, guard, identity, 'charge') } };
 };

@@ -3,7 +3,7 @@ import type { CommittableResponse } from '../idempotency/index.js';
 import { createLogger } from '../shared/logger.js';
 import { decideCharge } from './charge-decision.js';
 import { assertWritable, decidedResponse } from './decision.js';
-import { downstreamKey, replayFromGuard } from './key-guard.js';
+import { identityOf, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { CardProcessor, ProcessorChargeId, ProcessorChargeOutcome } from './processor-client/card-processor.js';
 import type { CreateChargeRequest } from './requests.js';
@@ -40,12 +40,12 @@ export const createCharge = async (
   { body, tenant, idempotency }: RouteInput<CreateChargeRequest>,
 ): Promise<CommittableResponse> => {
   if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
-  const key = downstreamKey(tenant, idempotency.key);
-  const guard = await deps.store.findKeyGuard(tenant, key);
-  if (guard !== undefined) return replayFromGuard(guard, idempotency, 'charge');
+  const identity = identityOf(tenant, idempotency);
+  const guard = await deps.store.findKeyGuard(tenant, identity.downstreamKey);
+  if (guard !== undefined) return replayFromGuard(guard, identity, 'charge');
 
   const decide = (outcome: ProcessorChargeOutcome) =>
-    decideCharge(deps.store, { outcome, request: body, tenant, idempotency, nowMs: deps.now() });
+    decideCharge(deps.store, { outcome, request: body, tenant, identity, nowMs: deps.now() });
   assertWritable(decide(provisionalSuccess));
   const outcome = await deps.processor.charge({
     amount: body.amount,
@@ -54,7 +54,7 @@ export const createCharge = async (
     ...(body.description === undefined ? {} : { description: body.description }),
     // The account rides along, so a processor record the reconciler finds leads back to its guard.
     metadata: { ...body.metadata, retrysafe_account: tenant },
-    idempotencyKey: key,
+    idempotencyKey: identity.downstreamKey,
   });
   if (outcome.kind === 'unavailable') logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });
   return decidedResponse(decide(outcome));

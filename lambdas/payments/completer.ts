@@ -1,11 +1,11 @@
-import type { ActiveIdempotency, CommittableResponse, DueRecoveryPoint, IdempotencyEngine } from '../idempotency/index.js';
+import type { CommittableResponse, DueRecoveryPoint, IdempotencyEngine } from '../idempotency/index.js';
 import { type AccountId, parseId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
 import { processorSettleMs } from '../shared/idempotency-engine.js';
 import { decideCharge } from './charge-decision.js';
 import { chargeNotFound } from './charge-responses.js';
 import { decidedResponse } from './decision.js';
-import { replayFromGuard } from './key-guard.js';
+import { replayFromGuard, type RequestIdentity } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { CardProcessor, ProcessorChargeOutcome, ProcessorChargeSnapshot } from './processor-client/card-processor.js';
 import { paymentRecoveryOf, type PaymentRecovery } from './recovery-point.js';
@@ -58,14 +58,9 @@ const chargeOutcomeOf = (charge: ProcessorChargeSnapshot): ProcessorChargeOutcom
  * what it made under the downstream key, never asked to make it: a request nobody finished is
  * finished as it went, not started again.
  */
-const stepFor = async (
-  deps: CompleterDeps,
-  recovery: PaymentRecovery,
-  tenant: AccountId,
-  idempotency: ActiveIdempotency,
-): Promise<Step> => {
+const stepFor = async (deps: CompleterDeps, recovery: PaymentRecovery, tenant: AccountId, identity: RequestIdentity): Promise<Step> => {
   const guard = await deps.store.findKeyGuard(tenant, recovery.downstreamKey);
-  if (guard !== undefined) return { kind: 'finish', outcome: replayFromGuard(guard, idempotency, recovery.kind) };
+  if (guard !== undefined) return { kind: 'finish', outcome: replayFromGuard(guard, identity, recovery.kind) };
   switch (recovery.kind) {
     case 'charge': {
       const found = await deps.processor.findCharge(recovery.downstreamKey);
@@ -74,7 +69,7 @@ const stepFor = async (
         outcome: chargeOutcomeOf(found.object),
         request: recovery.request,
         tenant,
-        idempotency,
+        identity,
         nowMs: deps.now(),
       });
       return { kind: 'finish', outcome: decidedResponse(decision) };
@@ -91,7 +86,7 @@ const stepFor = async (
         charge,
         amount: found.object.amount,
         tenant,
-        idempotency,
+        identity,
         nowMs: deps.now(),
       });
       return { kind: 'finish', outcome: decidedResponse(decision) };
@@ -109,7 +104,11 @@ const resolve = async (deps: CompleterDeps, point: DueRecoveryPoint, remainingMs
   if (acquired.kind !== 'claimed') return 'taken';
   const { claim } = acquired;
   try {
-    const step = await stepFor(deps, paymentRecoveryOf(point.recovery), scope as AccountId, { key, scope, fingerprint: point.fingerprint });
+    const recovery = paymentRecoveryOf(point.recovery);
+    const step = await stepFor(deps, recovery, scope as AccountId, {
+      downstreamKey: recovery.downstreamKey,
+      fingerprint: point.fingerprint,
+    });
     switch (step.kind) {
       case 'finish':
         await deps.engine.finish(claim, step.outcome);

@@ -32,6 +32,17 @@ export type DownstreamKey = Brand<string, 'DownstreamKey'>;
 export const downstreamKey = (tenant: AccountId, key: IdempotencyKey): DownstreamKey =>
   `retrysafe_${createHash('sha256').update(`${tenant}\n${key}`, 'utf8').digest('hex')}` as DownstreamKey;
 
+/** What names a payments request for good: the downstream key its guard is kept under, and its request's fingerprint. */
+export interface RequestIdentity {
+  readonly downstreamKey: DownstreamKey;
+  readonly fingerprint: string;
+}
+
+export const identityOf = (tenant: AccountId, idempotency: ActiveIdempotency): RequestIdentity => ({
+  downstreamKey: downstreamKey(tenant, idempotency.key),
+  fingerprint: idempotency.fingerprint,
+});
+
 /**
  * The answer to a late retry whose key guard was found: the original answer, status and body
  * byte for byte, when the retry is the request that created the resource (same fingerprint, on
@@ -40,10 +51,10 @@ export const downstreamKey = (tenant: AccountId, key: IdempotencyKey): Downstrea
  */
 export const replayFromGuard = (
   guard: KeyGuardItem,
-  idempotency: ActiveIdempotency,
+  identity: RequestIdentity,
   routeCreates: GuardedResource['kind'],
 ): CommittableResponse =>
-  guard.fingerprint === idempotency.fingerprint && guard.resource.kind === routeCreates
+  guard.fingerprint === identity.fingerprint && guard.resource.kind === routeCreates
     ? replayResponse(decodeResponse(guard))
     : withoutStoring(keyReusedResponse());
 
@@ -54,8 +65,8 @@ export const replayFromGuard = (
  * as it would have had this request read it a moment later.
  */
 export const answerFromRivalGuard =
-  (writes: readonly TransactItem[], guardWrite: TransactItem, idempotency: ActiveIdempotency, routeCreates: GuardedResource['kind']) =>
+  (writes: readonly TransactItem[], guardWrite: TransactItem, identity: RequestIdentity, routeCreates: GuardedResource['kind']) =>
   ({ index, item }: RejectedWrite): CommittableResponse => {
     if (writes[index] !== guardWrite || item === undefined) throw new Error(`Write ${index} was rejected at commit`);
-    return replayFromGuard(item as unknown as KeyGuardItem, idempotency, routeCreates);
+    return replayFromGuard(item as unknown as KeyGuardItem, identity, routeCreates);
   };

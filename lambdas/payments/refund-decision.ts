@@ -1,10 +1,9 @@
 import type { RetrysafeEvent } from '../events/outbox.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
-import type { ActiveIdempotency } from '../idempotency/index.js';
 import { newId, type AccountId } from '../shared/ids.js';
 import { answer, type Decision } from './decision.js';
-import { answerFromRivalGuard, downstreamKey } from './key-guard.js';
+import { answerFromRivalGuard, type RequestIdentity } from './key-guard.js';
 import { refundEntries } from './ledger.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { ProcessorRefundId, ProcessorRefundOutcome } from './processor-client/card-processor.js';
@@ -52,7 +51,8 @@ export interface RefundDecisionInput {
   readonly charge: Charge;
   readonly amount: number;
   readonly tenant: AccountId;
-  readonly idempotency: ActiveIdempotency;
+  /** The request's downstream key and fingerprint, which its key guard keeps. */
+  readonly identity: RequestIdentity;
   /** Epoch milliseconds: the new ids' time and the refund's `created`. */
   readonly nowMs: number;
 }
@@ -81,7 +81,7 @@ export const decideRefund = (store: PaymentsStore, input: RefundDecisionInput): 
   }
 };
 
-const refusal = (outcome: Extract<ProcessorRefundOutcome, { kind: 'rejected' }>, { charge, amount, idempotency }: RefundDecisionInput) => {
+const refusal = (outcome: Extract<ProcessorRefundOutcome, { kind: 'rejected' }>, { charge, amount, identity }: RefundDecisionInput) => {
   switch (outcome.reason) {
     case 'amount-too-large':
       return tooLarge(amount);
@@ -92,14 +92,14 @@ const refusal = (outcome: Extract<ProcessorRefundOutcome, { kind: 'rejected' }>,
     case 'charge-not-found':
     case 'idempotency-key-reused':
       // Both the charge and the key are Retrysafe's own: the processor's records disagree with ours.
-      throw new Error(`The processor refused refund ${idempotency.key} (${outcome.reason}): ${outcome.detail}`);
+      throw new Error(`The processor refused refund ${identity.downstreamKey} (${outcome.reason}): ${outcome.detail}`);
   }
 };
 
 const recordRefund = (
   store: PaymentsStore,
   processorRefundId: ProcessorRefundId,
-  { charge, amount, tenant, idempotency, nowMs }: RefundDecisionInput,
+  { charge, amount, tenant, identity, nowMs }: RefundDecisionInput,
 ): Decision => {
   const created = Math.floor(nowMs / 1000);
   const refund: Refund = {
@@ -122,8 +122,8 @@ const recordRefund = (
   const response = jsonResponse(201, refund);
   const guard = store.keyGuardPut({
     tenant,
-    key: downstreamKey(tenant, idempotency.key),
-    fingerprint: idempotency.fingerprint,
+    key: identity.downstreamKey,
+    fingerprint: identity.fingerprint,
     resource: { kind: 'refund', id: refund.id, charge: charge.id },
     answer: response,
     nowMs,
@@ -145,5 +145,5 @@ const recordRefund = (
     store.eventPut(tenant, event),
     guard,
   ];
-  return { kind: 'commit', response, commit: { writes, onRejected: answerFromRivalGuard(writes, guard, idempotency, 'refund') } };
+  return { kind: 'commit', response, commit: { writes, onRejected: answerFromRivalGuard(writes, guard, identity, 'refund') } };
 };

@@ -4,7 +4,7 @@ import { parseId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
 import { chargeNotFound } from './charge-responses.js';
 import { assertWritable, decidedResponse } from './decision.js';
-import { downstreamKey, replayFromGuard } from './key-guard.js';
+import { identityOf, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { CardProcessor, ProcessorChargeId, ProcessorRefundId, ProcessorRefundOutcome } from './processor-client/card-processor.js';
 import { decideRefund, planRefund } from './refund-decision.js';
@@ -39,9 +39,9 @@ export const createRefund = async (
   const chargeId = parseId('charge', rawId);
   if (chargeId === undefined) return chargeNotFound(rawId);
 
-  const key = downstreamKey(tenant, idempotency.key);
-  const guard = await store.findKeyGuard(tenant, key);
-  if (guard !== undefined) return replayFromGuard(guard, idempotency, 'refund');
+  const identity = identityOf(tenant, idempotency);
+  const guard = await store.findKeyGuard(tenant, identity.downstreamKey);
+  if (guard !== undefined) return replayFromGuard(guard, identity, 'refund');
 
   const charge = await store.readCharge(tenant, chargeId);
   if (charge === undefined) return chargeNotFound(chargeId);
@@ -49,13 +49,13 @@ export const createRefund = async (
   if (plan.kind === 'refuse') return plan.response;
 
   const decide = (outcome: ProcessorRefundOutcome) =>
-    decideRefund(store, { outcome, charge, amount: plan.amount, tenant, idempotency, nowMs: deps.now() });
+    decideRefund(store, { outcome, charge, amount: plan.amount, tenant, identity, nowMs: deps.now() });
   assertWritable(decide(provisionalSuccess));
   const outcome = await deps.processor.refund({
     processorChargeId: charge.processor_charge_id as ProcessorChargeId,
     amount: plan.amount,
     metadata: { retrysafe_account: tenant, retrysafe_charge: charge.id },
-    idempotencyKey: key,
+    idempotencyKey: identity.downstreamKey,
   });
   if (outcome.kind === 'unavailable') logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });
   return decidedResponse(decide(outcome));

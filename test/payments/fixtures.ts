@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ActiveIdempotency, IdempotencyKey } from '../../lambdas/idempotency/index.js';
+import { identityOf } from '../../lambdas/payments/key-guard.js';
 import { PaymentsStore } from '../../lambdas/payments/payments-store.js';
 import type { Charge } from '../../lambdas/payments/records.js';
 import type { PaymentsTables } from '../../lambdas/payments/tables.js';
@@ -19,6 +20,8 @@ export const offlineStore = (): PaymentsStore =>
 export const tenant = 'acct_unit' as AccountId;
 
 export const idempotency: ActiveIdempotency = { key: 'key-1' as IdempotencyKey, scope: tenant, fingerprint: 'fingerprint-1' };
+
+export const identity = identityOf(tenant, idempotency);
 
 export const nowMs = Date.UTC(2026, 0, 15, 12, 0, 0);
 

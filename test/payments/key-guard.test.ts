@@ -6,7 +6,7 @@ import { chargeResponse } from '../../lambdas/payments/charge-responses.js';
 import { answerFromRivalGuard, downstreamKey, replayFromGuard } from '../../lambdas/payments/key-guard.js';
 import type { GuardedResource, KeyGuardItem, Refund } from '../../lambdas/payments/records.js';
 import type { RefundId } from '../../lambdas/shared/ids.js';
-import { idempotency, nowMs, offlineStore, succeededCharge, tenant } from './fixtures.js';
+import { idempotency, identity, nowMs, offlineStore, succeededCharge, tenant } from './fixtures.js';
 
 const charge = succeededCharge();
 const refund: Refund = {
@@ -52,7 +52,7 @@ describe('the key guard', () => {
 
 describe('replayFromGuard', () => {
   it('replays the original answer byte for byte: its status, its body, with Idempotent-Replayed, whatever happened since', () => {
-    const response = replayFromGuard(chargeGuard, idempotency, 'charge');
+    const response = replayFromGuard(chargeGuard, identity, 'charge');
     expect(response.statusCode).toBe(201);
     expect(response.headers).toEqual({
       'Content-Type': 'application/json',
@@ -64,14 +64,14 @@ describe('replayFromGuard', () => {
 
   it('replays a declined charge as the original 402, with the failed charge', () => {
     const declined = { ...charge, status: 'failed' as const, failure_code: 'insufficient_funds' };
-    const response = replayFromGuard(guardFor({ kind: 'charge', id: charge.id }, chargeResponse(declined, 201)), idempotency, 'charge');
+    const response = replayFromGuard(guardFor({ kind: 'charge', id: charge.id }, chargeResponse(declined, 201)), identity, 'charge');
     expect(response.statusCode).toBe(402);
     expect(response.headers['Idempotent-Replayed']).toBe('true');
     expect(JSON.parse(response.body)).toMatchObject({ decline_code: 'insufficient_funds', charge: declined });
   });
 
   it('replays the refund the key created', () => {
-    const response = replayFromGuard(refundGuard, idempotency, 'refund');
+    const response = replayFromGuard(refundGuard, identity, 'refund');
     expect(response.statusCode).toBe(201);
     expect(response.body).toBe(JSON.stringify(refund));
   });
@@ -83,7 +83,7 @@ describe('replayFromGuard', () => {
       [chargeGuard, 'refund'],
       [refundGuard, 'charge'],
     ] as const) {
-      const { response, store: stored } = takeAtomicCommit(replayFromGuard(guard, idempotency, route));
+      const { response, store: stored } = takeAtomicCommit(replayFromGuard(guard, identity, route));
       expect(response.statusCode).toBe(422);
       expect(JSON.parse(response.body)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-reused' });
       expect(stored).toBe(false);
@@ -104,12 +104,12 @@ describe('answerFromRivalGuard', () => {
   const writes = [write, guardWrite];
 
   it('answers a guard put rejected at commit from the guard that was there first', () => {
-    const answer = answerFromRivalGuard(writes, guardWrite, idempotency, 'charge')({ index: 1, item: { ...chargeGuard } });
+    const answer = answerFromRivalGuard(writes, guardWrite, identity, 'charge')({ index: 1, item: { ...chargeGuard } });
     expect(answer.statusCode).toBe(201);
     expect(answer.headers['Idempotent-Replayed']).toBe('true');
   });
 
   it('leaves any other rejected write an error', () => {
-    expect(() => answerFromRivalGuard(writes, guardWrite, idempotency, 'charge')({ index: 0, item: {} })).toThrow(/rejected at commit/);
+    expect(() => answerFromRivalGuard(writes, guardWrite, identity, 'charge')({ index: 0, item: {} })).toThrow(/rejected at commit/);
   });
 });
