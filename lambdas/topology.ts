@@ -96,8 +96,16 @@ export const queues = {
 
 export type QueueName = keyof typeof queues;
 
-/** What a function may do with a table; the CDK stack turns each into a least-privilege grant. */
-export type TableAccess = 'read' | 'readwrite' | 'append' | 'stream';
+/**
+ * What a function may do with a table; the CDK stack turns each into a least-privilege grant.
+ * 'update' changes items that exist and nothing else: no reads, no puts, no deletes.
+ */
+export type TableAccess = 'read' | 'readwrite' | 'append' | 'update' | 'stream';
+
+/** A function's access to one table: one level, or several that together say what it does. */
+export type TableAccesses = TableAccess | readonly TableAccess[];
+
+export const accessLevels = (accesses: TableAccesses): readonly TableAccess[] => (typeof accesses === 'string' ? [accesses] : accesses);
 /**
  * What a function may do with a queue. 'send': enqueue. 'consume': an event source mapping
  * delivers its messages, and the consumer may re-enqueue (retries ride on SQS delays) and
@@ -110,7 +118,7 @@ export interface FunctionSpec {
   readonly entry: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
-  readonly tables: Partial<Record<TableName, TableAccess>>;
+  readonly tables: Partial<Record<TableName, TableAccesses>>;
   readonly queues?: Partial<Record<QueueName, QueueAccess>>;
   /** Needs to call the sandbox processor. */
   readonly callsProcessor?: boolean;

@@ -5,6 +5,7 @@ import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  accessLevels,
   eventSources,
   functions,
   type EventSourceSpec,
@@ -125,7 +126,8 @@ const assertMappingsMatchAccess = (): void => {
   );
   const declared = new Set<string>();
   for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
-    for (const [table, access] of Object.entries(spec.tables)) if (access === 'stream') declared.add(accessKey(name, 'stream', table));
+    for (const [table, accesses] of Object.entries(spec.tables))
+      if (accessLevels(accesses).includes('stream')) declared.add(accessKey(name, 'stream', table));
     for (const [queue, access] of Object.entries(spec.queues ?? {}))
       if (access === 'consume') declared.add(accessKey(name, 'consume', queue));
   }

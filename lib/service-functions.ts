@@ -16,13 +16,14 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  accessLevels,
   functions,
   tables as tableSpecs,
   type FunctionName,
   type FunctionSpec,
   type QueueAccess,
   type QueueName,
-  type TableAccess,
+  type TableAccesses,
   type TableName,
 } from '../lambdas/topology.js';
 import type { StackConfig } from './config.js';
@@ -127,8 +128,8 @@ export class ServiceFunctions extends Construct {
       bundling,
     });
 
-    for (const [table, access] of Object.entries(spec.tables) as [TableName, TableAccess][]) {
-      grantTableAccess(role, props.tables[table], tableSpecs[table], access);
+    for (const [table, accesses] of Object.entries(spec.tables) as [TableName, TableAccesses][]) {
+      for (const access of accessLevels(accesses)) grantTableAccess(role, props.tables[table], tableSpecs[table], access);
     }
     for (const [queue, access] of Object.entries(spec.queues ?? {}) as [QueueName, QueueAccess][]) {
       grantQueueAccess(role, props.queues[queue], access);
