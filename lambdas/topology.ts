@@ -14,6 +14,17 @@ export interface KeyAttribute {
   readonly type: AttributeType;
 }
 
+export interface IndexSpec {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /**
+   * What the index copies from each item; ALL when absent. KEYS_ONLY keeps the index out of
+   * every write that leaves its keys alone, and its readers read the item itself.
+   */
+  readonly projection?: 'ALL' | 'KEYS_ONLY';
+}
+
 export interface TableSpec {
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
@@ -21,13 +32,33 @@ export interface TableSpec {
   readonly ttlAttribute?: string;
   /** Stream view for consumers; absent when nothing consumes the table's changes. */
   readonly stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
-  readonly globalSecondaryIndexes?: readonly {
-    readonly indexName: string;
-    readonly partitionKey: KeyAttribute;
-    readonly sortKey?: KeyAttribute;
-  }[];
+  readonly globalSecondaryIndexes?: readonly IndexSpec[];
   readonly purpose: string;
 }
+
+/**
+ * The recovery sweeper's indexes are sparse: an item is in one only while it carries the
+ * index's sort key, so a query reads exactly the work left over, never the table. Their
+ * partition key is a small fixed shard number (lambdas/shared/sweep-index.ts) rather than one
+ * value, so the index writes of a busy table spread over several partitions.
+ */
+const sweepShardKey = { name: 'sweepShard', type: 'N' } as const satisfies KeyAttribute;
+
+/** Outbox events the publisher has not marked published yet, oldest first per shard. */
+export const unpublishedEventsIndex = {
+  indexName: 'unpublished',
+  partitionKey: sweepShardKey,
+  sortKey: { name: 'unpublishedSince', type: 'N' },
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexSpec;
+
+/** Pending webhook deliveries by when their next attempt is due; delivered and failed ones have no due time. */
+export const pendingDeliveriesIndex = {
+  indexName: 'pendingDeliveries',
+  partitionKey: sweepShardKey,
+  sortKey: { name: 'nextAttemptAt', type: 'N' },
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexSpec;
 
 export const tables = {
   apiKeys: {
@@ -59,12 +90,14 @@ export const tables = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
     stream: 'NEW_IMAGE',
+    globalSecondaryIndexes: [unpublishedEventsIndex],
     purpose: 'The transactional outbox: events written with the change they describe.',
   },
   webhooks: {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
+    globalSecondaryIndexes: [pendingDeliveriesIndex],
     purpose: 'Webhook endpoints and the state of every delivery attempt.',
   },
   processor: {
@@ -167,9 +200,9 @@ export const functions = {
     entry: 'lambdas/webhooks/publisher-handler.ts',
     memoryMb: 512,
     timeoutSeconds: 30,
-    tables: { events: 'stream', webhooks: 'readwrite' },
+    tables: { events: ['stream', 'update'], webhooks: 'readwrite' },
     queues: { webhookDeliveries: 'send' },
-    purpose: 'Turns each new outbox event into one delivery per matching endpoint.',
+    purpose: 'Turns each new outbox event into one delivery per matching endpoint, then marks the event published.',
   },
   webhookDispatcher: {
     entry: 'lambdas/webhooks/dispatcher-handler.ts',

@@ -7,6 +7,9 @@ import type { DeliveryId } from './delivery-id.js';
  * The (endpoint, event) pair is the identity of a delivery, so it is the key: publishing the
  * same event twice hits the same item, and a conditional put makes the second a no-op. Event
  * ids are ULIDs, so an endpoint's deliveries list newest-first with ScanIndexForward=false.
+ *
+ * A pending delivery is also in the pending deliveries index (lambdas/topology.ts) by its
+ * `nextAttemptAt`, which only pending deliveries have.
  */
 export const deliveryPartition = (endpointId: WebhookEndpointId): string => `WE#${endpointId}`;
 export const deliverySortKey = (eventId: EventId): string => `DLV#${eventId}`;
@@ -50,6 +53,8 @@ interface DeliveryBase {
   readonly attempts: readonly AttemptRecord[];
   /** Epoch seconds, refreshed on every write: the record outlives its last activity by 30 days. */
   readonly expiresAt: number;
+  /** The delivery's shard of the pending deliveries index. */
+  readonly sweepShard: number;
 }
 
 export type PendingDelivery = DeliveryBase & {

@@ -18,6 +18,11 @@ const { stack, template } = synthesize();
 
 const tableEntries = Object.entries(tables) as [TableName, TableSpec][];
 
+const keySchemaOf = (keys: Pick<TableSpec, 'partitionKey' | 'sortKey'>) => [
+  { AttributeName: keys.partitionKey.name, KeyType: 'HASH' },
+  ...(keys.sortKey === undefined ? [] : [{ AttributeName: keys.sortKey.name, KeyType: 'RANGE' }]),
+];
+
 interface TableResource {
   readonly Properties: Record<string, unknown>;
   readonly DeletionPolicy?: string;
@@ -59,15 +64,16 @@ describe('DynamoDB tables', () => {
   });
 
   it.each(tableEntries)('%s has the key schema of the topology', (name, spec) => {
-    const keySchema = [
-      { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
-      ...(spec.sortKey === undefined ? [] : [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' }]),
-    ];
-    const definitions = [spec.partitionKey, ...(spec.sortKey === undefined ? [] : [spec.sortKey])].map((key) => ({
-      AttributeName: key.name,
-      AttributeType: key.type,
-    }));
-    expect(tableResource(name).Properties).toMatchObject({ KeySchema: keySchema, AttributeDefinitions: definitions });
+    const indexKeys = (spec.globalSecondaryIndexes ?? []).flatMap((index) => [index.partitionKey, index.sortKey]);
+    const definitions = new Map(
+      [spec.partitionKey, spec.sortKey, ...indexKeys].flatMap((key) =>
+        key === undefined ? [] : [[key.name, { AttributeName: key.name, AttributeType: key.type }] as const],
+      ),
+    );
+    const properties = tableResource(name).Properties;
+    expect(properties.KeySchema).toEqual(keySchemaOf(spec));
+    expect(properties.AttributeDefinitions).toEqual(expect.arrayContaining([...definitions.values()]));
+    expect(properties.AttributeDefinitions).toHaveLength(definitions.size);
   });
 
   it.each(tableEntries)('%s is on-demand with point-in-time recovery', (name) => {
@@ -89,9 +95,42 @@ describe('DynamoDB tables', () => {
     );
   });
 
-  it.each(tableEntries)('%s declares the global secondary indexes of the topology', (name, spec) => {
-    const indexes = (tableResource(name).Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[];
-    expect(indexes.map((index) => index.IndexName)).toEqual((spec.globalSecondaryIndexes ?? []).map((index) => index.indexName));
+  it.each(tableEntries)('%s declares the global secondary indexes of the topology, with their keys and projection', (name, spec) => {
+    expect(tableResource(name).Properties.GlobalSecondaryIndexes).toEqual(
+      spec.globalSecondaryIndexes?.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: keySchemaOf(index),
+        Projection: { ProjectionType: index.projection ?? 'ALL' },
+      })),
+    );
+  });
+
+  it('indexes unpublished events and pending deliveries by shard and time, keys only', () => {
+    const keysOf = (name: TableName) =>
+      (tableResource(name).Properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[]).map(
+        (index) => [index.IndexName, index.KeySchema, index.Projection],
+      );
+    const keysOnly = { ProjectionType: 'KEYS_ONLY' };
+    expect(keysOf('events')).toEqual([
+      [
+        'unpublished',
+        [
+          { AttributeName: 'sweepShard', KeyType: 'HASH' },
+          { AttributeName: 'unpublishedSince', KeyType: 'RANGE' },
+        ],
+        keysOnly,
+      ],
+    ]);
+    expect(keysOf('webhooks')).toEqual([
+      [
+        'pendingDeliveries',
+        [
+          { AttributeName: 'sweepShard', KeyType: 'HASH' },
+          { AttributeName: 'nextAttemptAt', KeyType: 'RANGE' },
+        ],
+        keysOnly,
+      ],
+    ]);
   });
 
   it('retains tables and protects them from deletion by default', () => {

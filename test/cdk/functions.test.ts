@@ -12,6 +12,7 @@ import {
   type QueueName,
   type TableAccess,
   type TableName,
+  type TableSpec,
 } from '../../lambdas/topology.js';
 import { tableActions } from '../../lib/table-grants.js';
 import { actionsOf, actionsOn, arnOf, logicalIdOf, resourcesOf, statementsOfRole, synthesize } from './synthesize.js';
@@ -178,6 +179,23 @@ describe('least-privilege grants', () => {
       const expected = new Set(levels.flatMap((level) => (level === 'stream' ? [] : tableActions[level])));
       expect(actionsOn(statements, arnOf(stack.tables.byName[table])), `${name} on ${table}`).toEqual(sorted([...expected]));
     }
+  });
+
+  it.each(functionEntries)('%s queries the indexes of the tables it reads, by name, and nothing more', (name, spec) => {
+    const statements = statementsOf(name);
+    for (const table of tableNames) {
+      const reads = levelsOf(spec, table).some((level) => level === 'read' || level === 'readwrite');
+      for (const index of (tables[table] as TableSpec).globalSecondaryIndexes ?? []) {
+        const indexArn = { 'Fn::Join': ['', [arnOf(stack.tables.byName[table]), `/index/${index.indexName}`]] };
+        expect(actionsOn(statements, indexArn), `${name} on ${table}/${index.indexName}`).toEqual(
+          reads ? ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] : [],
+        );
+      }
+    }
+  });
+
+  it('lets the publisher mark events published, and neither put nor delete one', () => {
+    expect(actionsOn(statementsOf('webhookPublisher'), arnOf(stack.tables.byName.events))).toEqual(['dynamodb:UpdateItem']);
   });
 
   it('never lets a function scan a table', () => {

@@ -19,6 +19,7 @@ const base = {
   roundStart: 0,
   attempts: [],
   expiresAt: 0,
+  sweepShard: 0,
 };
 
 const pending = (overrides: Partial<PendingDelivery> = {}): PendingDelivery => ({
