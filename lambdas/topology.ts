@@ -146,6 +146,12 @@ export const accessLevels = (accesses: TableAccesses): readonly TableAccess[] =>
  */
 export type QueueAccess = 'send' | 'consume';
 
+/**
+ * The settings (lambdas/settings.ts) that hold a schedule's interval in seconds. Every recovery
+ * job (work an interrupted path left behind, found in the tables) shares one cadence.
+ */
+export type IntervalSetting = 'RECOVERY_INTERVAL_SECONDS';
+
 export interface FunctionSpec {
   /** Module under lambdas/ exporting `handler`, relative to the repository root. */
   readonly entry: string;
@@ -155,6 +161,11 @@ export interface FunctionSpec {
   readonly queues?: Partial<Record<QueueName, QueueAccess>>;
   /** Needs to call the sandbox processor. */
   readonly callsProcessor?: boolean;
+  /**
+   * Invoked on a timer, every so many seconds as this setting says: an EventBridge rule when
+   * deployed, a timer in the local stack. Its event carries no work; the function finds it.
+   */
+  readonly runsEvery?: IntervalSetting;
   readonly purpose: string;
 }
 
@@ -212,6 +223,15 @@ export const functions = {
     queues: { webhookDeliveries: 'consume' },
     purpose: 'Sends signed webhook requests and schedules retries.',
   },
+  webhookSweeper: {
+    entry: 'lambdas/webhooks/sweeper-handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    tables: { events: ['read', 'update'], webhooks: 'readwrite' },
+    queues: { webhookDeliveries: 'send' },
+    runsEvery: 'RECOVERY_INTERVAL_SECONDS',
+    purpose: 'Recovery job: publishes outbox events the stream left unpublished, re-enqueues deliveries whose message was lost.',
+  },
   processor: {
     entry: 'lambdas/sandbox-processor/handler.ts',
     memoryMb: 256,
@@ -222,6 +242,16 @@ export const functions = {
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
+
+export interface ScheduleSpec {
+  readonly function: FunctionName;
+  readonly every: IntervalSetting;
+}
+
+/** Every function that runs on a timer, with the setting holding its interval. */
+export const schedules: readonly ScheduleSpec[] = (Object.entries(functions) as [FunctionName, FunctionSpec][]).flatMap(([name, spec]) =>
+  spec.runsEvery === undefined ? [] : [{ function: name, every: spec.runsEvery }],
+);
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 

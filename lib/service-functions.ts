@@ -135,13 +135,13 @@ export class ServiceFunctions extends Construct {
       grantQueueAccess(role, props.queues[queue], access);
     }
 
-    acknowledgeFunctionFindings(fn, role);
+    acknowledgeFunctionFindings(fn, role, spec);
     return fn;
   }
 }
 
 /** Acknowledged on the CfnFunction and the role's policy themselves, so nothing else inherits them. */
-const acknowledgeFunctionFindings = (fn: NodejsFunction, role: Role): void => {
+const acknowledgeFunctionFindings = (fn: NodejsFunction, role: Role, spec: FunctionSpec): void => {
   const runtimeReason =
     'Retrysafe standardises on the Node.js 22 Lambda runtime: the bundles target node22 and the project is developed and tested on Node 20+; moving to Node.js 24 is a deliberate upgrade to test first, not a lint fix.';
   Validations.of(fn.node.findChild('Resource')).acknowledge(
@@ -150,7 +150,9 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, role: Role): void => {
     {
       id: 'Serverless-LambdaDLQ',
       reason:
-        'No Retrysafe function is invoked asynchronously, and a DeadLetterConfig only catches failed asynchronous invocations. API Gateway and the function URL invoke synchronously (the caller sees the error); the SQS mapping fails over to the queue redrive policy and the stream mapping to its on-failure queue.',
+        spec.runsEvery === undefined
+          ? 'This function is not invoked asynchronously, and a DeadLetterConfig only catches failed asynchronous invocations. API Gateway and the function URL invoke synchronously (the caller sees the error); the SQS mapping fails over to the queue redrive policy and the stream mapping to its on-failure queue.'
+          : "Only its EventBridge schedule invokes this function asynchronously, and a schedule's event carries no work: the job finds its work in the tables, so the next run redoes whatever a failed run left undone. A dead-letter queue would only collect empty schedule events.",
     },
   );
   Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({

@@ -17,9 +17,9 @@ export interface RunningPoller {
   stop(): Promise<void>;
 }
 
-type Log = (message: string, error?: unknown) => void;
+export type Log = (message: string, error?: unknown) => void;
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+export const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolveSleep) => {
     const wake = () => {
       clearTimeout(timer);
@@ -30,7 +30,8 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', wake, { once: true });
   });
 
-const invoke = (name: FunctionName, handler: LambdaHandler, event: unknown): Promise<unknown> => {
+/** Invokes the function's handler as Lambda would: a fresh context, under its timeout. */
+export const invoke = (name: FunctionName, handler: LambdaHandler, event: unknown): Promise<unknown> => {
   const spec = functions[name];
   const context = createLambdaContext(name, spec.timeoutSeconds, spec.memoryMb);
   return invokeWithTimeout(name, spec.timeoutSeconds, () => handler(event, context));

@@ -9,7 +9,8 @@ import type { DeliveryId } from './delivery-id.js';
  * ids are ULIDs, so an endpoint's deliveries list newest-first with ScanIndexForward=false.
  *
  * A pending delivery is also in the pending deliveries index (lambdas/topology.ts) by its
- * `nextAttemptAt`, which only pending deliveries have.
+ * `nextAttemptAt`, which only pending deliveries have: the webhook sweeper finds there the
+ * deliveries whose message was lost.
  */
 export const deliveryPartition = (endpointId: WebhookEndpointId): string => `WE#${endpointId}`;
 export const deliverySortKey = (eventId: EventId): string => `DLV#${eventId}`;

@@ -110,7 +110,7 @@ const pendingDelivery = (event: OutboxEvent, endpoint: EndpointItem, nowMs: numb
 /**
  * Record first, message second. A crash or an SQS outage between the two leaves a pending
  * record that was never attempted, and an event still unpublished; the stream retries the
- * record (it is reported as failed), the
+ * record (it is reported as failed), or later the sweeper re-publishes the event, the
  * conditional put finds the record, and because it was never attempted the message is sent
  * (again). Sending twice is harmless: the dispatcher's conditional claim lets one message
  * through and drops the other as stale.

@@ -194,8 +194,12 @@ describe('least-privilege grants', () => {
     }
   });
 
-  it('lets the publisher mark events published, and neither put nor delete one', () => {
-    expect(actionsOn(statementsOf('webhookPublisher'), arnOf(stack.tables.byName.events))).toEqual(['dynamodb:UpdateItem']);
+  it('lets the publisher and the sweeper mark events published, and neither put nor delete one', () => {
+    const eventsArn = arnOf(stack.tables.byName.events);
+    expect(actionsOn(statementsOf('webhookPublisher'), eventsArn)).toEqual(['dynamodb:UpdateItem']);
+    expect(actionsOn(statementsOf('webhookSweeper'), eventsArn)).toEqual(
+      sorted(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']),
+    );
   });
 
   it('never lets a function scan a table', () => {
