@@ -284,6 +284,9 @@ export type RouteKey = `${(typeof routes)[number]['method']} ${(typeof routes)[n
 export const claimsIdempotencyKeys = (fn: FunctionName): boolean =>
   (routes as readonly RouteSpec[]).some((route) => route.function === fn && route.method === 'POST');
 
+/** What a stream record reports about its item: created, changed, or deleted (by TTL, too). */
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+
 export interface EventSourceSpec {
   readonly function: FunctionName;
   readonly batchSize: number;
@@ -291,10 +294,20 @@ export interface EventSourceSpec {
   readonly maxBatchingWindowSeconds: number;
   readonly source: { readonly kind: 'queue'; readonly queue: QueueName } | { readonly kind: 'stream'; readonly table: TableName };
   /**
+   * Stream only: the records that invoke the function, by eventName; the mapping drops the
+   * others before any invocation. Absent, every record does.
+   */
+  readonly eventNames?: readonly StreamEventName[];
+  /**
    * Stream only: attempts before a poison record is skipped (and reported to the failure queue);
-   * -1 retries until the record leaves the stream, 24 hours after it was written.
+   * -1 retries until the record is too old (maxRecordAgeSeconds).
    */
   readonly retryAttempts?: number;
+  /**
+   * Stream only: a record older than this is skipped (and reported to the failure queue)
+   * instead of being delivered or retried; absent, only leaving the stream after 24 hours ends it.
+   */
+  readonly maxRecordAgeSeconds?: number;
 }
 
 export const eventSources = [
@@ -303,9 +316,17 @@ export const eventSources = [
     batchSize: 100,
     maxBatchingWindowSeconds: 0,
     source: { kind: 'stream', table: 'events' },
-    // An SQS outage must delay webhooks, never drop them: the publisher reports only transient
-    // failures (malformed records are logged and skipped), so retrying without limit is safe.
+    // New events only: marking an event published (a MODIFY) and TTL expiry (a REMOVE) must not
+    // invoke the publisher.
+    eventNames: ['INSERT'],
+    // The publisher reports only transient failures (malformed records are logged and skipped),
+    // so a failing record is retried, but only for 15 minutes: the webhook sweeper re-publishes
+    // every event left unpublished for a few minutes (lambdas/webhooks/outbox-sweep.ts), so a
+    // record dropped at that age loses nothing, and a record that keeps failing holds up its
+    // shard for 15 minutes instead of the stream's 24 hours. Well above the seconds a healthy
+    // stream takes, so a backlog alone never makes the mapping drop records.
     retryAttempts: -1,
+    maxRecordAgeSeconds: 15 * 60,
   },
   {
     function: 'webhookDispatcher',

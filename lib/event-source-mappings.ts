@@ -1,6 +1,6 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { EventSourceMapping, type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { EventSourceMapping, FilterCriteria, FilterRule, type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -36,6 +36,10 @@ export const mappingId = (source: EventSourceSpec): string =>
 /** A batching window of 0 is the service default; CloudFormation is left to apply it. */
 const batchingWindow = (source: EventSourceSpec): Duration | undefined =>
   source.maxBatchingWindowSeconds > 0 ? Duration.seconds(source.maxBatchingWindowSeconds) : undefined;
+
+/** One filter admitting the records of the listed kinds: Lambda drops the others without invoking. */
+const eventNameFilters = (source: EventSourceSpec): { [key: string]: unknown }[] | undefined =>
+  source.eventNames === undefined ? undefined : [FilterCriteria.filter({ eventName: FilterRule.or(...source.eventNames) })];
 
 /**
  * The topology's event sources as Lambda event source mappings. A function that 'consume's a
@@ -106,8 +110,11 @@ export class EventSourceMappings extends Construct {
       // batch is delivered instead of waiting behind it.
       bisectBatchOnError: true,
       retryAttempts: source.retryAttempts,
+      maxRecordAge: source.maxRecordAgeSeconds === undefined ? undefined : Duration.seconds(source.maxRecordAgeSeconds),
+      filters: eventNameFilters(source),
       // What Lambda sends here describes the skipped records (shard, sequence numbers): enough
-      // to read them again from the stream while it retains them.
+      // to read them again from the stream while it retains them. Their items say more: an
+      // outbox event skipped here is still unpublished, and the webhook sweeper publishes it.
       onFailure: new SqsDlq(failureQueue),
     });
     return failureQueue;

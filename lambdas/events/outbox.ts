@@ -12,7 +12,8 @@ import { unpublishedEventsIndex } from '../topology.js';
  *
  * An event is written unpublished (`unpublishedSince`), and the publisher removes that marker
  * once every delivery of the event is recorded and enqueued. The stream only holds a record for
- * 24 hours; an event still unpublished some minutes after it was written is re-published by the webhook sweeper, which
+ * 24 hours, and its mapping gives up on a record sooner (lambdas/topology.ts); an event still
+ * unpublished some minutes after it was written is re-published by the webhook sweeper, which
  * finds it through the unpublished index instead of scanning the table.
  */
 export const eventTypes = ['charge.succeeded', 'charge.failed', 'charge.refunded'] as const;

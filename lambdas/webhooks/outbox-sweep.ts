@@ -1,5 +1,6 @@
 import type { Sweep } from '../shared/recovery-run.js';
 import { acrossShards, type TableKey } from '../shared/sweep-index.js';
+import { eventSources } from '../topology.js';
 import { eventPublisher, outboxEventOf, type PublisherDeps } from './publisher.js';
 
 /**
@@ -9,6 +10,13 @@ import { eventPublisher, outboxEventOf, type PublisherDeps } from './publisher.j
  * longer than the stream retries, a record it skipped as too old, a stream lost altogether).
  */
 export const unpublishedAfterMs = 5 * 60_000;
+
+// The stream must keep trying an event at least until the sweeper takes it over.
+const streamMaxRecordAgeMs =
+  (eventSources.find((source) => source.function === 'webhookPublisher')?.maxRecordAgeSeconds ?? Infinity) * 1000;
+if (streamMaxRecordAgeMs <= unpublishedAfterMs) {
+  throw new Error('The publisher stream drops records before the sweeper takes their events over');
+}
 
 /**
  * Outbox events left unpublished: each is published again through the publisher's own code,

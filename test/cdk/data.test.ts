@@ -10,6 +10,7 @@ import {
   type TableName,
   type TableSpec,
 } from '../../lambdas/topology.js';
+import { unpublishedAfterMs } from '../../lambdas/webhooks/outbox-sweep.js';
 import { mappingId } from '../../lib/event-source-mappings.js';
 import { pascalCase } from '../../lib/names.js';
 import { arnOf, logicalIdOf, synthesize } from './synthesize.js';
@@ -187,7 +188,7 @@ describe('event source mappings', () => {
   });
 
   it.each(streamSources.map((source) => [source.function, source] as const))(
-    'feeds the %s function from its table stream, with retries, bisection and a failure queue',
+    'feeds the %s function from its table stream, filtered, with retries up to a maximum record age, bisection and a failure queue',
     (_, source) => {
       if (source.source.kind !== 'stream') throw new Error('not a stream source');
       const table = stack.tables.byName[source.source.table];
@@ -201,6 +202,10 @@ describe('event source mappings', () => {
         ...(source.maxBatchingWindowSeconds > 0 ? { MaximumBatchingWindowInSeconds: source.maxBatchingWindowSeconds } : {}),
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         MaximumRetryAttempts: source.retryAttempts,
+        ...(source.maxRecordAgeSeconds === undefined ? {} : { MaximumRecordAgeInSeconds: source.maxRecordAgeSeconds }),
+        ...(source.eventNames === undefined
+          ? {}
+          : { FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: source.eventNames }) }] } }),
         BisectBatchOnFunctionError: true,
         DestinationConfig: { OnFailure: { Destination: arnOf(failures.queue) } },
       });
@@ -210,6 +215,13 @@ describe('event source mappings', () => {
       });
     },
   );
+
+  it('publishes new outbox events only, and gives up on a record after 15 minutes, when the sweeper has long taken its event over', () => {
+    const events = mappingFrom({ 'Fn::GetAtt': [logicalIdOf(stack.tables.byName.events), 'StreamArn'] }).Properties;
+    expect(events.FilterCriteria).toEqual({ Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] });
+    expect(events.MaximumRecordAgeInSeconds).toBe(900);
+    expect(events.MaximumRecordAgeInSeconds).toBeGreaterThan(unpublishedAfterMs / 1000);
+  });
 
   it.each(queueSources.map((source) => [source.function, source] as const))(
     'feeds the %s function from its queue, reporting partial batch failures',
