@@ -23,8 +23,9 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number];
  * 'attempts-exhausted': the last attempt of the round failed.
  * 'endpoint-gone': this delivery got a 410, which disabled the endpoint.
  * 'endpoint-disabled': the endpoint was already disabled when the delivery came due.
+ * 'endpoint-deleted': the endpoint was deleted before the delivery came due.
  */
-export type FailureReason = 'attempts-exhausted' | 'endpoint-gone' | 'endpoint-disabled';
+export type FailureReason = 'attempts-exhausted' | 'endpoint-gone' | 'endpoint-disabled' | 'endpoint-deleted';
 
 export type AttemptRecord = {
   /** 1-based across the delivery's whole life, redrives included. */
