@@ -15,7 +15,7 @@
  */
 import { validBurst, validRatePerMinute } from './rate-limit/gcra.js';
 import { absoluteUrl, oneOf, positiveWholeNumber, trueOrFalse, wholeNumber } from './shared/setting-parsers.js';
-import { functions, type FunctionName, type FunctionSpec } from './topology.js';
+import { functions, schedules, type FunctionName, type FunctionSpec } from './topology.js';
 import { maxAttemptTimeoutMs, validAttemptTimeoutMs } from './webhooks/attempt-timeout.js';
 import { defaultRetrySchedule, parseRetrySchedule } from './webhooks/retry-policy.js';
 
@@ -60,6 +60,9 @@ const functionNames = Object.keys(functions) as FunctionName[];
 
 /** The functions serving authenticated routes: apiRoute rate-limits every one of them. */
 const apiFunctions: readonly FunctionName[] = ['charges', 'account', 'webhookEndpoints'];
+
+/** The functions the topology runs on a schedule: each ends a run before the next is due. */
+const scheduledFunctions: readonly FunctionName[] = schedules.map((schedule) => schedule.function);
 
 export const settings = {
   IDEMPOTENCY_TTL_SECONDS: setting({
@@ -143,6 +146,16 @@ export const settings = {
     setBy: 'context',
     readBy: ['webhookDispatcher'],
     meaning: `One webhook attempt, connect to last byte; at most ${maxAttemptTimeoutMs}, well inside the dispatcher's own timeout`,
+  }),
+  RECOVERY_INTERVAL_SECONDS: setting({
+    parse: positiveWholeNumber,
+    format: String,
+    default: { value: 60 },
+    setBy: 'context',
+    // The only interval setting so far (IntervalSetting), so every schedule runs on it.
+    readBy: scheduledFunctions,
+    meaning:
+      'Seconds between runs of each recovery job (EventBridge runs them every whole minute at most, so a deployed value is a multiple of 60); a run stops taking on work when the next is due',
   }),
   WEBHOOK_ALLOW_LOOPBACK: setting({
     parse: trueOrFalse,

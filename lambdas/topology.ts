@@ -14,6 +14,17 @@ export interface KeyAttribute {
   readonly type: AttributeType;
 }
 
+export interface IndexSpec {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /**
+   * What the index copies from each item; ALL when absent. KEYS_ONLY keeps the index out of
+   * every write that leaves its keys alone, and its readers read the item itself.
+   */
+  readonly projection?: 'ALL' | 'KEYS_ONLY';
+}
+
 export interface TableSpec {
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
@@ -21,13 +32,33 @@ export interface TableSpec {
   readonly ttlAttribute?: string;
   /** Stream view for consumers; absent when nothing consumes the table's changes. */
   readonly stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
-  readonly globalSecondaryIndexes?: readonly {
-    readonly indexName: string;
-    readonly partitionKey: KeyAttribute;
-    readonly sortKey?: KeyAttribute;
-  }[];
+  readonly globalSecondaryIndexes?: readonly IndexSpec[];
   readonly purpose: string;
 }
+
+/**
+ * The recovery sweeper's indexes are sparse: an item is in one only while it carries the
+ * index's sort key, so a query reads exactly the work left over, never the table. Their
+ * partition key is a small fixed shard number (lambdas/shared/sweep-index.ts) rather than one
+ * value, so the index writes of a busy table spread over several partitions.
+ */
+const sweepShardKey = { name: 'sweepShard', type: 'N' } as const satisfies KeyAttribute;
+
+/** Outbox events the publisher has not marked published yet, oldest first per shard. */
+export const unpublishedEventsIndex = {
+  indexName: 'unpublished',
+  partitionKey: sweepShardKey,
+  sortKey: { name: 'unpublishedSince', type: 'N' },
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexSpec;
+
+/** Pending webhook deliveries by when their next attempt is due; delivered and failed ones have no due time. */
+export const pendingDeliveriesIndex = {
+  indexName: 'pendingDeliveries',
+  partitionKey: sweepShardKey,
+  sortKey: { name: 'nextAttemptAt', type: 'N' },
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexSpec;
 
 export const tables = {
   apiKeys: {
@@ -63,12 +94,14 @@ export const tables = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
     stream: 'NEW_IMAGE',
+    globalSecondaryIndexes: [unpublishedEventsIndex],
     purpose: 'The transactional outbox: events written with the change they describe.',
   },
   webhooks: {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
+    globalSecondaryIndexes: [pendingDeliveriesIndex],
     purpose: 'Webhook endpoints and the state of every delivery attempt.',
   },
   processor: {
@@ -100,8 +133,16 @@ export const queues = {
 
 export type QueueName = keyof typeof queues;
 
-/** What a function may do with a table; the CDK stack turns each into a least-privilege grant. */
-export type TableAccess = 'read' | 'readwrite' | 'append' | 'stream';
+/**
+ * What a function may do with a table; the CDK stack turns each into a least-privilege grant.
+ * 'update' changes items that exist and nothing else: no reads, no puts, no deletes.
+ */
+export type TableAccess = 'read' | 'readwrite' | 'append' | 'update' | 'stream';
+
+/** A function's access to one table: one level, or several that together say what it does. */
+export type TableAccesses = TableAccess | readonly TableAccess[];
+
+export const accessLevels = (accesses: TableAccesses): readonly TableAccess[] => (typeof accesses === 'string' ? [accesses] : accesses);
 /**
  * What a function may do with a queue. 'send': enqueue. 'consume': an event source mapping
  * delivers its messages, and the consumer may re-enqueue (retries ride on SQS delays) and
@@ -109,15 +150,26 @@ export type TableAccess = 'read' | 'readwrite' | 'append' | 'stream';
  */
 export type QueueAccess = 'send' | 'consume';
 
+/**
+ * The settings (lambdas/settings.ts) that hold a schedule's interval in seconds. Every recovery
+ * job (work an interrupted path left behind, found in the tables) shares one cadence.
+ */
+export type IntervalSetting = 'RECOVERY_INTERVAL_SECONDS';
+
 export interface FunctionSpec {
   /** Module under lambdas/ exporting `handler`, relative to the repository root. */
   readonly entry: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
-  readonly tables: Partial<Record<TableName, TableAccess>>;
+  readonly tables: Partial<Record<TableName, TableAccesses>>;
   readonly queues?: Partial<Record<QueueName, QueueAccess>>;
   /** Needs to call the sandbox processor. */
   readonly callsProcessor?: boolean;
+  /**
+   * Invoked on a timer, every so many seconds as this setting says: an EventBridge rule when
+   * deployed, a timer in the local stack. Its event carries no work; the function finds it.
+   */
+  readonly runsEvery?: IntervalSetting;
   readonly purpose: string;
 }
 
@@ -163,9 +215,9 @@ export const functions = {
     entry: 'lambdas/webhooks/publisher-handler.ts',
     memoryMb: 512,
     timeoutSeconds: 30,
-    tables: { events: 'stream', webhooks: 'readwrite' },
+    tables: { events: ['stream', 'update'], webhooks: 'readwrite' },
     queues: { webhookDeliveries: 'send' },
-    purpose: 'Turns each new outbox event into one delivery per matching endpoint.',
+    purpose: 'Turns each new outbox event into one delivery per matching endpoint, then marks the event published.',
   },
   webhookDispatcher: {
     entry: 'lambdas/webhooks/dispatcher-handler.ts',
@@ -175,13 +227,24 @@ export const functions = {
     queues: { webhookDeliveries: 'consume' },
     purpose: 'Sends signed webhook requests and schedules retries.',
   },
+  webhookSweeper: {
+    entry: 'lambdas/webhooks/sweeper-handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    tables: { events: ['read', 'update'], webhooks: 'readwrite' },
+    queues: { webhookDeliveries: 'send' },
+    runsEvery: 'RECOVERY_INTERVAL_SECONDS',
+    purpose: 'Recovery job: publishes outbox events the stream left unpublished, re-enqueues deliveries whose message was lost.',
+  },
   completer: {
     entry: 'lambdas/payments/completer-handler.ts',
     memoryMb: 512,
     timeoutSeconds: 60,
     tables: { idempotency: 'readwrite', payments: 'readwrite', ledger: 'append', events: 'append' },
     callsProcessor: true,
-    purpose: 'Drives every charge and refund whose executor stopped before an answer to a final state, whether or not anybody retries.',
+    runsEvery: 'RECOVERY_INTERVAL_SECONDS',
+    purpose:
+      'Recovery job: drives every charge and refund whose executor stopped before an answer to a final state, whether or not anybody retries.',
   },
   processor: {
     entry: 'lambdas/sandbox-processor/handler.ts',
@@ -193,6 +256,16 @@ export const functions = {
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
+
+export interface ScheduleSpec {
+  readonly function: FunctionName;
+  readonly every: IntervalSetting;
+}
+
+/** Every function that runs on a timer, with the setting holding its interval. */
+export const schedules: readonly ScheduleSpec[] = (Object.entries(functions) as [FunctionName, FunctionSpec][]).flatMap(([name, spec]) =>
+  spec.runsEvery === undefined ? [] : [{ function: name, every: spec.runsEvery }],
+);
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
@@ -225,6 +298,9 @@ export type RouteKey = `${(typeof routes)[number]['method']} ${(typeof routes)[n
 export const claimsIdempotencyKeys = (fn: FunctionName): boolean =>
   (routes as readonly RouteSpec[]).some((route) => route.function === fn && route.method === 'POST');
 
+/** What a stream record reports about its item: created, changed, or deleted (by TTL, too). */
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+
 export interface EventSourceSpec {
   readonly function: FunctionName;
   readonly batchSize: number;
@@ -232,10 +308,20 @@ export interface EventSourceSpec {
   readonly maxBatchingWindowSeconds: number;
   readonly source: { readonly kind: 'queue'; readonly queue: QueueName } | { readonly kind: 'stream'; readonly table: TableName };
   /**
+   * Stream only: the records that invoke the function, by eventName; the mapping drops the
+   * others before any invocation. Absent, every record does.
+   */
+  readonly eventNames?: readonly StreamEventName[];
+  /**
    * Stream only: attempts before a poison record is skipped (and reported to the failure queue);
-   * -1 retries until the record leaves the stream, 24 hours after it was written.
+   * -1 retries until the record is too old (maxRecordAgeSeconds).
    */
   readonly retryAttempts?: number;
+  /**
+   * Stream only: a record older than this is skipped (and reported to the failure queue)
+   * instead of being delivered or retried; absent, only leaving the stream after 24 hours ends it.
+   */
+  readonly maxRecordAgeSeconds?: number;
 }
 
 export const eventSources = [
@@ -244,9 +330,17 @@ export const eventSources = [
     batchSize: 100,
     maxBatchingWindowSeconds: 0,
     source: { kind: 'stream', table: 'events' },
-    // An SQS outage must delay webhooks, never drop them: the publisher reports only transient
-    // failures (malformed records are logged and skipped), so retrying without limit is safe.
+    // New events only: marking an event published (a MODIFY) and TTL expiry (a REMOVE) must not
+    // invoke the publisher.
+    eventNames: ['INSERT'],
+    // The publisher reports only transient failures (malformed records are logged and skipped),
+    // so a failing record is retried, but only for 15 minutes: the webhook sweeper re-publishes
+    // every event left unpublished for a few minutes (lambdas/webhooks/outbox-sweep.ts), so a
+    // record dropped at that age loses nothing, and a record that keeps failing holds up its
+    // shard for 15 minutes instead of the stream's 24 hours. Well above the seconds a healthy
+    // stream takes, so a backlog alone never makes the mapping drop records.
     retryAttempts: -1,
+    maxRecordAgeSeconds: 15 * 60,
   },
   {
     function: 'webhookDispatcher',

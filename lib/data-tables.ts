@@ -1,7 +1,7 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, type Attribute } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { tables, type KeyAttribute, type TableName, type TableSpec } from '../lambdas/topology.js';
+import { tables, type IndexSpec, type KeyAttribute, type TableName, type TableSpec } from '../lambdas/topology.js';
 import { pascalCase } from './names.js';
 
 export interface DataTablesProps {
@@ -13,6 +13,11 @@ const attribute = (key: KeyAttribute): Attribute => ({
   name: key.name,
   type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
 });
+
+const projections: Record<NonNullable<IndexSpec['projection']>, ProjectionType> = {
+  ALL: ProjectionType.ALL,
+  KEYS_ONLY: ProjectionType.KEYS_ONLY,
+};
 
 const streamViews: Record<NonNullable<TableSpec['stream']>, StreamViewType> = {
   NEW_IMAGE: StreamViewType.NEW_IMAGE,
@@ -45,7 +50,7 @@ export class DataTables extends Construct {
           indexName: index.indexName,
           partitionKey: attribute(index.partitionKey),
           ...(index.sortKey === undefined ? {} : { sortKey: attribute(index.sortKey) }),
-          projectionType: ProjectionType.ALL,
+          projectionType: projections[index.projection ?? 'ALL'],
         });
       }
       return [name, table] as const;

@@ -1,10 +1,11 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { EventSourceMapping, type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { EventSourceMapping, FilterCriteria, FilterRule, type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  accessLevels,
   eventSources,
   functions,
   type EventSourceSpec,
@@ -35,6 +36,10 @@ export const mappingId = (source: EventSourceSpec): string =>
 /** A batching window of 0 is the service default; CloudFormation is left to apply it. */
 const batchingWindow = (source: EventSourceSpec): Duration | undefined =>
   source.maxBatchingWindowSeconds > 0 ? Duration.seconds(source.maxBatchingWindowSeconds) : undefined;
+
+/** One filter admitting the records of the listed kinds: Lambda drops the others without invoking. */
+const eventNameFilters = (source: EventSourceSpec): { [key: string]: unknown }[] | undefined =>
+  source.eventNames === undefined ? undefined : [FilterCriteria.filter({ eventName: FilterRule.or(...source.eventNames) })];
 
 /**
  * The topology's event sources as Lambda event source mappings. A function that 'consume's a
@@ -105,8 +110,11 @@ export class EventSourceMappings extends Construct {
       // batch is delivered instead of waiting behind it.
       bisectBatchOnError: true,
       retryAttempts: source.retryAttempts,
+      maxRecordAge: source.maxRecordAgeSeconds === undefined ? undefined : Duration.seconds(source.maxRecordAgeSeconds),
+      filters: eventNameFilters(source),
       // What Lambda sends here describes the skipped records (shard, sequence numbers): enough
-      // to read them again from the stream while it retains them.
+      // to read them again from the stream while it retains them. Their items say more: an
+      // outbox event skipped here is still unpublished, and the webhook sweeper publishes it.
       onFailure: new SqsDlq(failureQueue),
     });
     return failureQueue;
@@ -125,7 +133,8 @@ const assertMappingsMatchAccess = (): void => {
   );
   const declared = new Set<string>();
   for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
-    for (const [table, access] of Object.entries(spec.tables)) if (access === 'stream') declared.add(accessKey(name, 'stream', table));
+    for (const [table, accesses] of Object.entries(spec.tables))
+      if (accessLevels(accesses).includes('stream')) declared.add(accessKey(name, 'stream', table));
     for (const [queue, access] of Object.entries(spec.queues ?? {}))
       if (access === 'consume') declared.add(accessKey(name, 'consume', queue));
   }

@@ -7,18 +7,21 @@ import { EdgeFirewall } from './edge-firewall.js';
 import { EventSourceMappings, mappingId } from './event-source-mappings.js';
 import { HttpApi } from './http-api.js';
 import { pascalCase } from './names.js';
+import { ScheduledFunctions } from './scheduled-functions.js';
 import { ServiceFunctions } from './service-functions.js';
 import { WorkQueues } from './work-queues.js';
 
 /**
  * Retrysafe on AWS, generated from lambdas/topology.ts: the same tables, queues, functions,
- * routes and event sources the local stack runs, so neither can grow a resource the other lacks.
+ * routes, event sources and schedules the local stack runs, so neither can grow a resource the
+ * other lacks.
  */
 export class RetrysafeStack extends Stack {
   readonly tables: DataTables;
   readonly queues: WorkQueues;
   readonly functions: ServiceFunctions;
   readonly eventSources: EventSourceMappings;
+  readonly schedules: ScheduledFunctions;
   readonly http: HttpApi;
   readonly firewall: EdgeFirewall;
 
@@ -38,6 +41,7 @@ export class RetrysafeStack extends Stack {
       queues: this.queues.byName,
       removalPolicy: config.removalPolicy,
     });
+    this.schedules = new ScheduledFunctions(this, 'Schedules', { functions: this.functions.byName, config });
     this.http = new HttpApi(this, 'Http', { functions: this.functions.byName, config });
     this.firewall = new EdgeFirewall(this, 'Firewall', {
       stage: this.http.restApi.deploymentStage,

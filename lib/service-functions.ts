@@ -16,13 +16,14 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  accessLevels,
   functions,
   tables as tableSpecs,
   type FunctionName,
   type FunctionSpec,
   type QueueAccess,
   type QueueName,
-  type TableAccess,
+  type TableAccesses,
   type TableName,
 } from '../lambdas/topology.js';
 import type { StackConfig } from './config.js';
@@ -127,20 +128,20 @@ export class ServiceFunctions extends Construct {
       bundling,
     });
 
-    for (const [table, access] of Object.entries(spec.tables) as [TableName, TableAccess][]) {
-      grantTableAccess(role, props.tables[table], tableSpecs[table], access);
+    for (const [table, accesses] of Object.entries(spec.tables) as [TableName, TableAccesses][]) {
+      for (const access of accessLevels(accesses)) grantTableAccess(role, props.tables[table], tableSpecs[table], access);
     }
     for (const [queue, access] of Object.entries(spec.queues ?? {}) as [QueueName, QueueAccess][]) {
       grantQueueAccess(role, props.queues[queue], access);
     }
 
-    acknowledgeFunctionFindings(fn, role);
+    acknowledgeFunctionFindings(fn, role, spec);
     return fn;
   }
 }
 
 /** Acknowledged on the CfnFunction and the role's policy themselves, so nothing else inherits them. */
-const acknowledgeFunctionFindings = (fn: NodejsFunction, role: Role): void => {
+const acknowledgeFunctionFindings = (fn: NodejsFunction, role: Role, spec: FunctionSpec): void => {
   const runtimeReason =
     'Retrysafe standardises on the Node.js 22 Lambda runtime: the bundles target node22 and the project is developed and tested on Node 20+; moving to Node.js 24 is a deliberate upgrade to test first, not a lint fix.';
   Validations.of(fn.node.findChild('Resource')).acknowledge(
@@ -149,7 +150,9 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, role: Role): void => {
     {
       id: 'Serverless-LambdaDLQ',
       reason:
-        'No Retrysafe function is invoked asynchronously, and a DeadLetterConfig only catches failed asynchronous invocations. API Gateway and the function URL invoke synchronously (the caller sees the error); the SQS mapping fails over to the queue redrive policy and the stream mapping to its on-failure queue.',
+        spec.runsEvery === undefined
+          ? 'This function is not invoked asynchronously, and a DeadLetterConfig only catches failed asynchronous invocations. API Gateway and the function URL invoke synchronously (the caller sees the error); the SQS mapping fails over to the queue redrive policy and the stream mapping to its on-failure queue.'
+          : "Only its EventBridge schedule invokes this function asynchronously, and a schedule's event carries no work: the job finds its work in the tables, so the next run redoes whatever a failed run left undone. A dead-letter queue would only collect empty schedule events.",
     },
   );
   Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({

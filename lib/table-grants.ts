@@ -28,6 +28,9 @@ export const tableActions: Record<Exclude<TableAccess, 'stream'>, readonly strin
   // back. The writers never need to read: the ledger and the outbox are written in the same
   // transaction as the payment change, and balances are read from the payments table.
   append: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+  // Changes to items that exist, such as the outbox's published marker; the writers condition
+  // every update on the item existing, which IAM cannot express.
+  update: ['dynamodb:UpdateItem'],
 };
 
 /** What the Lambda service needs on the function's role to poll a table's stream. */

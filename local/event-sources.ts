@@ -17,9 +17,9 @@ export interface RunningPoller {
   stop(): Promise<void>;
 }
 
-type Log = (message: string, error?: unknown) => void;
+export type Log = (message: string, error?: unknown) => void;
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+export const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolveSleep) => {
     const wake = () => {
       clearTimeout(timer);
@@ -30,7 +30,8 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', wake, { once: true });
   });
 
-const invoke = (name: FunctionName, handler: LambdaHandler, event: unknown): Promise<unknown> => {
+/** Invokes the function's handler as Lambda would: a fresh context, under its timeout. */
+export const invoke = (name: FunctionName, handler: LambdaHandler, event: unknown): Promise<unknown> => {
   const spec = functions[name];
   const context = createLambdaContext(name, spec.timeoutSeconds, spec.memoryMb);
   return invokeWithTimeout(name, spec.timeoutSeconds, () => handler(event, context));
@@ -150,18 +151,39 @@ export const toLambdaRecord = (record: StreamRecord, streamArn: string): DynamoD
     },
   }) as DynamoDBRecord;
 
+/** The mapping's filter: a record of a kind the source does not list never reaches the function. */
+export const invokesFunction = (source: EventSourceSpec, record: DynamoDBRecord): boolean =>
+  source.eventNames === undefined || (record.eventName !== undefined && source.eventNames.includes(record.eventName));
+
+/** Older than the source's maxRecordAgeSeconds: skipped rather than delivered or retried. */
+export const isTooOld = (source: EventSourceSpec, record: DynamoDBRecord, nowMs: number): boolean => {
+  const writtenSeconds = record.dynamodb?.ApproximateCreationDateTime;
+  return (
+    source.maxRecordAgeSeconds !== undefined &&
+    writtenSeconds !== undefined &&
+    nowMs - writtenSeconds * 1000 > source.maxRecordAgeSeconds * 1000
+  );
+};
+
+export interface StreamPollerOptions {
+  readonly pollIntervalMs?: number;
+  /** Epoch milliseconds: the clock records are aged by. */
+  readonly now?: () => number;
+}
+
 /**
  * The DynamoDB Streams event source mapping: every shard is read in order from the trim
- * horizon; a failed batch is retried from the first failed record (ReportBatchItemFailures),
- * and a record still failing after `retryAttempts` (unless -1) is skipped with an error log,
- * as Lambda does when it gives up on a poison record.
+ * horizon, and records the source's filter does not admit are dropped unseen. A failed batch is
+ * retried from the first failed record (ReportBatchItemFailures); a record still failing after
+ * `retryAttempts` (unless -1), or older than `maxRecordAgeSeconds`, is skipped with an error
+ * log, as Lambda does when it gives up on a record.
  */
 export const pollStream = (
   streamArn: string,
   source: EventSourceSpec,
   handler: LambdaHandler,
   log: Log,
-  pollIntervalMs = 250,
+  { pollIntervalMs = 250, now = Date.now }: StreamPollerOptions = {},
 ): RunningPoller => {
   const streams = new DynamoDBStreamsClient({});
   const abort = new AbortController();
@@ -188,9 +210,23 @@ export const pollStream = (
     }
   };
 
+  /** The records still worth delivering: those too old are skipped, wherever they are in the batch. */
+  const withinAge = (records: DynamoDBRecord[]): DynamoDBRecord[] => {
+    const nowMs = now();
+    const fresh = records.filter((record) => !isTooOld(source, record, nowMs));
+    if (fresh.length < records.length) {
+      log(
+        `${source.function} skipped ${records.length - fresh.length} stream records older than ${source.maxRecordAgeSeconds ?? '?'} seconds`,
+      );
+    }
+    return fresh;
+  };
+
   const deliver = async (records: DynamoDBRecord[]) => {
-    let pending = records;
-    for (let attempt = 0; pending.length > 0 && !abort.signal.aborted; attempt++) {
+    let pending = records.filter((record) => invokesFunction(source, record));
+    for (let attempt = 0; !abort.signal.aborted; attempt++) {
+      pending = withinAge(pending);
+      if (pending.length === 0) return;
       let failed: Set<string>;
       try {
         failed = failedIds(await invoke(source.function, handler, { Records: pending } satisfies DynamoDBStreamEvent));

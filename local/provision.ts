@@ -3,10 +3,13 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type AttributeDefinition,
   type CreateTableCommandInput,
+  type GlobalSecondaryIndex,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -15,6 +18,8 @@ import {
   queues,
   tableEnvVar,
   tables,
+  type IndexSpec,
+  type KeyAttribute,
   type QueueName,
   type TableName,
   type TableSpec,
@@ -27,38 +32,56 @@ export interface ProvisionedResources {
   readonly queueUrls: Record<QueueName, { url: string; arn: string; deadLetterUrl: string }>;
 }
 
-const createTableInput = (name: string, spec: TableSpec): CreateTableCommandInput => {
-  const keys = [spec.partitionKey, spec.sortKey, ...(spec.globalSecondaryIndexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
+const attributeDefinitions = (keys: readonly (KeyAttribute | undefined)[]): AttributeDefinition[] => {
   const definitions = new Map<string, AttributeDefinition>();
   for (const key of keys) if (key) definitions.set(key.name, { AttributeName: key.name, AttributeType: key.type });
+  return [...definitions.values()];
+};
+
+const indexInput = (index: IndexSpec): GlobalSecondaryIndex => ({
+  IndexName: index.indexName,
+  KeySchema: [
+    { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+    ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }] : []),
+  ],
+  Projection: { ProjectionType: index.projection ?? 'ALL' },
+});
+
+const createTableInput = (name: string, spec: TableSpec): CreateTableCommandInput => {
+  const keys = [spec.partitionKey, spec.sortKey, ...(spec.globalSecondaryIndexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
   return {
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [...definitions.values()],
+    AttributeDefinitions: attributeDefinitions(keys),
     KeySchema: [
       { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
       ...(spec.sortKey ? [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' as const }] : []),
     ],
-    ...(spec.globalSecondaryIndexes?.length
-      ? {
-          GlobalSecondaryIndexes: spec.globalSecondaryIndexes.map((index) => ({
-            IndexName: index.indexName,
-            KeySchema: [
-              { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
-              ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }] : []),
-            ],
-            Projection: { ProjectionType: 'ALL' as const },
-          })),
-        }
-      : {}),
+    ...(spec.globalSecondaryIndexes?.length ? { GlobalSecondaryIndexes: spec.globalSecondaryIndexes.map(indexInput) } : {}),
     ...(spec.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: spec.stream } } : {}),
   };
+};
+
+/** Adds the indexes the topology gained since a persistent data directory created the table, one at a time as DynamoDB requires. */
+const addMissingIndexes = async (client: DynamoDBClient, name: string, spec: TableSpec, existing: TableDescription): Promise<void> => {
+  const present = new Set((existing.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of spec.globalSecondaryIndexes ?? []) {
+    if (present.has(index.indexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: name,
+        AttributeDefinitions: attributeDefinitions([index.partitionKey, index.sortKey]),
+        GlobalSecondaryIndexUpdates: [{ Create: indexInput(index) }],
+      }),
+    );
+  }
 };
 
 /** Creates the table when missing (a persistent data directory keeps it across restarts); returns its stream ARN. */
 export const ensureTable = async (client: DynamoDBClient, name: string, spec: TableSpec): Promise<string | undefined> => {
   try {
     const existing = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (existing.Table !== undefined) await addMissingIndexes(client, name, spec, existing.Table);
     return existing.Table?.LatestStreamArn;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -83,7 +106,7 @@ const ensureQueue = async (client: SQSClient, name: string, attributes: Record<s
 };
 
 /**
- * Creates every table and queue the topology declares, with the same key schemas, TTL
+ * Creates every table and queue the topology declares, with the same key schemas, indexes, TTL
  * attributes, streams, dead-letter queues and redrive counts the CDK stack deploys.
  */
 export const provision = async (dynamodb: DynamoDBClient, sqs: SQSClient, prefix = 'retrysafe'): Promise<ProvisionedResources> => {

@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { readSetting, settingNames, settings as handlerSettings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
 import { createDocumentClient } from '../lambdas/shared/dynamodb.js';
-import { eventSources, tableEnvVar } from '../lambdas/topology.js';
+import { eventSources, schedules, tableEnvVar } from '../lambdas/topology.js';
 import { applyEnvironment, localAwsEnvironment } from './aws-env.js';
 import { startApiGateway } from './api-gateway.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
@@ -13,6 +13,7 @@ import { pollQueue, pollStream, type RunningPoller } from './event-sources.js';
 import { loadHandler, repositoryRoot } from './functions.js';
 import { assertPortFree } from './ports.js';
 import { provision } from './provision.js';
+import { runOnSchedule } from './schedules.js';
 import { seedDemoTenants } from './seed.js';
 import { accessLogEnabled, localHandlerSettings, localLibraryVariables, type LocalSettings, portVariables } from './settings.js';
 import { startSqsLocal } from './sqs-local.js';
@@ -82,9 +83,9 @@ const closeServer = (server: Server): Promise<void> =>
 
 /**
  * The whole system on one machine: DynamoDB Local, an SQS emulator, every table and queue of
- * the topology, the sandbox processor as its own process, the event source mappings, and the
- * API on a local API Gateway. Everything started is stopped by `stop()`, also when start-up
- * fails half way.
+ * the topology, the sandbox processor as its own process, the event source mappings, the
+ * scheduled functions' timers, and the API on a local API Gateway. Everything started is
+ * stopped by `stop()`, also when start-up fails half way.
  */
 export const startLocalStack = async (settings: LocalSettings, log: (line: string) => void = console.log): Promise<LocalStack> => {
   for (const [key, variable] of Object.entries(portVariables) as [keyof typeof portVariables, string][]) {
@@ -145,6 +146,9 @@ export const startLocalStack = async (settings: LocalSettings, log: (line: strin
         if (streamArn === undefined) throw new Error(`Table ${source.source.table} has no stream`);
         pollers.push(pollStream(streamArn, source, handler, warn));
       }
+    }
+    for (const schedule of schedules) {
+      pollers.push(runOnSchedule(schedule, await loadHandler(schedule.function), readSetting(schedule.every) * 1000, warn));
     }
 
     const api = await startApiGateway({ port: settings.apiPort, onRequest: accessLogEnabled() ? log : undefined });

@@ -1,16 +1,23 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { onFirstInvocation } from '../shared/first-invocation.js';
 import { idempotencyEngineFor } from '../shared/idempotency-engine.js';
+import { recoveryIntervalMs, runDeadline } from '../shared/recovery-run.js';
 import { completeDueRecoveryPoints, type CompleterDeps, type CompletionSummary } from './completer.js';
 import { paymentsStoreFromEnvironment } from './payments-store.js';
 import { processorFromEnvironment } from './processor-client/from-environment.js';
 
-export const depsFromEnvironment = (): CompleterDeps => ({
+export interface CompleterHandlerDeps extends CompleterDeps {
+  /** RECOVERY_INTERVAL_SECONDS, in milliseconds. */
+  readonly intervalMs: number;
+}
+
+export const depsFromEnvironment = (): CompleterHandlerDeps => ({
   engine: idempotencyEngineFor('completer'),
   store: paymentsStoreFromEnvironment(),
   processor: processorFromEnvironment(),
   now: Date.now,
+  intervalMs: recoveryIntervalMs(),
 });
 
 /** EMF metrics an alarm can watch; POWERTOOLS_METRICS_DISABLED=true (tests, local) turns them off. */
@@ -24,11 +31,12 @@ const report = (summary: CompletionSummary): void => {
   metrics.publishStoredMetrics();
 };
 
-/** The completer function, run on a schedule: every due recovery point driven to an end. */
+/** The completer function, run on a schedule (lambdas/topology.ts): every due recovery point driven to an end. */
 export const createCompleterHandler =
-  (deps: CompleterDeps) =>
-  async (_event: unknown, context: Context): Promise<CompletionSummary> => {
-    const summary = await completeDueRecoveryPoints(deps, context.getRemainingTimeInMillis());
+  (deps: CompleterHandlerDeps) =>
+  async (_event: ScheduledEvent, context: Context): Promise<CompletionSummary> => {
+    const deadlineMs = runDeadline(deps.now(), deps.intervalMs, context.getRemainingTimeInMillis());
+    const summary = await completeDueRecoveryPoints(deps, deadlineMs, () => context.getRemainingTimeInMillis());
     report(summary);
     return summary;
   };

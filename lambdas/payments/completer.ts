@@ -2,6 +2,7 @@ import type { CommittableResponse, DueRecoveryPoint, IdempotencyEngine } from '.
 import { type AccountId, parseId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
 import { processorSettleMs } from '../shared/idempotency-engine.js';
+import { runSweep, type Sweep } from '../shared/recovery-run.js';
 import { decideCharge } from './charge-decision.js';
 import { chargeNotFound } from './charge-responses.js';
 import { decidedResponse } from './decision.js';
@@ -29,15 +30,16 @@ export type Resolution = 'committed' | 'not-charged' | 'still-unknown' | 'taken'
 
 export interface CompletionSummary {
   readonly resolutions: Readonly<Record<Resolution, number>>;
+  /** Points whose resolution failed: left for the next run. */
+  readonly failed: number;
+  /** False when the run stopped before every due point: its deadline, or a dependency down. */
+  readonly finished: boolean;
   /** How long the longest-waiting point seen had been waiting since its request first claimed it. */
   readonly oldestWaitingMs: number;
 }
 
-/** Each point costs a processor look-up; a run takes this many at most and leaves the rest to the next. */
-export const pointsPerRun = 100;
-
-/** Points looked at side by side: the look-ups are I/O, and the processor is one service among its callers. */
-const concurrency = 8;
+/** Due points read per query of the index. */
+const pointsPerPage = 100;
 
 /** When the processor cannot answer, ask again after the time it takes a request of it to settle. */
 export const unknownRetryMs = processorSettleMs;
@@ -127,26 +129,49 @@ const resolve = async (deps: CompleterDeps, point: DueRecoveryPoint, remainingMs
 };
 
 /**
- * The completer's run: every recovery point whose time has come (its executor died, or stopped
+ * The completer's work: every recovery point whose time has come (its executor died, or stopped
  * without an answer from the processor, at least `processorSettleMs` ago) is driven to a final
- * state through the same decisions the request's own flow uses. It runs whether or not anybody
- * retries. A point that fails is left for the next run and does not stop the others.
+ * state through the same decisions the request's own flow uses, whether or not anybody retries.
+ * Each resolution leaves the point out of the due set (completed, released, or due again only
+ * after `unknownRetryMs`), so the sweep pages through the due points until none is left or the
+ * run's deadline comes.
  */
-export const completeDueRecoveryPoints = async (deps: CompleterDeps, remainingMs: number): Promise<CompletionSummary> => {
-  const due = await deps.engine.dueRecoveryPoints(pointsPerRun);
+export const recoveryPoints = (
+  deps: CompleterDeps,
+  remainingMs: () => number,
+  resolutions: Record<Resolution, number>,
+): Sweep<DueRecoveryPoint> => ({
+  name: 'recoveryPoints',
+  candidates: async function* () {
+    for (;;) {
+      const due = await deps.engine.dueRecoveryPoints(pointsPerPage);
+      if (due.length === 0) return;
+      yield due;
+    }
+  },
+  recover: async (point) => {
+    const resolution = await resolve(deps, point, remainingMs());
+    resolutions[resolution]++;
+    return resolution !== 'taken';
+  },
+});
+
+export const completeDueRecoveryPoints = async (
+  deps: CompleterDeps,
+  deadlineMs: number,
+  remainingMs: () => number,
+): Promise<CompletionSummary> => {
   const resolutions: Record<Resolution, number> = { committed: 0, 'not-charged': 0, 'still-unknown': 0, taken: 0 };
-  const nowMs = deps.now();
-  for (let start = 0; start < due.length; start += concurrency) {
-    await Promise.all(
-      due.slice(start, start + concurrency).map(async (point) => {
-        try {
-          resolutions[await resolve(deps, point, remainingMs)]++;
-        } catch (error) {
-          resolutions['still-unknown']++;
-          logger.error('A recovery point could not be resolved; the next run tries again', { error, pk: point.pk });
-        }
-      }),
-    );
-  }
-  return { resolutions, oldestWaitingMs: due.reduce((oldest, point) => Math.max(oldest, nowMs - point.recovery.since), 0) };
+  const startMs = deps.now();
+  let oldestSince = startMs;
+  const sweep = recoveryPoints(deps, remainingMs, resolutions);
+  const watched: Sweep<DueRecoveryPoint> = {
+    ...sweep,
+    recover: (point, nowMs) => {
+      oldestSince = Math.min(oldestSince, point.recovery.since);
+      return sweep.recover(point, nowMs);
+    },
+  };
+  const outcome = await runSweep(watched, deps.now, deadlineMs, logger);
+  return { resolutions, failed: outcome.failed, finished: outcome.finished, oldestWaitingMs: startMs - oldestSince };
 };

@@ -7,6 +7,10 @@ import type { DeliveryId } from './delivery-id.js';
  * The (endpoint, event) pair is the identity of a delivery, so it is the key: publishing the
  * same event twice hits the same item, and a conditional put makes the second a no-op. Event
  * ids are ULIDs, so an endpoint's deliveries list newest-first with ScanIndexForward=false.
+ *
+ * A pending delivery is also in the pending deliveries index (lambdas/topology.ts) by its
+ * `nextAttemptAt`, which only pending deliveries have: the webhook sweeper finds there the
+ * deliveries whose message was lost.
  */
 export const deliveryPartition = (endpointId: WebhookEndpointId): string => `WE#${endpointId}`;
 export const deliverySortKey = (eventId: EventId): string => `DLV#${eventId}`;
@@ -19,8 +23,9 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number];
  * 'attempts-exhausted': the last attempt of the round failed.
  * 'endpoint-gone': this delivery got a 410, which disabled the endpoint.
  * 'endpoint-disabled': the endpoint was already disabled when the delivery came due.
+ * 'endpoint-deleted': the endpoint was deleted before the delivery came due.
  */
-export type FailureReason = 'attempts-exhausted' | 'endpoint-gone' | 'endpoint-disabled';
+export type FailureReason = 'attempts-exhausted' | 'endpoint-gone' | 'endpoint-disabled' | 'endpoint-deleted';
 
 export type AttemptRecord = {
   /** 1-based across the delivery's whole life, redrives included. */
@@ -50,6 +55,8 @@ interface DeliveryBase {
   readonly attempts: readonly AttemptRecord[];
   /** Epoch seconds, refreshed on every write: the record outlives its last activity by 30 days. */
   readonly expiresAt: number;
+  /** The delivery's shard of the pending deliveries index. */
+  readonly sweepShard: number;
 }
 
 export type PendingDelivery = DeliveryBase & {

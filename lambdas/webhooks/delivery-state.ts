@@ -1,3 +1,4 @@
+import { queues } from '../topology.js';
 import { type DeliveryItem, type FailedDelivery, hasActiveLease, type PendingDelivery } from './delivery-record.js';
 import { dueToleranceMs } from './retry-policy.js';
 
@@ -43,3 +44,20 @@ export const classifyMessage = (delivery: DeliveryItem | undefined, attempt: num
 /** Publisher retries re-send only a delivery whose message may never have been sent. */
 export const awaitsFirstMessage = (delivery: DeliveryItem, nowMs: number): boolean =>
   delivery.status === 'pending' && delivery.attemptCount === 0 && !hasActiveLease(delivery, nowMs);
+
+/**
+ * How far past due a pending delivery must be before its message counts as lost. Every
+ * pending delivery has a message on its way, due when the delivery is (SQS delays carry the
+ * wait), and a message whose consumer died comes back by itself after the queue's visibility
+ * timeout; two more minutes give the dispatcher time to get to it through a backlog.
+ */
+export const overdueAfterMs = queues.webhookDeliveries.visibilityTimeoutSeconds * 1000 + 2 * 60_000;
+
+/**
+ * Pending, that far past due, and nobody attempting it (no live lease): its message is gone
+ * (the local stack killed with the emulator's queue, a purge, a crash loop that ended in the
+ * dead-letter queue), and the sweeper sends the message for its next attempt again. Should the
+ * message still be around after all, the two are the duplicates the rules above make harmless.
+ */
+export const hasLostItsMessage = (delivery: DeliveryItem | undefined, nowMs: number): delivery is PendingDelivery =>
+  delivery?.status === 'pending' && delivery.nextAttemptAt <= nowMs - overdueAfterMs && !hasActiveLease(delivery, nowMs);

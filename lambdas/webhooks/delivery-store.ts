@@ -2,6 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { EventId, WebhookEndpointId } from '../shared/ids.js';
+import { sweepIndexKeys, type TableKey } from '../shared/sweep-index.js';
+import { pendingDeliveriesIndex } from '../topology.js';
 import {
   type AttemptRecord,
   type ClaimedDelivery,
@@ -70,15 +72,39 @@ export class DeliveryStore {
     }
   }
 
-  async get(endpointId: WebhookEndpointId, eventId: EventId): Promise<DeliveryItem | undefined> {
-    const result = await this.client.send(
-      new GetCommand({
-        TableName: this.table(),
-        Key: { pk: deliveryPartition(endpointId), sk: deliverySortKey(eventId) },
-        ConsistentRead: true,
-      }),
-    );
+  get(endpointId: WebhookEndpointId, eventId: EventId): Promise<DeliveryItem | undefined> {
+    return this.read({ pk: deliveryPartition(endpointId), sk: deliverySortKey(eventId) });
+  }
+
+  /** Consistent, so a state decided from it is current (the pending deliveries index may lag behind). */
+  async read(key: TableKey): Promise<DeliveryItem | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.table(), Key: key, ConsistentRead: true }));
     return result.Item as DeliveryItem | undefined;
+  }
+
+  /** Keys of the shard's pending deliveries due at `upToMs` or earlier, longest overdue first, a page at a time. */
+  due(shard: number, upToMs: number): AsyncGenerator<readonly TableKey[]> {
+    return sweepIndexKeys(this.client, this.table(), pendingDeliveriesIndex, shard, upToMs);
+  }
+
+  /**
+   * Makes an overdue delivery due now, for the message about to be sent for it again, so that
+   * it is not found overdue again before that message had its chance. False when the record
+   * changed since it was read: someone else is moving it along.
+   */
+  async requeue(observed: PendingDelivery, nowMs: number): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { pk: observed.pk, sk: observed.sk },
+      ConditionExpression: `${unchangedSince} AND nextAttemptAt = :observedDue`,
+      UpdateExpression: 'SET nextAttemptAt = :now',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':observedStatus': observed.status,
+        ':observedCount': observed.attemptCount,
+        ':observedDue': observed.nextAttemptAt,
+        ':now': nowMs,
+      },
+    });
   }
 
   /**

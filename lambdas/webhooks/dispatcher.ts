@@ -116,8 +116,12 @@ const dispatchMessage = async (deps: DispatcherDeps, body: string): Promise<Disp
         return 'done';
       case 'attempt': {
         const endpoint = await deps.endpoints.get(message.accountId, message.endpointId);
-        // A deleted endpoint takes its pending deliveries with it.
-        if (endpoint === undefined) return 'done';
+        // A deleted endpoint takes its pending deliveries with it. Failed, rather than left
+        // pending, because the sweeper would otherwise find the delivery overdue forever.
+        if (endpoint === undefined) {
+          if (await deps.deliveries.failWithoutAttempt(action.delivery, 'endpoint-deleted', now)) return 'done';
+          continue;
+        }
         if (endpoint.status === 'disabled') {
           await deps.queue.deadLetter(body, 'endpoint-disabled');
           if (await deps.deliveries.failWithoutAttempt(action.delivery, 'endpoint-disabled', now)) return 'done';

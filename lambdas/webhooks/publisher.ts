@@ -2,8 +2,11 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { eventKey } from '../events/outbox.js';
+import type { OutboxStore } from '../events/outbox-store.js';
 import { createLogger } from '../shared/logger.js';
 import type { AccountId, EventId } from '../shared/ids.js';
+import { sweepShardOf } from '../shared/sweep-index.js';
 import { deliveryIdFor } from './delivery-id.js';
 import { deliveryPartition, deliverySortKey, expiresAtFor, type PendingDelivery } from './delivery-record.js';
 import type { DeliveryQueue } from './delivery-queue.js';
@@ -16,6 +19,7 @@ export interface PublisherDeps {
   readonly deliveries: DeliveryStore;
   readonly endpoints: EndpointStore;
   readonly queue: DeliveryQueue;
+  readonly outbox: OutboxStore;
   /** Epoch milliseconds. */
   readonly now: () => number;
 }
@@ -29,7 +33,7 @@ const outboxItemSchema = z.object({
   event: z.object({ id: z.string().min(1), object: z.literal('event'), type: z.string().min(1), created: z.number().int() }).loose(),
 });
 
-interface OutboxEvent {
+export interface OutboxEvent {
   readonly accountId: AccountId;
   readonly id: EventId;
   readonly type: string;
@@ -48,13 +52,14 @@ const imageOf = (image: Record<string, AttributeValue>): unknown => {
   }
 };
 
-/** The event an INSERT record carries; undefined for anything else (TTL removals, modifications, foreign items). */
-const outboxEventOf = (record: DynamoDBRecord): OutboxEvent | undefined => {
-  if (record.eventName !== 'INSERT' || record.dynamodb?.NewImage === undefined) return undefined;
-  const parsed = outboxItemSchema.safeParse(imageOf(record.dynamodb.NewImage as Record<string, AttributeValue>));
+/**
+ * The event an outbox item holds; undefined, logged with `where`, for an item that is not one:
+ * retrying cannot fix its shape, and a stuck item would hold up every event behind it.
+ */
+export const outboxEventOf = (item: unknown, where: Record<string, unknown>): OutboxEvent | undefined => {
+  const parsed = outboxItemSchema.safeParse(item);
   if (!parsed.success) {
-    // Retrying cannot fix a record's shape, and a stuck record would hold up every event behind it.
-    logger.error('Skipping an outbox record that is not an event', { eventID: record.eventID, issue: parsed.error.issues[0]?.message });
+    logger.error('Skipping an outbox item that is not an event', { ...where, issue: parsed.error.issues[0]?.message });
     return undefined;
   }
   const { accountId, event } = parsed.data;
@@ -67,6 +72,12 @@ const outboxEventOf = (record: DynamoDBRecord): OutboxEvent | undefined => {
   };
 };
 
+/** The event an INSERT record carries; undefined for anything else (modifications and removals, should they arrive). */
+const insertedEventOf = (record: DynamoDBRecord): OutboxEvent | undefined => {
+  if (record.eventName !== 'INSERT' || record.dynamodb?.NewImage === undefined) return undefined;
+  return outboxEventOf(imageOf(record.dynamodb.NewImage as Record<string, AttributeValue>), { eventID: record.eventID });
+};
+
 /**
  * Endpoints created after the event was do not receive it (a replayed stream must not send a
  * new endpoint last week's charges); disabled endpoints receive nothing.
@@ -74,28 +85,33 @@ const outboxEventOf = (record: DynamoDBRecord): OutboxEvent | undefined => {
 const receives = (endpoint: EndpointItem, event: OutboxEvent): boolean =>
   endpoint.status === 'enabled' && subscribesTo(endpoint, event.type) && endpoint.created <= event.created;
 
-const pendingDelivery = (event: OutboxEvent, endpoint: EndpointItem, nowMs: number): PendingDelivery => ({
-  pk: deliveryPartition(endpoint.id),
-  sk: deliverySortKey(event.id),
-  id: deliveryIdFor(event.id, endpoint.id),
-  accountId: event.accountId,
-  endpointId: endpoint.id,
-  eventId: event.id,
-  eventType: event.type,
-  payload: event.payload,
-  status: 'pending',
-  createdAt: nowMs,
-  nextAttemptAt: nowMs,
-  attemptCount: 0,
-  roundStart: 0,
-  attempts: [],
-  expiresAt: expiresAtFor(nowMs),
-});
+const pendingDelivery = (event: OutboxEvent, endpoint: EndpointItem, nowMs: number): PendingDelivery => {
+  const id = deliveryIdFor(event.id, endpoint.id);
+  return {
+    pk: deliveryPartition(endpoint.id),
+    sk: deliverySortKey(event.id),
+    id,
+    accountId: event.accountId,
+    endpointId: endpoint.id,
+    eventId: event.id,
+    eventType: event.type,
+    payload: event.payload,
+    status: 'pending',
+    createdAt: nowMs,
+    nextAttemptAt: nowMs,
+    attemptCount: 0,
+    roundStart: 0,
+    attempts: [],
+    expiresAt: expiresAtFor(nowMs),
+    sweepShard: sweepShardOf(id),
+  };
+};
 
 /**
  * Record first, message second. A crash or an SQS outage between the two leaves a pending
- * record that was never attempted; the stream retries the record (it is reported as failed),
- * the conditional put finds the record, and because it was never attempted the message is sent
+ * record that was never attempted, and an event still unpublished; the stream retries the
+ * record (it is reported as failed), or later the sweeper re-publishes the event, the
+ * conditional put finds the record, and because it was never attempted the message is sent
  * (again). Sending twice is harmless: the dispatcher's conditional claim lets one message
  * through and drops the other as stale.
  */
@@ -106,6 +122,29 @@ const publishTo = async (deps: PublisherDeps, event: OutboxEvent, endpoint: Endp
   await deps.queue.enqueue({ accountId: event.accountId, endpointId: endpoint.id, eventId: event.id, attempt: 1 });
 };
 
+export type PublishEvent = (event: OutboxEvent) => Promise<void>;
+
+/**
+ * Publishes events one by one: every delivery of the event recorded and enqueued, then the event
+ * marked published. Each account's endpoints are listed once per publisher, so make one per
+ * stream batch or sweep. Publishing is idempotent: publishing an event again, whether it was
+ * published or not, creates no second delivery, and sends no message for a delivery that was
+ * attempted.
+ */
+export const eventPublisher = (deps: PublisherDeps): PublishEvent => {
+  const endpointsByAccount = new Map<AccountId, Promise<EndpointItem[]>>();
+  return async (event) => {
+    let endpoints = endpointsByAccount.get(event.accountId);
+    if (endpoints === undefined) {
+      endpoints = deps.endpoints.list(event.accountId);
+      endpointsByAccount.set(event.accountId, endpoints);
+    }
+    const targets = (await endpoints).filter((endpoint) => receives(endpoint, event));
+    await Promise.all(targets.map((endpoint) => publishTo(deps, event, endpoint)));
+    await deps.outbox.markPublished(eventKey(event.accountId, event.id));
+  };
+};
+
 /**
  * Turns outbox INSERTs into one delivery per subscribed endpoint. On the first record that
  * cannot be published (DynamoDB or SQS unavailable) it stops and reports that record: Lambda
@@ -114,18 +153,12 @@ const publishTo = async (deps: PublisherDeps, event: OutboxEvent, endpoint: Endp
  * redoing the part of a record that had succeeded changes nothing.
  */
 export const publishBatch = async (deps: PublisherDeps, streamEvent: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  const endpointsByAccount = new Map<AccountId, Promise<EndpointItem[]>>();
+  const publish = eventPublisher(deps);
   for (const record of streamEvent.Records) {
-    const event = outboxEventOf(record);
+    const event = insertedEventOf(record);
     if (event === undefined) continue;
     try {
-      let endpoints = endpointsByAccount.get(event.accountId);
-      if (endpoints === undefined) {
-        endpoints = deps.endpoints.list(event.accountId);
-        endpointsByAccount.set(event.accountId, endpoints);
-      }
-      const targets = (await endpoints).filter((endpoint) => receives(endpoint, event));
-      await Promise.all(targets.map((endpoint) => publishTo(deps, event, endpoint)));
+      await publish(event);
     } catch (error) {
       logger.warn('Publishing an outbox event failed; the stream will retry it', { error, eventId: event.id });
       return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };

@@ -1,3 +1,4 @@
+import { OutboxStore } from '../events/outbox-store.js';
 import { dynamo } from '../shared/dynamodb.js';
 import { tableName } from '../shared/env.js';
 import { sqs } from '../shared/sqs.js';
@@ -9,3 +10,4 @@ import { EndpointStore } from './endpoint-store.js';
 export const defaultDeliveryStore = (): DeliveryStore => new DeliveryStore(dynamo(), () => tableName('webhooks'));
 export const defaultEndpointStore = (): EndpointStore => new EndpointStore(dynamo(), () => tableName('webhooks'));
 export const defaultDeliveryQueue = (): DeliveryQueue => new DeliveryQueue(sqs(), queueUrlsFromEnv);
+export const defaultOutboxStore = (): OutboxStore => new OutboxStore(dynamo(), () => tableName('events'));

@@ -10,6 +10,7 @@ import {
   type TableName,
   type TableSpec,
 } from '../../lambdas/topology.js';
+import { unpublishedAfterMs } from '../../lambdas/webhooks/outbox-sweep.js';
 import { mappingId } from '../../lib/event-source-mappings.js';
 import { pascalCase } from '../../lib/names.js';
 import { arnOf, logicalIdOf, synthesize } from './synthesize.js';
@@ -17,6 +18,11 @@ import { arnOf, logicalIdOf, synthesize } from './synthesize.js';
 const { stack, template } = synthesize();
 
 const tableEntries = Object.entries(tables) as [TableName, TableSpec][];
+
+const keySchemaOf = (keys: Pick<TableSpec, 'partitionKey' | 'sortKey'>) => [
+  { AttributeName: keys.partitionKey.name, KeyType: 'HASH' },
+  ...(keys.sortKey === undefined ? [] : [{ AttributeName: keys.sortKey.name, KeyType: 'RANGE' }]),
+];
 
 interface TableResource {
   readonly Properties: Record<string, unknown>;
@@ -59,21 +65,16 @@ describe('DynamoDB tables', () => {
   });
 
   it.each(tableEntries)('%s has the key schema of the topology', (name, spec) => {
-    const keySchema = [
-      { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
-      ...(spec.sortKey === undefined ? [] : [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' }]),
-    ];
-    const keys = [
-      spec.partitionKey,
-      spec.sortKey,
-      ...(spec.globalSecondaryIndexes ?? []).flatMap((index) => [index.partitionKey, index.sortKey]),
-    ];
+    const indexKeys = (spec.globalSecondaryIndexes ?? []).flatMap((index) => [index.partitionKey, index.sortKey]);
     const definitions = new Map(
-      keys.flatMap((key) => (key === undefined ? [] : [[key.name, { AttributeName: key.name, AttributeType: key.type }]])),
+      [spec.partitionKey, spec.sortKey, ...indexKeys].flatMap((key) =>
+        key === undefined ? [] : [[key.name, { AttributeName: key.name, AttributeType: key.type }] as const],
+      ),
     );
-    expect(tableResource(name).Properties).toMatchObject({ KeySchema: keySchema });
-    expect(tableResource(name).Properties.AttributeDefinitions).toEqual(expect.arrayContaining([...definitions.values()]));
-    expect(tableResource(name).Properties.AttributeDefinitions).toHaveLength(definitions.size);
+    const properties = tableResource(name).Properties;
+    expect(properties.KeySchema).toEqual(keySchemaOf(spec));
+    expect(properties.AttributeDefinitions).toEqual(expect.arrayContaining([...definitions.values()]));
+    expect(properties.AttributeDefinitions).toHaveLength(definitions.size);
   });
 
   it.each(tableEntries)('%s is on-demand with point-in-time recovery', (name) => {
@@ -95,9 +96,42 @@ describe('DynamoDB tables', () => {
     );
   });
 
-  it.each(tableEntries)('%s declares the global secondary indexes of the topology', (name, spec) => {
-    const indexes = (tableResource(name).Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[];
-    expect(indexes.map((index) => index.IndexName)).toEqual((spec.globalSecondaryIndexes ?? []).map((index) => index.indexName));
+  it.each(tableEntries)('%s declares the global secondary indexes of the topology, with their keys and projection', (name, spec) => {
+    expect(tableResource(name).Properties.GlobalSecondaryIndexes).toEqual(
+      spec.globalSecondaryIndexes?.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: keySchemaOf(index),
+        Projection: { ProjectionType: index.projection ?? 'ALL' },
+      })),
+    );
+  });
+
+  it('indexes unpublished events and pending deliveries by shard and time, keys only', () => {
+    const keysOf = (name: TableName) =>
+      (tableResource(name).Properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[]).map(
+        (index) => [index.IndexName, index.KeySchema, index.Projection],
+      );
+    const keysOnly = { ProjectionType: 'KEYS_ONLY' };
+    expect(keysOf('events')).toEqual([
+      [
+        'unpublished',
+        [
+          { AttributeName: 'sweepShard', KeyType: 'HASH' },
+          { AttributeName: 'unpublishedSince', KeyType: 'RANGE' },
+        ],
+        keysOnly,
+      ],
+    ]);
+    expect(keysOf('webhooks')).toEqual([
+      [
+        'pendingDeliveries',
+        [
+          { AttributeName: 'sweepShard', KeyType: 'HASH' },
+          { AttributeName: 'nextAttemptAt', KeyType: 'RANGE' },
+        ],
+        keysOnly,
+      ],
+    ]);
   });
 
   it('retains tables and protects them from deletion by default', () => {
@@ -154,7 +188,7 @@ describe('event source mappings', () => {
   });
 
   it.each(streamSources.map((source) => [source.function, source] as const))(
-    'feeds the %s function from its table stream, with retries, bisection and a failure queue',
+    'feeds the %s function from its table stream, filtered, with retries up to a maximum record age, bisection and a failure queue',
     (_, source) => {
       if (source.source.kind !== 'stream') throw new Error('not a stream source');
       const table = stack.tables.byName[source.source.table];
@@ -168,6 +202,10 @@ describe('event source mappings', () => {
         ...(source.maxBatchingWindowSeconds > 0 ? { MaximumBatchingWindowInSeconds: source.maxBatchingWindowSeconds } : {}),
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         MaximumRetryAttempts: source.retryAttempts,
+        ...(source.maxRecordAgeSeconds === undefined ? {} : { MaximumRecordAgeInSeconds: source.maxRecordAgeSeconds }),
+        ...(source.eventNames === undefined
+          ? {}
+          : { FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: source.eventNames }) }] } }),
         BisectBatchOnFunctionError: true,
         DestinationConfig: { OnFailure: { Destination: arnOf(failures.queue) } },
       });
@@ -177,6 +215,13 @@ describe('event source mappings', () => {
       });
     },
   );
+
+  it('publishes new outbox events only, and gives up on a record after 15 minutes, when the sweeper has long taken its event over', () => {
+    const events = mappingFrom({ 'Fn::GetAtt': [logicalIdOf(stack.tables.byName.events), 'StreamArn'] }).Properties;
+    expect(events.FilterCriteria).toEqual({ Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] });
+    expect(events.MaximumRecordAgeInSeconds).toBe(900);
+    expect(events.MaximumRecordAgeInSeconds).toBeGreaterThan(unpublishedAfterMs / 1000);
+  });
 
   it.each(queueSources.map((source) => [source.function, source] as const))(
     'feeds the %s function from its queue, reporting partial batch failures',

@@ -1,6 +1,7 @@
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import {
+  accessLevels,
   deadLetterQueueUrlEnvVar,
   functions,
   queueUrlEnvVar,
@@ -9,7 +10,9 @@ import {
   type FunctionName,
   type FunctionSpec,
   type QueueName,
+  type TableAccess,
   type TableName,
+  type TableSpec,
 } from '../../lambdas/topology.js';
 import { tableActions } from '../../lib/table-grants.js';
 import { actionsOf, actionsOn, arnOf, logicalIdOf, resourcesOf, statementsOfRole, synthesize } from './synthesize.js';
@@ -52,6 +55,11 @@ const roleOf = (name: FunctionName): IConstruct => {
 const statementsOf = (name: FunctionName) => statementsOfRole(template, roleOf(name));
 
 const sorted = (actions: readonly string[]): string[] => [...actions].sort();
+
+const levelsOf = (spec: FunctionSpec, table: TableName): readonly TableAccess[] => {
+  const accesses = spec.tables[table];
+  return accesses === undefined ? [] : accessLevels(accesses);
+};
 
 describe('Lambda functions', () => {
   it('deploys exactly the functions of the topology', () => {
@@ -164,14 +172,34 @@ describe('least-privilege grants', () => {
     expect(ledgerActions).not.toContain('dynamodb:BatchWriteItem');
   });
 
-  it.each(functionEntries)('%s reaches exactly the tables of its topology entry, at its access level', (name, spec) => {
+  it.each(functionEntries)('%s reaches exactly the tables of its topology entry, at its access levels', (name, spec) => {
     const statements = statementsOf(name);
     for (const table of tableNames) {
-      const access = spec.tables[table];
-      const granted = actionsOn(statements, arnOf(stack.tables.byName[table]));
-      if (access === undefined || access === 'stream') expect(granted, `${name} on ${table}`).toEqual([]);
-      else expect(granted, `${name} on ${table}`).toEqual(sorted(tableActions[access]));
+      const levels = levelsOf(spec, table);
+      const expected = new Set(levels.flatMap((level) => (level === 'stream' ? [] : tableActions[level])));
+      expect(actionsOn(statements, arnOf(stack.tables.byName[table])), `${name} on ${table}`).toEqual(sorted([...expected]));
     }
+  });
+
+  it.each(functionEntries)('%s queries the indexes of the tables it reads, by name, and nothing more', (name, spec) => {
+    const statements = statementsOf(name);
+    for (const table of tableNames) {
+      const reads = levelsOf(spec, table).some((level) => level === 'read' || level === 'readwrite');
+      for (const index of (tables[table] as TableSpec).globalSecondaryIndexes ?? []) {
+        const indexArn = { 'Fn::Join': ['', [arnOf(stack.tables.byName[table]), `/index/${index.indexName}`]] };
+        expect(actionsOn(statements, indexArn), `${name} on ${table}/${index.indexName}`).toEqual(
+          reads ? ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] : [],
+        );
+      }
+    }
+  });
+
+  it('lets the publisher and the sweeper mark events published, and neither put nor delete one', () => {
+    const eventsArn = arnOf(stack.tables.byName.events);
+    expect(actionsOn(statementsOf('webhookPublisher'), eventsArn)).toEqual(['dynamodb:UpdateItem']);
+    expect(actionsOn(statementsOf('webhookSweeper'), eventsArn)).toEqual(
+      sorted(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']),
+    );
   });
 
   it('never lets a function scan a table', () => {
@@ -193,7 +221,7 @@ describe('least-privilege grants', () => {
     const streamArn = { 'Fn::GetAtt': [logicalIdOf(stack.tables.byName.events), 'StreamArn'] };
     for (const [name, spec] of functionEntries) {
       const granted = actionsOn(statementsOf(name), streamArn);
-      if (spec.tables.events === 'stream') {
+      if (levelsOf(spec, 'events').includes('stream')) {
         expect(granted).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']);
       } else {
         expect(granted).toEqual([]);

@@ -49,7 +49,7 @@ const completer = (processorClient: CardProcessor = sandbox(processor.url)): Com
 /** The completer's next run, once every lease and settle window of the moment has passed. */
 const completeLater = async (processorClient?: CardProcessor) => {
   clock += 60_000 + processorSettleMs;
-  return completeDueRecoveryPoints(completer(processorClient), 60_000);
+  return completeDueRecoveryPoints(completer(processorClient), clock + 60_000, () => 60_000);
 };
 
 const recordOf = async (tenant: TestTenant, key: string) =>
@@ -188,7 +188,7 @@ describe('a recovery point and a retrying client', () => {
     const retrying = api({ processor: sandbox(processor.url), now });
     const [retry, summary] = await Promise.all([
       retrying.post('/v1/charges', { tenant, key, body: visa() }),
-      completeDueRecoveryPoints(completer(), 60_000),
+      completeDueRecoveryPoints(completer(), clock + 60_000, () => 60_000),
     ]);
     expect([201, 409]).toContain(retry.statusCode);
     expect(summary.resolutions.committed + summary.resolutions.taken).toBeGreaterThanOrEqual(1);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AccountId, EventId, WebhookEndpointId } from '../../lambdas/shared/ids.js';
 import type { DeliveryId } from '../../lambdas/webhooks/delivery-id.js';
 import type { DeliveryItem, FailedDelivery, PendingDelivery } from '../../lambdas/webhooks/delivery-record.js';
-import { awaitsFirstMessage, classifyMessage } from '../../lambdas/webhooks/delivery-state.js';
+import { awaitsFirstMessage, classifyMessage, hasLostItsMessage, overdueAfterMs } from '../../lambdas/webhooks/delivery-state.js';
+import { queues } from '../../lambdas/topology.js';
 
 const now = 1_700_000_000_000;
 
@@ -19,6 +20,7 @@ const base = {
   roundStart: 0,
   attempts: [],
   expiresAt: 0,
+  sweepShard: 0,
 };
 
 const pending = (overrides: Partial<PendingDelivery> = {}): PendingDelivery => ({
@@ -75,5 +77,29 @@ describe('awaitsFirstMessage', () => {
     expect(awaitsFirstMessage(pending({ attemptCount: 0, leaseToken: 't', leaseUntil: now + 1 }), now)).toBe(false);
     expect(awaitsFirstMessage(pending({ attemptCount: 1 }), now)).toBe(false);
     expect(awaitsFirstMessage(delivered, now)).toBe(false);
+  });
+});
+
+describe('hasLostItsMessage', () => {
+  const overdue = now - overdueAfterMs;
+
+  it('holds for a pending delivery overdue by the threshold with nobody attempting it', () => {
+    expect(hasLostItsMessage(pending({ nextAttemptAt: overdue }), now)).toBe(true);
+    expect(hasLostItsMessage(pending({ nextAttemptAt: overdue, leaseToken: 't', leaseUntil: now }), now)).toBe(true);
+  });
+
+  it('leaves alone a delivery whose message may still come, or whose attempt may be in progress', () => {
+    expect(hasLostItsMessage(pending({ nextAttemptAt: overdue + 1 }), now)).toBe(false);
+    expect(hasLostItsMessage(pending({ nextAttemptAt: overdue, leaseToken: 't', leaseUntil: now + 1 }), now)).toBe(false);
+  });
+
+  it('never holds for a settled or unknown delivery', () => {
+    expect(hasLostItsMessage(delivered, now)).toBe(false);
+    expect(hasLostItsMessage(failed, now)).toBe(false);
+    expect(hasLostItsMessage(undefined, now)).toBe(false);
+  });
+
+  it('waits out the queue’s visibility timeout, after which a message whose consumer died is back', () => {
+    expect(overdueAfterMs).toBeGreaterThan(queues.webhookDeliveries.visibilityTimeoutSeconds * 1000);
   });
 });

@@ -284,15 +284,18 @@ describe('webhook dispatcher', () => {
     expect(verifyWebhook(endpoint.secret, later, target.requests[1]?.body ?? '', dayLaterClock).valid).toBe(false);
   });
 
-  it('drops the deliveries of a deleted endpoint', async () => {
+  it('drops the deliveries of a deleted endpoint, failing them so that no sweeper finds them overdue', async () => {
     const target = await receiver(() => ({ status: 200 }));
     const tenant = await createTenant();
     const endpoint = await register(tenant, target.url);
-    const { messages } = await publishEvents(tenant);
+    const { events, messages } = await publishEvents(tenant);
     await callApi(api, { method: 'DELETE', resource: '/v1/webhook_endpoints/{id}', tenant, id: endpoint.id });
 
     expect(await dispatch(sqsEvent(messages, queues.arn))).toEqual({ batchItemFailures: [] });
     expect(target.requests).toHaveLength(0);
+    const delivery = await store.get(endpoint.id, events[0]?.id as EventId);
+    expect(delivery).toMatchObject({ status: 'failed', failureReason: 'endpoint-deleted', attemptCount: 0 });
+    expect(delivery).not.toHaveProperty('nextAttemptAt');
   });
 
   it('parks an unreadable message in the dead-letter queue', async () => {

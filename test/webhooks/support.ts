@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
@@ -12,9 +13,14 @@ import { accountPartition } from '../../lambdas/shared/account-partition.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { type AccountId, newId } from '../../lambdas/shared/ids.js';
-import { deadLetterQueueUrlEnvVar, queues, queueUrlEnvVar } from '../../lambdas/topology.js';
+import { deadLetterQueueUrlEnvVar, queues, queueUrlEnvVar, schedules } from '../../lambdas/topology.js';
+import type { SweepReport } from '../../lambdas/webhooks/sweeper.js';
+import { createSweeperHandler, depsFromEnvironment as sweeperDeps } from '../../lambdas/webhooks/sweeper-handler.js';
+import { applyEnvironment } from '../../local/aws-env.js';
 import { toLambdaRecord } from '../../local/event-sources.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
+import { provision, type ProvisionedResources } from '../../local/provision.js';
+import { scheduledEvent } from '../../local/schedules.js';
 import { restApiEvent } from '../../local/proxy-events.js';
 import { createTenant as createTestTenant } from '../support/tenants.js';
 
@@ -173,6 +179,21 @@ export const createPrivateQueues = async (sqs: SQSClient): Promise<PrivateQueues
   return { url, arn, deadLetterUrl: dlqUrl };
 };
 
+/**
+ * Every table and queue of the topology, of the caller's own, set as this worker's environment.
+ * For tests of the sweeper, which reads every tenant's unpublished events and pending
+ * deliveries: on the shared tables it would publish, and deliver, other test files' events.
+ */
+export const createPrivateStack = async (): Promise<ProvisionedResources> => {
+  const dynamodb = new DynamoDBClient({});
+  const sqs = new SQSClient({});
+  const resources = await provision(dynamodb, sqs, `private-${randomUUID().slice(0, 8)}`);
+  dynamodb.destroy();
+  sqs.destroy();
+  applyEnvironment(resources.environment);
+  return resources;
+};
+
 export const receiveMessages = async (sqs: SQSClient, queueUrl: string, waitSeconds = 1): Promise<Message[]> => {
   const received = await sqs.send(
     new ReceiveMessageCommand({
@@ -231,8 +252,11 @@ const streams = new DynamoDBStreamsClient({});
  * shard, converted to the records the Lambda event source mapping delivers. Waits until `count`
  * records of the account are there.
  */
-export const streamRecordsFor = async (accountId: AccountId, count: number): Promise<DynamoDBRecord[]> => {
-  const streamArn = inject('streamArns').events;
+export const streamRecordsFor = async (
+  accountId: AccountId,
+  count: number,
+  streamArn = inject('streamArns').events,
+): Promise<DynamoDBRecord[]> => {
   if (streamArn === undefined) throw new Error('The events table has no stream');
   for (let round = 0; round < 50; round++) {
     const found: DynamoDBRecord[] = [];
@@ -268,6 +292,14 @@ export const waitFor = async <T>(probe: () => Promise<T | undefined>, what: stri
     if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
     await sleep(100);
   }
+};
+
+/** One run of the deployed sweeper handler at the clock's time, invoked as its schedule invokes it. */
+export const sweepAt = (clock: { readonly now: () => number }): Promise<SweepReport> => {
+  const schedule = schedules.find((entry) => entry.function === 'webhookSweeper');
+  if (schedule === undefined) throw new Error('The sweeper has no schedule');
+  const run = createSweeperHandler({ ...sweeperDeps(), now: clock.now });
+  return run(scheduledEvent(schedule, new Date(clock.now())), createLambdaContext(schedule.function, 60, 512));
 };
 
 /** A clock the test moves by hand. */
