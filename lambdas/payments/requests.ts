@@ -5,22 +5,33 @@ import { amountSchema, currencySchema } from './money.js';
 /**
  * Keys that name an object's own machinery: parsed into a plain object, `__proto__` vanishes
  * (while the request's fingerprint still counts it) and `constructor` stops the object being
- * stored. `retrysafe_` keys are Retrysafe's own on the processor's copy of the metadata.
+ * stored. `retrysafe_` keys are Retrysafe's own on the processor's copy of the metadata. Checked
+ * on the object as JSON.parse made it, before a record schema copies (and drops) its members.
  */
 const reservedMetadataKey = /^(__proto__|constructor|prototype|retrysafe_.*)$/;
 
-const metadataSchema = z
+const metadataRecord = z
   .record(
-    z
-      .string()
-      .min(1, { error: 'keys must not be empty' })
-      .max(40, { error: 'keys are at most 40 characters' })
-      .refine((key) => !reservedMetadataKey.test(key), {
-        error: 'keys may not be __proto__, constructor, prototype or start with retrysafe_',
-      }),
+    z.string().min(1, { error: 'keys must not be empty' }).max(40, { error: 'keys are at most 40 characters' }),
     z.string({ error: 'values must be strings' }).max(500, { error: 'values are at most 500 characters' }),
   )
   .refine((metadata) => Object.keys(metadata).length <= 20, { error: 'at most 20 keys' });
+
+const metadataSchema = z
+  .unknown()
+  .superRefine((metadata, context) => {
+    if (typeof metadata !== 'object' || metadata === null) return;
+    for (const key of Object.keys(metadata)) {
+      if (reservedMetadataKey.test(key)) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'keys may not be __proto__, constructor, prototype or start with retrysafe_',
+        });
+      }
+    }
+  })
+  .pipe(metadataRecord);
 
 export const createChargeSchema = z.strictObject({
   amount: amountSchema,

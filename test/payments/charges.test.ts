@@ -221,6 +221,41 @@ describe('POST /v1/charges', () => {
     expect((await client.post('/v1/charges', { tenant, key, body: visa() })).statusCode).toBe(201);
   });
 
+  it('refuses metadata keys that name an object’s machinery before any money moves, and keeps the harmless ones', async () => {
+    let calls = 0;
+    const real = sandbox(processor.url);
+    const counting: CardProcessor = {
+      ...real,
+      charge: (request) => {
+        calls++;
+        return real.charge(request);
+      },
+    };
+    const client = api({ processor: counting });
+    const tenant = await createTenant();
+    const key = uniqueKey();
+    for (const name of ['constructor', '__proto__', 'prototype', 'retrysafe_account']) {
+      // Sent as text: a JavaScript object literal would not keep a __proto__ member.
+      const body = `{"amount":1000,"currency":"usd","source":"tok_visa","metadata":{"${name}":"x"}}`;
+      const refused = await client.post('/v1/charges', { tenant, key, body, headers: { 'Content-Type': 'application/json' } });
+      expect(refused.statusCode, name).toBe(400);
+      expect(json(refused)).toMatchObject({ type: 'https://retrysafe.dev/problems/validation-error', field: `metadata.${name}` });
+    }
+    expect(calls).toBe(0);
+
+    const harmless = await client.post('/v1/charges', {
+      tenant,
+      key,
+      body: { ...visa(), metadata: { toString: 'x', hasOwnProperty: 'y' } },
+    });
+    expect(harmless.statusCode).toBe(201);
+    expect(json(harmless)).toMatchObject({ metadata: { toString: 'x', hasOwnProperty: 'y' } });
+    expect(
+      json(await client.post('/v1/charges', { tenant, key, body: { ...visa(), metadata: { toString: 'x', hasOwnProperty: 'y' } } })),
+    ).toEqual(json(harmless));
+    expect(calls).toBe(1);
+  });
+
   it('requires authentication and an Idempotency-Key', async () => {
     const client = api({ processor: sandbox(processor.url) });
     const tenant = await createTenant();
