@@ -1,14 +1,11 @@
 import type { RouteInput } from '../http/api-route.js';
 import type { CommittableResponse } from '../idempotency/index.js';
-import { createLogger } from '../shared/logger.js';
 import { decideCharge } from './charge-decision.js';
-import { assertWritable, decidedResponse } from './decision.js';
+import { callProcessorThenDecide } from './decision.js';
 import { identityOf, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { CardProcessor, ProcessorChargeId, ProcessorChargeOutcome } from './processor-client/card-processor.js';
 import type { CreateChargeRequest } from './requests.js';
-
-const logger = createLogger('charges');
 
 export interface ChargeFlowDependencies {
   readonly processor: CardProcessor;
@@ -44,20 +41,20 @@ export const createCharge = async (
   const guard = await deps.store.findKeyGuard(tenant, identity.downstreamKey);
   if (guard !== undefined) return replayFromGuard(guard, identity, 'charge');
 
-  const decide = (outcome: ProcessorChargeOutcome) =>
-    decideCharge(deps.store, { outcome, request: body, tenant, identity, nowMs: deps.now() });
-  assertWritable(decide(provisionalSuccess));
-  const outcome = await deps.processor.charge({
-    amount: body.amount,
-    currency: body.currency,
-    source: body.source,
-    ...(body.description === undefined ? {} : { description: body.description }),
-    // The account rides along, so a processor record the reconciler finds leads back to its guard.
-    metadata: { ...body.metadata, retrysafe_account: tenant },
-    idempotencyKey: identity.downstreamKey,
-  });
-  if (outcome.kind === 'unavailable') logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });
-  return decidedResponse(decide(outcome));
+  return callProcessorThenDecide(
+    (outcome: ProcessorChargeOutcome) => decideCharge(deps.store, { outcome, request: body, tenant, identity, nowMs: deps.now() }),
+    provisionalSuccess,
+    () =>
+      deps.processor.charge({
+        amount: body.amount,
+        currency: body.currency,
+        source: body.source,
+        ...(body.description === undefined ? {} : { description: body.description }),
+        // The account rides along, so a processor record the reconciler finds leads back to its guard.
+        metadata: { ...body.metadata, retrysafe_account: tenant },
+        idempotencyKey: identity.downstreamKey,
+      }),
+  );
 };
 
 /** The outcome that writes the most, to check the commit is writable before the processor is called. */

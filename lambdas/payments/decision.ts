@@ -1,6 +1,7 @@
 import { ProblemError } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
 import { assertMarshallable } from '../shared/dynamodb.js';
+import { createLogger } from '../shared/logger.js';
 import { withAtomicCommit, type AtomicCommit, type CommittableResponse } from '../idempotency/index.js';
 
 /**
@@ -29,6 +30,25 @@ export const assertWritable = (decision: Decision): void => {
       detail: `The request cannot be recorded: ${error instanceof Error ? error.message : String(error)}`,
     });
   }
+};
+
+const logger = createLogger('payments');
+
+/**
+ * Every processor call of a payments flow, in one order: the commit the call's best outcome would
+ * make is checked writable first (so nothing the processor does can be left unrecordable), then the
+ * processor is called, then its outcome decided. An unavailable processor is logged: its 503 is
+ * the one answer an operator may want to count.
+ */
+export const callProcessorThenDecide = async <Outcome extends { readonly kind: string }>(
+  decide: (outcome: Outcome) => Decision,
+  bestOutcome: Outcome,
+  call: () => Promise<Outcome>,
+): Promise<CommittableResponse> => {
+  assertWritable(decide(bestOutcome));
+  const outcome = await call();
+  if (outcome.kind === 'unavailable') logger.warn('Processor unavailable', { outcome });
+  return decidedResponse(decide(outcome));
 };
 
 /** The decision as the idempotency engine takes it: the writes commit with the key's record, or not at all. */

@@ -1,16 +1,13 @@
 import type { RouteInput } from '../http/api-route.js';
 import type { CommittableResponse } from '../idempotency/index.js';
 import { parseId } from '../shared/ids.js';
-import { createLogger } from '../shared/logger.js';
 import { chargeNotFound } from './charge-responses.js';
-import { assertWritable, decidedResponse } from './decision.js';
+import { callProcessorThenDecide } from './decision.js';
 import { identityOf, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { CardProcessor, ProcessorChargeId, ProcessorRefundId, ProcessorRefundOutcome } from './processor-client/card-processor.js';
 import { decideRefund, planRefund } from './refund-decision.js';
 import type { CreateRefundRequest } from './requests.js';
-
-const logger = createLogger('refunds');
 
 export interface RefundFlowDependencies {
   readonly processor: CardProcessor;
@@ -48,17 +45,17 @@ export const createRefund = async (
   const plan = planRefund(charge, body);
   if (plan.kind === 'refuse') return plan.response;
 
-  const decide = (outcome: ProcessorRefundOutcome) =>
-    decideRefund(store, { outcome, charge, amount: plan.amount, tenant, identity, nowMs: deps.now() });
-  assertWritable(decide(provisionalSuccess));
-  const outcome = await deps.processor.refund({
-    processorChargeId: charge.processor_charge_id as ProcessorChargeId,
-    amount: plan.amount,
-    metadata: { retrysafe_account: tenant, retrysafe_charge: charge.id },
-    idempotencyKey: identity.downstreamKey,
-  });
-  if (outcome.kind === 'unavailable') logger.warn('Processor unavailable', { reason: outcome.reason, detail: outcome.detail });
-  return decidedResponse(decide(outcome));
+  return callProcessorThenDecide(
+    (outcome: ProcessorRefundOutcome) => decideRefund(store, { outcome, charge, amount: plan.amount, tenant, identity, nowMs: deps.now() }),
+    provisionalSuccess,
+    () =>
+      deps.processor.refund({
+        processorChargeId: charge.processor_charge_id as ProcessorChargeId,
+        amount: plan.amount,
+        metadata: { retrysafe_account: tenant, retrysafe_charge: charge.id },
+        idempotencyKey: identity.downstreamKey,
+      }),
+  );
 };
 
 /** The outcome that writes the most, to check the commit is writable before the processor is called. */
