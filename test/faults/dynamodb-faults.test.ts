@@ -53,6 +53,10 @@ describe('DynamoDB throttling and transaction conflicts', () => {
 
     expect(proxy.injected.throttling).toBeGreaterThan(0);
     expect(proxy.injected['transaction-conflict']).toBeGreaterThan(0);
-    await assertPaymentInvariants({ api: client, tenant, keys, processorUrl: processor.url, since });
+    expect(await assertPaymentInvariants({ api: client, tenant, processorUrl: processor.url, since })).toEqual({
+      charges: 20,
+      succeeded: 20,
+      refunds: 5,
+    });
   });
 });

@@ -1,72 +1,165 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
+import type { EventItem, EventType } from '../../lambdas/events/outbox.js';
 import type { IdempotencyRecord } from '../../lambdas/idempotency/state-machine.js';
-import { downstreamKey } from '../../lambdas/payments/key-guard.js';
-import { sortKeyPrefixes, type ChargeItem, type KeyGuardItem } from '../../lambdas/payments/records.js';
+import type {
+  ProcessorChargeSnapshot,
+  ProcessorListCursor,
+  ProcessorPage,
+  ProcessorRefundSnapshot,
+  ProcessorUnavailable,
+} from '../../lambdas/payments/processor-client/card-processor.js';
+import { sortKeyPrefixes, type ChargeItem, type KeyGuardItem, type RefundItem } from '../../lambdas/payments/records.js';
+import { accountPartition } from '../../lambdas/shared/account-partition.js';
 import { dynamo, queryAll } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
-import { json, ledgerBalance, ledgerEntries, processorChargesFor, unbalancedTransactions, type Api } from '../payments/harness.js';
+import { json, ledgerBalance, ledgerEntries, sandbox, unbalancedTransactions, type Api } from '../payments/harness.js';
 import type { TestTenant } from '../support/tenants.js';
-import { accountPartition } from '../../lambdas/shared/account-partition.js';
+
+/** What the tenant holds once the invariants hold, so a test can also say how much it expects. */
+export interface PaymentCounts {
+  /** Charges, here and at the processor alike. */
+  readonly charges: number;
+  readonly succeeded: number;
+  /** Refunds, here and at the processor alike. */
+  readonly refunds: number;
+}
+
+type Page<T> = ProcessorPage<T> | ProcessorUnavailable;
+
+/** Every object of a processor listing since `since`, page by page. */
+const listAll = async <T>(list: (cursor: ProcessorListCursor | undefined) => Promise<Page<T>>): Promise<T[]> => {
+  const objects: T[] = [];
+  let cursor: ProcessorListCursor | undefined;
+  do {
+    const page = await list(cursor);
+    if (page.kind !== 'page') throw new Error(`The processor's listing is unavailable: ${page.detail}`);
+    objects.push(...page.objects);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return objects;
+};
+
+/** The tenant's partition of a table, or the part of it under a sort-key prefix. */
+const tenantItems = <T>(table: 'payments' | 'events', account: TestTenant['account'], prefix?: string): Promise<T[]> =>
+  queryAll<T>(dynamo(), {
+    TableName: tableName(table),
+    KeyConditionExpression: prefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': accountPartition(account), ...(prefix === undefined ? {} : { ':prefix': prefix }) },
+    ConsistentRead: true,
+  });
+
+const sorted = (values: Iterable<string>): string[] => [...values].sort();
+
+/** Amounts per currency, a currency at zero left out, so "nothing" and "0 usd" compare equal. */
+const amounts = (pairs: Iterable<readonly [string, number]>): Record<string, number> => {
+  const sums = new Map<string, number>();
+  for (const [currency, amount] of pairs) sums.set(currency, (sums.get(currency) ?? 0) + amount);
+  return Object.fromEntries([...sums].filter(([, amount]) => amount !== 0));
+};
+
+const idsOfEvents = (events: readonly EventItem[], type: EventType): string[] =>
+  sorted(events.filter((item) => item.event.type === type).map((item) => String(item.event.data.object.id)));
+
+/** The tenant's IN_PROGRESS idempotency records, every page of the scan (its filter applies after each page's 1 MB). */
+const inProgressRecords = async (tenant: TestTenant): Promise<IdempotencyRecord[]> => {
+  const records: IdempotencyRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new ScanCommand({
+        TableName: tableName('idempotency'),
+        FilterExpression: 'begins_with(pk, :prefix) AND #status = :inProgress',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':prefix': `${tenant.account}#`, ':inProgress': 'IN_PROGRESS' },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    records.push(...((page.Items ?? []) as IdempotencyRecord[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return records;
+};
 
 /**
- * What must hold after any fault, for one tenant and the keys it used: at most one charge per
- * key here and at the processor, a balanced ledger equal to the balance endpoint, and no key
- * stuck IN_PROGRESS past its lease.
+ * What must hold for one tenant once nothing is left to recover (a test that leaves recovery
+ * points runs the completer first): every processor charge has exactly one charge here and
+ * every charge here its processor charge, at most one per downstream key, the two agreeing on
+ * amount, currency and outcome; one charge.succeeded event per succeeded charge and one
+ * charge.failed per failed one; the same one for one between processor refunds, refunds here and
+ * charge.refunded events; a key guard per charge and refund; a balanced ledger whose balance is
+ * the balance endpoint's and the sum of succeeded charges less refunds; no key IN_PROGRESS.
  */
 export const assertPaymentInvariants = async (options: {
   api: Api;
   tenant: TestTenant;
-  keys: readonly string[];
   processorUrl: string;
+  /** Epoch ms: the processor is listed from here; earlier than anything the test made. */
   since: number;
-  now?: number;
-}): Promise<void> => {
+}): Promise<PaymentCounts> => {
   const { tenant } = options;
-  const partition = accountPartition(tenant.account);
-  const charges = await queryAll<ChargeItem>(dynamo(), {
-    TableName: tableName('payments'),
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': partition, ':prefix': sortKeyPrefixes.charge },
-    ConsistentRead: true,
-  });
-  const guards = await queryAll<KeyGuardItem>(dynamo(), {
-    TableName: tableName('payments'),
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': partition, ':prefix': sortKeyPrefixes.keyGuard },
-    ConsistentRead: true,
-  });
-  // Every charge was created by exactly one key, and no key created two.
-  expect(guards.filter((guard) => guard.resource.kind === 'charge')).toHaveLength(charges.length);
-  expect(new Set(guards.map((guard) => guard.sk)).size).toBe(guards.length);
+  const processor = sandbox(options.processorUrl);
+  const ours = (object: { readonly metadata: Readonly<Record<string, string>> }) => object.metadata.retrysafe_account === tenant.account;
+  const [processorCharges, processorRefunds, charges, refunds, guards, events] = await Promise.all([
+    listAll<ProcessorChargeSnapshot>((cursor) =>
+      processor.listCharges({ since: options.since, limit: 100, ...(cursor ? { cursor } : {}) }),
+    ),
+    listAll<ProcessorRefundSnapshot>((cursor) =>
+      processor.listRefunds({ since: options.since, limit: 100, ...(cursor ? { cursor } : {}) }),
+    ),
+    tenantItems<ChargeItem>('payments', tenant.account, sortKeyPrefixes.charge),
+    tenantItems<RefundItem>('payments', tenant.account, sortKeyPrefixes.refund),
+    tenantItems<KeyGuardItem>('payments', tenant.account, sortKeyPrefixes.keyGuard),
+    tenantItems<EventItem>('events', tenant.account),
+  ]);
+  const atProcessor = processorCharges.filter(ours);
+  const refundedAtProcessor = processorRefunds.filter(ours);
 
-  for (const key of options.keys) {
-    const atProcessor = await processorChargesFor(
-      options.processorUrl,
-      downstreamKey(tenant.account, key as IdempotencyKey),
-      options.since,
-    );
-    expect(atProcessor, `processor charges for ${key}`).toBeLessThanOrEqual(1);
+  expect(sorted(charges.map((charge) => charge.processor_charge_id)), 'charges here, by processor charge').toEqual(
+    sorted(atProcessor.map((charge) => charge.id)),
+  );
+  expect(new Set(atProcessor.map((charge) => charge.idempotencyKey)).size, 'processor charges per downstream key').toBe(atProcessor.length);
+  const processorChargeById = new Map(atProcessor.map((charge) => [charge.id as string, charge]));
+  for (const charge of charges) {
+    const counterpart = processorChargeById.get(charge.processor_charge_id);
+    expect({ amount: charge.amount, currency: charge.currency, status: charge.status }, `charge ${charge.id}`).toEqual({
+      amount: counterpart?.amount,
+      currency: counterpart?.currency,
+      status: counterpart?.status === 'succeeded' ? 'succeeded' : 'failed',
+    });
   }
+  const succeeded = charges.filter((charge) => charge.status === 'succeeded');
+  expect(idsOfEvents(events, 'charge.succeeded'), 'charge.succeeded events').toEqual(sorted(succeeded.map((charge) => charge.id)));
+  expect(idsOfEvents(events, 'charge.failed'), 'charge.failed events').toEqual(
+    sorted(charges.filter((charge) => charge.status === 'failed').map((charge) => charge.id)),
+  );
+
+  expect(sorted(refunds.map((refund) => refund.processor_refund_id)), 'refunds here, by processor refund').toEqual(
+    sorted(refundedAtProcessor.map((refund) => refund.id)),
+  );
+  expect(new Set(refundedAtProcessor.map((refund) => refund.idempotencyKey)).size, 'processor refunds per downstream key').toBe(
+    refundedAtProcessor.length,
+  );
+  expect(idsOfEvents(events, 'charge.refunded'), 'charge.refunded events').toEqual(sorted(refunds.map((refund) => refund.id)));
+
+  expect(sorted(guards.map((guard) => guard.resource.id)), 'key guards').toEqual(sorted([...charges, ...refunds].map(({ id }) => id)));
 
   const entries = await ledgerEntries(tenant.account);
   expect(unbalancedTransactions(entries)).toEqual([]);
+  const ledger = await ledgerBalance(tenant.account);
+  expect(amounts(Object.entries(ledger)), 'the ledger’s balance').toEqual(
+    amounts([
+      ...succeeded.map((charge) => [charge.currency, charge.amount] as const),
+      ...refunds.map((refund) => [refund.currency, -refund.amount] as const),
+    ]),
+  );
   const balance = json<{ available: { currency: string; amount: number }[] }>(await options.api.get('/v1/balance', tenant));
-  expect(Object.fromEntries(balance.available.map(({ currency, amount }) => [currency, amount]))).toEqual(
-    await ledgerBalance(tenant.account),
+  expect(amounts(balance.available.map(({ currency, amount }) => [currency, amount] as const)), 'GET /v1/balance').toEqual(
+    amounts(Object.entries(ledger)),
   );
 
-  const nowMs = options.now ?? Date.now();
-  const { Items } = await dynamo().send(
-    new ScanCommand({
-      TableName: tableName('idempotency'),
-      FilterExpression: 'begins_with(pk, :prefix) AND #status = :inProgress',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':prefix': `${tenant.account}#`, ':inProgress': 'IN_PROGRESS' },
-      ConsistentRead: true,
-    }),
-  );
-  const stuck = ((Items ?? []) as IdempotencyRecord[]).filter((record) => record.status === 'IN_PROGRESS' && record.leaseUntil <= nowMs);
-  expect(stuck, 'keys still IN_PROGRESS after their lease').toEqual([]);
+  expect(await inProgressRecords(tenant), 'keys still IN_PROGRESS: recovery points nobody finished').toEqual([]);
+
+  return { charges: charges.length, succeeded: succeeded.length, refunds: refunds.length };
 };
