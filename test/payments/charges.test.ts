@@ -24,6 +24,20 @@ afterAll(() => {
   processor.stop();
 });
 
+/** The sandbox, counting the charge calls that reach it: what must not happen is a call, not only a charge. */
+const countingCharges = () => {
+  const real = sandbox(processor.url);
+  const counted = { calls: 0, processor: real };
+  counted.processor = {
+    ...real,
+    charge: (request) => {
+      counted.calls++;
+      return real.charge(request);
+    },
+  };
+  return counted;
+};
+
 const chargesAtProcessor = (tenant: TestTenant, key: string) =>
   processorChargesFor(processor.url, downstreamKey(tenant.account, key as IdempotencyKey), started - 60_000);
 
@@ -152,17 +166,9 @@ describe('POST /v1/charges', () => {
   });
 
   it('answers a retry that comes after the idempotency record is gone from the permanent key guard, byte for byte', async () => {
-    let calls = 0;
-    const real = sandbox(processor.url);
-    const counting: CardProcessor = {
-      ...real,
-      charge: (request) => {
-        calls++;
-        return real.charge(request);
-      },
-    };
+    const counting = countingCharges();
     let clock = Date.now();
-    const client = api({ processor: counting, now: () => clock });
+    const client = api({ processor: counting.processor, now: () => clock });
     const tenant = await createTenant();
     const key = uniqueKey();
     const first = await client.post('/v1/charges', { tenant, key, body: visa() });
@@ -179,7 +185,7 @@ describe('POST /v1/charges', () => {
     expect(late.headers.Location).toBe(first.headers.Location);
     // The original answer, not the charge as it stands after its refund.
     expect(late.body).toBe(first.body);
-    expect(calls).toBe(1);
+    expect(counting.calls).toBe(1);
 
     clock += 25 * 3600 * 1000;
     const changed = await client.post('/v1/charges', { tenant, key, body: visa(999) });
@@ -188,7 +194,7 @@ describe('POST /v1/charges', () => {
     const trueRetry = await client.post('/v1/charges', { tenant, key, body: visa() });
     expect(trueRetry.statusCode).toBe(201);
     expect(trueRetry.body).toBe(first.body);
-    expect(calls).toBe(1);
+    expect(counting.calls).toBe(1);
   });
 
   it('validates before claiming: a corrected request may reuse the key', async () => {
@@ -222,16 +228,8 @@ describe('POST /v1/charges', () => {
   });
 
   it('refuses metadata keys that name an object’s machinery before any money moves, and keeps the harmless ones', async () => {
-    let calls = 0;
-    const real = sandbox(processor.url);
-    const counting: CardProcessor = {
-      ...real,
-      charge: (request) => {
-        calls++;
-        return real.charge(request);
-      },
-    };
-    const client = api({ processor: counting });
+    const counting = countingCharges();
+    const client = api({ processor: counting.processor });
     const tenant = await createTenant();
     const key = uniqueKey();
     for (const name of ['constructor', '__proto__', 'prototype', 'retrysafe_account']) {
@@ -241,7 +239,7 @@ describe('POST /v1/charges', () => {
       expect(refused.statusCode, name).toBe(400);
       expect(json(refused)).toMatchObject({ type: 'https://retrysafe.dev/problems/validation-error', field: `metadata.${name}` });
     }
-    expect(calls).toBe(0);
+    expect(counting.calls).toBe(0);
 
     const harmless = await client.post('/v1/charges', {
       tenant,
@@ -253,7 +251,7 @@ describe('POST /v1/charges', () => {
     expect(
       json(await client.post('/v1/charges', { tenant, key, body: { ...visa(), metadata: { toString: 'x', hasOwnProperty: 'y' } } })),
     ).toEqual(json(harmless));
-    expect(calls).toBe(1);
+    expect(counting.calls).toBe(1);
   });
 
   it('requires authentication and an Idempotency-Key', async () => {

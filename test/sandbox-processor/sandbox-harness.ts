@@ -75,6 +75,28 @@ export const heldAtCommit = (deps: Partial<SandboxDeps> = {}) => {
 };
 
 /**
+ * A processor that holds each slow answer (the tok_timeout_after_* sources) until released, and
+ * records how long it was asked to hold: the stored object must be visible, and replayed to a
+ * retry, while the first answer is still held.
+ */
+export const heldSlowAnswer = () => {
+  const holds: number[] = [];
+  let held!: () => void;
+  let release!: () => void;
+  const firstIsHeld = new Promise<void>((resolve) => (held = resolve));
+  const releaseGate = new Promise<void>((resolve) => (release = resolve));
+  const serve = createSandboxProcessorHandler({
+    ...depsFromEnvironment(),
+    sleep: (ms) => {
+      holds.push(ms);
+      held();
+      return releaseGate;
+    },
+  });
+  return { serve, holds, firstIsHeld, release };
+};
+
+/**
  * A processor whose clock runs in a private window decades ahead, one second per object, so a
  * listing from `windowStart` sees only what the test created. Ids are monotonic per process, so
  * once a window has been used every id the process creates sorts inside it: a file's window

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HttpResponse } from '../../lambdas/http/types.js';
 import type { ProcessorCharge } from '../../lambdas/sandbox-processor/charge.js';
-import { createSandboxProcessorHandler, depsFromEnvironment } from '../../lambdas/sandbox-processor/handler.js';
 import type { ProcessorRefund } from '../../lambdas/sandbox-processor/refund.js';
 import { type ChargeBody, chargeEvent, listEvent, newKey, type RefundBody, refundEvent, sandboxEvent } from './processor-events.js';
 import {
@@ -9,6 +8,7 @@ import {
   chargeOf,
   currentCharge,
   heldAtCommit,
+  heldSlowAnswer,
   invoke,
   listedUnderKey,
   listOf,
@@ -176,19 +176,7 @@ describe('sandbox processor: the lost refund response (tok_timeout_after_refund)
 
   it('charges at once, then stores each refund before its delayed answer and replays it at once to a retry', async () => {
     vi.stubEnv('SANDBOX_SLOW_RESPONSE_MS', '4321');
-    const holds: number[] = [];
-    let held!: () => void;
-    let release!: () => void;
-    const firstIsHeld = new Promise<void>((resolve) => (held = resolve));
-    const releaseGate = new Promise<void>((resolve) => (release = resolve));
-    const serve = createSandboxProcessorHandler({
-      ...depsFromEnvironment(),
-      sleep: (ms) => {
-        holds.push(ms);
-        held();
-        return releaseGate;
-      },
-    });
+    const { serve, holds, firstIsHeld, release } = heldSlowAnswer();
     const since = Date.now() - 1000;
     const charge = await newCharge({ source: 'tok_timeout_after_refund' }, serve);
     expect(holds).toEqual([]);

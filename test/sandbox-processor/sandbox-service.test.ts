@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProcessorCharge } from '../../lambdas/sandbox-processor/charge.js';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { createSandboxProcessorHandler, depsFromEnvironment, handler } from '../../lambdas/sandbox-processor/handler.js';
+import { depsFromEnvironment, handler } from '../../lambdas/sandbox-processor/handler.js';
 import { maxMetadataKeyLength, maxMetadataKeys, maxMetadataValueLength } from '../../lambdas/sandbox-processor/metadata.js';
 import { readSetting } from '../../lambdas/settings.js';
 import { type ChargeBody, chargeEvent, listEvent, newKey, sandboxEvent } from './processor-events.js';
-import { bodyOf, chargeOf, chargesUnderKey, invoke, listOf, privateWindow, withCommitHook } from './sandbox-harness.js';
+import { bodyOf, chargeOf, chargesUnderKey, heldSlowAnswer, invoke, listOf, privateWindow, withCommitHook } from './sandbox-harness.js';
 
 const visa: ChargeBody = { amount: 2500, currency: 'usd', source: 'tok_visa', description: 'Order 1042' };
 
@@ -148,19 +148,7 @@ describe('sandbox processor: the lost response (tok_timeout_after_charge)', () =
 
   it('stores the charge before the delayed answer and replays it at once to a retry', async () => {
     vi.stubEnv('SANDBOX_SLOW_RESPONSE_MS', '1234');
-    const holds: number[] = [];
-    let held!: () => void;
-    let release!: () => void;
-    const firstIsHeld = new Promise<void>((resolve) => (held = resolve));
-    const releaseGate = new Promise<void>((resolve) => (release = resolve));
-    const serve = createSandboxProcessorHandler({
-      ...depsFromEnvironment(),
-      sleep: (ms) => {
-        holds.push(ms);
-        held();
-        return releaseGate;
-      },
-    });
+    const { serve, holds, firstIsHeld, release } = heldSlowAnswer();
     const since = Date.now() - 1000;
     const key = newKey();
     const slow = { ...visa, source: 'tok_timeout_after_charge' };
