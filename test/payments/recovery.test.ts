@@ -1,17 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
-import { completeDueRecoveryPoints, type CompleterDeps } from '../../lambdas/payments/completer.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
-import { paymentsStoreFromEnvironment } from '../../lambdas/payments/payments-store.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
-import { idempotencyEngineFor, processorSettleMs } from '../../lambdas/shared/idempotency-engine.js';
-import { tables, tableEnvVar } from '../../lambdas/topology.js';
-import { ensureTable } from '../../local/provision.js';
+import { processorSettleMs } from '../../lambdas/shared/idempotency-engine.js';
+import { tableEnvVar } from '../../lambdas/topology.js';
+import { longestLeaseMs, runCompleterLater, runCompleterNow, testClock } from '../support/completer-run.js';
 import { uniqueKey } from '../support/events.js';
+import { usePrivateIdempotencyTable } from '../support/private-idempotency-table.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
 import { api, json, ledgerBalance, processorChargesFor, sandbox, startSandbox, unbalancedTransactions, ledgerEntries } from './harness.js';
 
@@ -22,35 +19,21 @@ import { api, json, ledgerBalance, processorChargesFor, sandbox, startSandbox, u
  */
 let processor: Awaited<ReturnType<typeof startSandbox>>;
 const started = Date.now();
-let clock = started;
-const now = () => clock;
+const clock = testClock(started);
+const { now } = clock;
 
 beforeAll(async () => {
   // The slow tokens answer after 400 ms; the client gives up after 200 ms: the lost response.
   process.env.SANDBOX_SLOW_RESPONSE_MS = '400';
-  const table = `test-idempotency-recovery-${randomUUID().slice(0, 8)}`;
-  const admin = new DynamoDBClient({});
-  await ensureTable(admin, table, tables.idempotency);
-  admin.destroy();
-  process.env[tableEnvVar('idempotency')] = table;
+  await usePrivateIdempotencyTable('recovery');
   processor = await startSandbox();
 });
 afterAll(() => {
   processor.stop();
 });
 
-const completer = (processorClient: CardProcessor = sandbox(processor.url)): CompleterDeps => ({
-  engine: idempotencyEngineFor('completer', { now }),
-  store: paymentsStoreFromEnvironment(),
-  processor: processorClient,
-  now,
-});
-
 /** The completer's next run, once every lease and settle window of the moment has passed. */
-const completeLater = async (processorClient?: CardProcessor) => {
-  clock += 60_000 + processorSettleMs;
-  return completeDueRecoveryPoints(completer(processorClient), clock + 60_000, () => 60_000);
-};
+const completeLater = (processorClient: CardProcessor = sandbox(processor.url)) => runCompleterLater(clock, processorClient);
 
 const recordOf = async (tenant: TestTenant, key: string) =>
   (
@@ -184,11 +167,11 @@ describe('a recovery point and a retrying client', () => {
     const tenant = await createTenant();
     const key = uniqueKey();
     await client.post('/v1/charges', { tenant, key, body: visa() });
-    clock += 60_000 + processorSettleMs;
+    clock.advance(longestLeaseMs + processorSettleMs);
     const retrying = api({ processor: sandbox(processor.url), now });
     const [retry, summary] = await Promise.all([
       retrying.post('/v1/charges', { tenant, key, body: visa() }),
-      completeDueRecoveryPoints(completer(), clock + 60_000, () => 60_000),
+      runCompleterNow(clock, sandbox(processor.url)),
     ]);
     expect([201, 409]).toContain(retry.statusCode);
     expect(summary.resolutions.committed + summary.resolutions.taken).toBeGreaterThanOrEqual(1);

@@ -34,6 +34,11 @@ const runMs = 60_000;
  */
 export const runCompleterLater = (clock: TestClock, processor: CardProcessor): Promise<CompletionSummary> => {
   clock.advance(longestLeaseMs + processorSettleMs);
+  return runCompleterNow(clock, processor);
+};
+
+/** A completer run at the clock's present time, e.g. racing a retry that comes as late. */
+export const runCompleterNow = (clock: TestClock, processor: CardProcessor): Promise<CompletionSummary> => {
   const deps = {
     engine: idempotencyEngineFor('completer', { now: clock.now }),
     store: paymentsStoreFromEnvironment(),
