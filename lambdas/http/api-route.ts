@@ -13,6 +13,7 @@ import { rateLimit } from '../rate-limit/middleware.js';
 import type { AccountId } from '../shared/ids.js';
 import { idempotencyEngineFor } from '../shared/idempotency-engine.js';
 import { claimsIdempotencyKeys, type FunctionName, type RouteKey } from '../topology.js';
+import { deadlineOf, realTimers, type RequestDeadline, type Schedule } from './deadline.js';
 import { errorResponses } from './error-responses.js';
 import { jsonBody, type ParsedBodyEvent } from './json-body.js';
 import type { RouteHandler } from './router.js';
@@ -26,7 +27,12 @@ export interface RouteInput<TBody> {
   readonly context: TenantContext;
   /** The request's Idempotency-Key, when it sent one on a route that honours it. */
   readonly idempotency: ActiveIdempotency | undefined;
+  /** When the request must stop working; a handler waits on the processor through it. */
+  readonly deadline: RequestDeadline;
 }
+
+/** The context the route's chains share: the caller, its key, and the request's deadline. */
+type RouteContext = TenantContext & IdempotencyContext & { deadline: RequestDeadline };
 
 export interface ApiRouteSpec<TBody> {
   readonly route: RouteKey;
@@ -58,12 +64,18 @@ export interface ApiPipeline {
   readonly rateLimit: MiddlewareObj<ApiGatewayEvent, HttpResponse, Error, TenantContext>;
   /** Present when the function serves a POST route: only those claim keys. */
   readonly idempotency: IdempotencyEngine | undefined;
+  /** The timers of each request's deadline. */
+  readonly schedule: Schedule;
 }
 
-export const apiPipelineFromEnvironment = (fn: FunctionName, options: { readonly now?: () => number } = {}): ApiPipeline => ({
+export const apiPipelineFromEnvironment = (
+  fn: FunctionName,
+  options: { readonly now?: () => number; readonly schedule?: Schedule } = {},
+): ApiPipeline => ({
   authenticate: authenticate(),
   rateLimit: rateLimit(),
   idempotency: claimsIdempotencyKeys(fn) ? idempotencyEngineFor(fn, options) : undefined,
+  schedule: options.schedule ?? realTimers,
 });
 
 /**
@@ -75,15 +87,30 @@ export const apiPipelineFromEnvironment = (fn: FunctionName, options: { readonly
  *
  * So a request refused by authentication, the rate limit or validation never claims its key.
  *
+ * Every request answers before its function's deadline (deadline.ts): at the work deadline the
+ * handler is abandoned with a 503 that the idempotency middleware treats as any 5xx (a claim is
+ * released, a recovery point suspended); at the answer deadline whatever still pends is answered
+ * 503. Middy's own timeout is off: it throws a plain error 5 ms before the deadline, which left
+ * no time to end the claim and answered 500.
+ *
  * The split exists because Middy skips the `after` stack of a chain whose `before` answers
  * early: an idempotent replay or a 409 ends the inner chain early, yet still passes through
  * the outer chain's `after`, so response decorations there apply to every answer.
  */
 export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRouteSpec<TBody>): RouteHandler => {
   const isPost = spec.route.startsWith('POST ');
-  const handle = (event: ParsedBodyEvent<TBody>, context: TenantContext & IdempotencyContext) =>
-    spec.handle({ body: event.body, tenant: context.tenant, event, context, idempotency: context.idempotency });
-  const inner = middy<ParsedBodyEvent<TBody>, HttpResponse, Error, TenantContext & IdempotencyContext>(handle);
+  const handle = (event: ParsedBodyEvent<TBody>, context: RouteContext) =>
+    context.deadline.race(
+      spec.handle({
+        body: event.body,
+        tenant: context.tenant,
+        event,
+        context,
+        idempotency: context.idempotency,
+        deadline: context.deadline,
+      }),
+    );
+  const inner = middy<ParsedBodyEvent<TBody>, HttpResponse, Error, RouteContext>(handle, noMiddyTimeout);
   if (spec.body !== undefined) inner.use(jsonBody(spec.body));
   if (isPost) {
     if (pipeline.idempotency === undefined)
@@ -102,11 +129,21 @@ export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRout
       }),
     );
   }
-  const outer = middy<ApiGatewayEvent, HttpResponse, Error, TenantContext>(
-    inner as unknown as (event: ApiGatewayEvent, context: TenantContext) => Promise<HttpResponse>,
+  const outer = middy<ApiGatewayEvent, HttpResponse, Error, RouteContext>(
+    inner as unknown as (event: ApiGatewayEvent, context: RouteContext) => Promise<HttpResponse>,
+    noMiddyTimeout,
   )
     .use(pipeline.authenticate)
     .use(pipeline.rateLimit)
     .use(errorResponses());
-  return outer as unknown as RouteHandler;
+  return async (event, context) => {
+    const deadline = deadlineOf(context, pipeline.schedule);
+    try {
+      return await deadline.answerBy(outer(event, Object.assign(context, { deadline }) as RouteContext), context.awsRequestId);
+    } finally {
+      deadline.cancel();
+    }
+  };
 };
+
+const noMiddyTimeout = { timeoutEarlyInMillis: 0 };

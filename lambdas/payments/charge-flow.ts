@@ -34,7 +34,7 @@ export interface ChargeFlowDependencies {
  */
 export const createCharge = async (
   deps: ChargeFlowDependencies,
-  { body, tenant, idempotency }: RouteInput<CreateChargeRequest>,
+  { body, tenant, idempotency, deadline }: RouteInput<CreateChargeRequest>,
 ): Promise<CommittableResponse> => {
   if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
   const identity = identityOf(tenant, idempotency);
@@ -45,15 +45,20 @@ export const createCharge = async (
     (outcome: ProcessorChargeOutcome) => decideCharge(deps.store, { outcome, request: body, tenant, identity, nowMs: deps.now() }),
     provisionalSuccess,
     () =>
-      deps.processor.charge({
-        amount: body.amount,
-        currency: body.currency,
-        source: body.source,
-        ...(body.description === undefined ? {} : { description: body.description }),
-        // The account rides along, so a processor record the reconciler finds leads back to its guard.
-        metadata: { ...body.metadata, retrysafe_account: tenant },
-        idempotencyKey: identity.downstreamKey,
-      }),
+      deadline.waitOn('processor-unavailable', (signal) =>
+        deps.processor.charge(
+          {
+            amount: body.amount,
+            currency: body.currency,
+            source: body.source,
+            ...(body.description === undefined ? {} : { description: body.description }),
+            // The account rides along, so a processor record the reconciler finds leads back to its guard.
+            metadata: { ...body.metadata, retrysafe_account: tenant },
+            idempotencyKey: identity.downstreamKey,
+          },
+          signal,
+        ),
+      ),
   );
 };
 

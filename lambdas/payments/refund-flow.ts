@@ -27,7 +27,7 @@ export interface RefundFlowDependencies {
  */
 export const createRefund = async (
   deps: RefundFlowDependencies,
-  { body, tenant, event, idempotency }: RouteInput<CreateRefundRequest>,
+  { body, tenant, event, idempotency, deadline }: RouteInput<CreateRefundRequest>,
 ): Promise<CommittableResponse> => {
   if (idempotency === undefined)
     throw new Error('POST /v1/charges/{id}/refunds requires an Idempotency-Key; the route must be configured so');
@@ -49,12 +49,17 @@ export const createRefund = async (
     (outcome: ProcessorRefundOutcome) => decideRefund(store, { outcome, charge, amount: plan.amount, tenant, identity, nowMs: deps.now() }),
     provisionalSuccess,
     () =>
-      deps.processor.refund({
-        processorChargeId: charge.processor_charge_id as ProcessorChargeId,
-        amount: plan.amount,
-        metadata: { retrysafe_account: tenant, retrysafe_charge: charge.id },
-        idempotencyKey: identity.downstreamKey,
-      }),
+      deadline.waitOn('processor-unavailable', (signal) =>
+        deps.processor.refund(
+          {
+            processorChargeId: charge.processor_charge_id as ProcessorChargeId,
+            amount: plan.amount,
+            metadata: { retrysafe_account: tenant, retrysafe_charge: charge.id },
+            idempotencyKey: identity.downstreamKey,
+          },
+          signal,
+        ),
+      ),
   );
 };
 

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiPipelineFromEnvironment } from '../../lambdas/http/api-route.js';
+import type { Schedule } from '../../lambdas/http/deadline.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
 import { handler as accountHandler } from '../../lambdas/payments/account-handler.js';
 import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
@@ -50,10 +51,10 @@ const matchTemplate = (path: string): { resource: string; pathParameters?: Recor
 };
 
 /** Builds API Gateway events for the charges and account functions and invokes them in-process. */
-export const api = (options: { processor: CardProcessor; now?: () => number }): Api => {
+export const api = (options: { processor: CardProcessor; now?: () => number; schedule?: Schedule }): Api => {
   const now = options.now ?? Date.now;
   const charges = createChargesHandler({
-    api: apiPipelineFromEnvironment('charges', { now }),
+    api: apiPipelineFromEnvironment('charges', { now, ...(options.schedule === undefined ? {} : { schedule: options.schedule }) }),
     processor: options.processor,
     store: paymentsStoreFromEnvironment(),
     now,
