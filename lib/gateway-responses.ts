@@ -1,4 +1,5 @@
 import { ResponseType, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { capacityProblem } from '../lambdas/http/capacity-problem.js';
 import { maxBodyBytes } from '../lambdas/http/json-body.js';
 import { type EdgeProblem, edgeHeaders, edgeStatus, problemMembers } from './problem-document.js';
 
@@ -18,6 +19,11 @@ const noSuchRoute: EdgeProblem = { slug: 'not-found', detail: 'This method and p
  * - Stage throttling is THROTTLED (429); WAF's rate rule answers 429 itself.
  * - REQUEST_TOO_LARGE is API Gateway's 10 MB limit; WAF refuses anything over 64 KiB first,
  *   so this only shows if WAF is detached.
+ * - INTEGRATION_FAILURE is what a throttled Lambda invocation (the account's concurrency spent)
+ *   comes to, a bare 500 by default; INTEGRATION_TIMEOUT is a function still running at the
+ *   integration timeout. Both are overload, not bugs: 503 with Retry-After, the answer the local
+ *   API Gateway gives when its concurrency gate refuses a request. The handlers answer before
+ *   their own deadlines, so these are the gateway's last word, not the usual one.
  * - DEFAULT_4XX and DEFAULT_5XX catch the rest with the gateway's own message as `detail`
  *   and keep the gateway's status code, so they carry no `status` member. In this API the
  *   4xx remainder is requests API Gateway cannot parse; the 5xx are integration failures
@@ -34,6 +40,8 @@ const gatewayProblems: readonly GatewayProblem[] = [
     responseType: ResponseType.REQUEST_TOO_LARGE,
     problem: { slug: 'payload-too-large', detail: `Bodies are limited to ${maxBodyBytes} bytes.` },
   },
+  { responseType: ResponseType.INTEGRATION_FAILURE, problem: capacityProblem },
+  { responseType: ResponseType.INTEGRATION_TIMEOUT, problem: capacityProblem },
   { responseType: ResponseType.DEFAULT_4XX, problem: { slug: 'validation-error', statusVaries: true } },
   { responseType: ResponseType.DEFAULT_5XX, problem: { slug: 'internal-error', statusVaries: true } },
 ];

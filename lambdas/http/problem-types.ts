@@ -106,7 +106,7 @@ export const problemTypes = {
     status: 503,
     title: 'The card processor is unavailable',
     detail: 'The charge may or may not have reached the processor. Retry with the same Idempotency-Key: it will never charge twice.',
-    when: 'The processor timed out, failed or shed load; a retry with the same key resumes the charge.',
+    when: 'The processor timed out, failed or shed load, or the request ran out of time waiting for it; a retry with the same key resumes the charge.',
     headers: { 'Retry-After': '1' },
   },
   'amount-too-large': {
@@ -125,7 +125,7 @@ export const problemTypes = {
     status: 503,
     title: 'Service temporarily unavailable',
     detail: 'A dependency is temporarily unavailable; retry with the same Idempotency-Key.',
-    when: 'A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended; nothing was written.',
+    when: 'A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe.',
     headers: { 'Retry-After': '1' },
   },
   'webhook-url-invalid': {

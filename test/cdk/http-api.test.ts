@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { capacityProblem } from '../../lambdas/http/capacity-problem.js';
 import { maxBodyBytes } from '../../lambdas/http/json-body.js';
-import { problemTypeBase } from '../../lambdas/http/problem-types.js';
+import { problemType, problemTypeBase } from '../../lambdas/http/problem-types.js';
 import { routes, type RouteSpec } from '../../lambdas/topology.js';
 import { gatewayResponseBody } from '../../lib/gateway-responses.js';
 import { logicalIdOf, synthesize } from './synthesize.js';
@@ -156,6 +157,20 @@ describe('gateway responses', () => {
   it('answers an oversized request with a payload-too-large problem', () => {
     expect(expectProblem('REQUEST_TOO_LARGE', '413', 'payload-too-large')).toMatchObject({ status: 413 });
   });
+
+  it.each(['INTEGRATION_FAILURE', 'INTEGRATION_TIMEOUT'])(
+    'answers %s (a throttled or timed-out function) with the 503 service-unavailable problem and Retry-After the local stack gives',
+    (responseType) => {
+      expect(expectProblem(responseType, '503', 'service-unavailable')).toEqual({
+        type: `${problemTypeBase}service-unavailable`,
+        title: problemType('service-unavailable').title,
+        status: 503,
+        detail: capacityProblem.detail,
+        instance: 'req-1',
+      });
+      expect(gatewayResponses[responseType]?.ResponseParameters['gatewayresponse.header.Retry-After']).toBe("'1'");
+    },
+  );
 
   it('keeps the gateway status and message for the remaining 4xx and 5xx, as valid JSON', () => {
     expect(expectProblem('DEFAULT_4XX', undefined, 'validation-error')).toMatchObject({ detail: 'Some "quoted" message' });
