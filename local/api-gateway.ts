@@ -1,13 +1,29 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { functions, routes, type RouteSpec } from '../lambdas/topology.js';
+import { capacityProblem } from '../lambdas/http/capacity-problem.js';
 import { problem, problemResponse } from '../lambdas/http/problem.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
 import { loadHandler } from './functions.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
 import { restApiEvent } from './proxy-events.js';
+import { localConcurrency } from './settings.js';
 
 /** API Gateway's own payload limit for REST APIs. */
 const maxPayloadBytes = 10 * 1024 * 1024;
+
+/** API Gateway's integration timeout for REST APIs: a request is answered by then, queued or not. */
+const integrationTimeoutMs = 29_000;
+
+/**
+ * Connections the kernel may hold for the server before it accepts them. Node's default, 511,
+ * overflowed under a burst of 10,000 connections: the kernel dropped handshakes, and clients saw
+ * resets and connect timeouts. Linux caps it at net.core.somaxconn (4,096 on current kernels).
+ */
+const listenBacklog = 65_535;
+
+const longestFunctionTimeoutMs =
+  Math.max(...(routes as readonly RouteSpec[]).map((route) => functions[route.function].timeoutSeconds)) * 1000;
 
 interface CompiledRoute {
   readonly route: RouteSpec;
@@ -75,22 +91,28 @@ export interface ApiGatewayOptions {
   readonly port: number;
   readonly stage?: string;
   readonly onRequest?: (line: string) => void;
+  /** Invocations at once; LOCAL_CONCURRENCY when absent. */
+  readonly concurrency?: number;
 }
 
 /**
  * A local stand-in for API Gateway's REST proxy integration: it matches the topology's route
  * templates, builds the same event API Gateway would, invokes the deployed handler module
  * with a Lambda-like context under the function's timeout, and maps failures the way API
- * Gateway does (502 for a crashed or timed-out function).
+ * Gateway does (502 for a crashed or timed-out function). Invocations pass a concurrency gate,
+ * as Lambda's concurrency limit: a request that cannot be invoked in time gets the 503 the
+ * deployed stack's INTEGRATION_FAILURE response gives a throttled invocation.
  */
 export const startApiGateway = (options: ApiGatewayOptions): Promise<Server> => {
   const stage = options.stage ?? 'local';
+  // Until an invocation has ended, assume each takes the longest timeout: promise no more than the worst case.
+  const gate = new ConcurrencyGate({ limit: options.concurrency ?? localConcurrency(), assumedDurationMs: longestFunctionTimeoutMs });
   const server = createServer((request, response) => {
     const started = Date.now();
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       const method = request.method ?? 'GET';
-      const result = await handle(request, url, method, stage);
+      const result = await handle(request, url, method, stage, gate, started);
       send(response, result);
       options.onRequest?.(`${method} ${url.pathname}${url.search} ${result.statusCode} ${Date.now() - started}ms`);
     })().catch((error: unknown) => {
@@ -101,14 +123,21 @@ export const startApiGateway = (options: ApiGatewayOptions): Promise<Server> => 
   server.keepAliveTimeout = 65_000;
   return new Promise((resolveServer, reject) => {
     server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => {
+    server.listen({ port: options.port, host: '127.0.0.1', backlog: listenBacklog }, () => {
       server.off('error', reject);
       resolveServer(server);
     });
   });
 };
 
-const handle = async (request: IncomingMessage, url: URL, method: string, stage: string): Promise<APIGatewayProxyResult> => {
+const handle = async (
+  request: IncomingMessage,
+  url: URL,
+  method: string,
+  stage: string,
+  gate: ConcurrencyGate,
+  arrivedAt: number,
+): Promise<APIGatewayProxyResult> => {
   const path = decodeURIComponent(url.pathname);
   const matches = compiledRoutes.filter((compiled) => compiled.pattern.test(path));
   const matched = matches.find((compiled) => compiled.route.method === method);
@@ -141,6 +170,10 @@ const handle = async (request: IncomingMessage, url: URL, method: string, stage:
   });
 
   const spec = functions[matched.route.function];
+  // Started by then, even an invocation that runs to its timeout is answered within API Gateway's.
+  const release = await gate.enter(arrivedAt + integrationTimeoutMs - spec.timeoutSeconds * 1000);
+  if (release === undefined) return problemResponse(problem(capacityProblem.slug, { detail: capacityProblem.detail }));
+  // The function's clock starts when it is invoked, as Lambda's does, not while the request waited.
   const context = createLambdaContext(matched.route.function, spec.timeoutSeconds, spec.memoryMb);
   try {
     const handler = await loadHandler(matched.route.function);
@@ -153,5 +186,7 @@ const handle = async (request: IncomingMessage, url: URL, method: string, stage:
   } catch (error) {
     console.error(`${matched.route.function} failed: ${(error as Error).message}`);
     return gatewayError(502, 'Internal server error');
+  } finally {
+    release();
   }
 };

@@ -24,6 +24,11 @@ export const localVariables = {
   PROCESSOR_PORT: { default: '4010', meaning: 'Local sandbox processor port' },
   DATA_DIR: { default: '.data', meaning: 'Where local DynamoDB data persists; `npm start -- --in-memory` ignores it' },
   ACCESS_LOG: { default: 'true', meaning: 'Local stack: print one line per API request' },
+  LOCAL_CONCURRENCY: {
+    default: '100',
+    meaning:
+      "Local API Gateway: function invocations at once, as Lambda's concurrency limits them; more wait in a queue, or get `503` at once when they cannot start in time. 100 keeps one machine's DynamoDB Local busy while each request still answers well inside its timeout",
+  },
 } as const satisfies Record<string, LocalVariable>;
 
 type LocalVariableName = keyof typeof localVariables;
@@ -77,3 +82,10 @@ export const readSettings = (argv: readonly string[], env: NodeJS.ProcessEnv = p
 });
 
 export const accessLogEnabled = (env: NodeJS.ProcessEnv = process.env): boolean => valueOf(env, 'ACCESS_LOG') !== 'false';
+
+export const localConcurrency = (env: NodeJS.ProcessEnv = process.env): number => {
+  const raw = valueOf(env, 'LOCAL_CONCURRENCY');
+  const concurrency = Number(raw);
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new Error(`LOCAL_CONCURRENCY=${raw} is not a positive whole number.`);
+  return concurrency;
+};
