@@ -6,7 +6,7 @@ import { answerFromRivalGuard, type RequestIdentity } from './key-guard.js';
 import { answer, type Decision } from './decision.js';
 import { chargeEntries } from './ledger.js';
 import type { PaymentsStore } from './payments-store.js';
-import type { ProcessorChargeOutcome } from './processor-client/card-processor.js';
+import type { ProcessorChargeOutcome, ProcessorChargeSnapshot } from './processor-client/card-processor.js';
 import type { Charge } from './records.js';
 import type { CreateChargeRequest } from './requests.js';
 
@@ -19,6 +19,15 @@ export interface ChargeDecisionInput {
   /** Epoch milliseconds: the new ids' time and the charge's `created`. */
   readonly nowMs: number;
 }
+
+/**
+ * The outcome a charge the processor holds stands for, as if its answer had just been replayed:
+ * how the completer and the reconciler decide a charge from the processor's record of it.
+ */
+export const chargeOutcomeOf = (charge: ProcessorChargeSnapshot): ProcessorChargeOutcome =>
+  charge.status === 'succeeded'
+    ? { kind: 'succeeded', processorChargeId: charge.id, replayed: true }
+    : { kind: 'declined', processorChargeId: charge.id, declineCode: charge.declineCode, replayed: true };
 
 /** The outcomes after which the processor holds a charge, succeeded or declined, that Retrysafe records. */
 type OutcomeWithCharge = Extract<ProcessorChargeOutcome, { kind: 'succeeded' | 'declined' }>;

@@ -3,12 +3,12 @@ import { type AccountId, parseId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
 import { processorSettleMs } from '../shared/idempotency-engine.js';
 import { runSweep, type Sweep } from '../shared/recovery-run.js';
-import { decideCharge } from './charge-decision.js';
+import { chargeOutcomeOf, decideCharge } from './charge-decision.js';
 import { chargeNotFound } from './charge-responses.js';
 import { decidedResponse } from './decision.js';
 import { replayFromGuard, type RequestIdentity } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
-import type { CardProcessor, ProcessorChargeOutcome, ProcessorChargeSnapshot } from './processor-client/card-processor.js';
+import type { CardProcessor } from './processor-client/card-processor.js';
 import { paymentRecoveryOf, type PaymentRecovery } from './recovery-point.js';
 import { decideRefund } from './refund-decision.js';
 
@@ -48,11 +48,6 @@ const logger = createLogger('completer');
 
 /** What the completer does with a point it holds, once it knows what the processor did. */
 type Step = { readonly kind: 'finish'; readonly outcome: CommittableResponse } | { readonly kind: 'absent' } | { readonly kind: 'unknown' };
-
-const chargeOutcomeOf = (charge: ProcessorChargeSnapshot): ProcessorChargeOutcome =>
-  charge.status === 'succeeded'
-    ? { kind: 'succeeded', processorChargeId: charge.id, replayed: true }
-    : { kind: 'declined', processorChargeId: charge.id, declineCode: charge.declineCode, replayed: true };
 
 /**
  * The request's own flow, resumed where it could have stopped: after the processor call. The

@@ -32,6 +32,10 @@ export type DownstreamKey = Brand<string, 'DownstreamKey'>;
 export const downstreamKey = (tenant: AccountId, key: IdempotencyKey): DownstreamKey =>
   `retrysafe_${createHash('sha256').update(`${tenant}\n${key}`, 'utf8').digest('hex')}` as DownstreamKey;
 
+/** A processor object's idempotency key, when it has the shape of one Retrysafe derived. */
+export const parseDownstreamKey = (raw: string): DownstreamKey | undefined =>
+  /^retrysafe_[0-9a-f]{64}$/.test(raw) ? (raw as DownstreamKey) : undefined;
+
 /** What names a payments request for good: the downstream key its guard is kept under, and its request's fingerprint. */
 export interface RequestIdentity {
   readonly downstreamKey: DownstreamKey;

@@ -101,6 +101,9 @@ export type ProcessorChargeSnapshot = {
   readonly currency: string;
   /** What refunds have returned so far. */
   readonly amountRefunded: number;
+  /** The card token charged, and the description sent, if any: with amount, currency and metadata, the request that made it. */
+  readonly source: string;
+  readonly description: string | null;
   readonly metadata: ProcessorMetadata;
   /** The key the charge was created under. */
   readonly idempotencyKey: string;
