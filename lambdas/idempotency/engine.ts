@@ -11,7 +11,7 @@ import { CompletedCache } from './completed-cache.js';
 import type { IdempotencyKey } from './key-header.js';
 import { keyInUseResponse, keyReusedResponse, recordTooLargeResponse } from './problems.js';
 import { classify, type IdempotencyRecord, retryAfterSeconds, type Verdict } from './state-machine.js';
-import { type Claim, type DueRecoveryPoint, IdempotencyStore, recordId, type RecordTable } from './store.js';
+import { type Claim, type DueRecoveryPoint, IdempotencyStore, recordId, type RecordTable, type UnresolvedRecoveryPoint } from './store.js';
 import {
   defaultStoredHeaders,
   encodeResponse,
@@ -264,6 +264,11 @@ export class IdempotencyEngine {
   /** Recovery points the completer may take over now, at most `limit` of them. */
   dueRecoveryPoints(limit: number): Promise<DueRecoveryPoint[]> {
     return this.store.dueRecoveryPoints(this.now(), limit);
+  }
+
+  /** Every recovery point still unresolved whose request first claimed its key before `epochMs`. */
+  recoveryPointsClaimedBefore(epochMs: number): Promise<UnresolvedRecoveryPoint[]> {
+    return this.store.unresolvedRecoveryPoints(epochMs);
   }
 
   private expiresAt(nowMs: number): number {

@@ -11,7 +11,7 @@ export type { EncodedResponse, StoredResponse } from './stored-response.js';
 export type { Acquisition, Answered, IdempotencyEngineOptions, IdempotentRequest } from './engine.js';
 export type { IdempotentEvent } from './event-shape.js';
 export { withAtomicCommit, withoutStoring } from './atomic-commit.js';
-export type { Claim, DueRecoveryPoint } from './store.js';
+export type { Claim, DueRecoveryPoint, UnresolvedRecoveryPoint } from './store.js';
 export type { RecoveryPoint } from './state-machine.js';
 export { keyReusedResponse } from './problems.js';
 export type { AtomicCommit, CommittableResponse, RejectedWrite } from './atomic-commit.js';

@@ -10,7 +10,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { TransactItem } from '../shared/dynamodb.js';
+import { queryAll, type TransactItem } from '../shared/dynamodb.js';
 import type { IdempotencyKey } from './key-header.js';
 import {
   claimCondition,
@@ -54,8 +54,11 @@ export type CommitResult =
   /** A business write's own condition failed; nothing was written. */
   | { readonly kind: 'write-rejected'; readonly index: number; readonly item: Record<string, unknown> | undefined };
 
-/** A recovery point the completer may take over, as its sparse index shows it. */
-export type DueRecoveryPoint = InProgressRecord & { readonly recovery: RecoveryPoint; readonly recoverAt: number };
+/** A recovery point as its sparse index shows it: unresolved, and from when the completer may take it over. */
+export type UnresolvedRecoveryPoint = InProgressRecord & { readonly recovery: RecoveryPoint; readonly recoverAt: number };
+
+/** One the completer may take over now. */
+export type DueRecoveryPoint = UnresolvedRecoveryPoint;
 
 const oldItem = (item: Record<string, AttributeValue> | undefined): IdempotencyRecord | undefined =>
   item === undefined ? undefined : (unmarshall(item) as IdempotencyRecord);
@@ -286,6 +289,28 @@ export class IdempotencyStore {
       .flat()
       .sort((a, b) => a.recoverAt - b.recoverAt)
       .slice(0, limit);
+  }
+
+  /**
+   * Every unresolved recovery point first claimed before `claimedBefore`, due or not. The sparse
+   * index holds nothing else, so this reads exactly the requests still unfinished, and no more.
+   */
+  async unresolvedRecoveryPoints(claimedBefore: number): Promise<UnresolvedRecoveryPoint[]> {
+    const index = this.table.recoveryIndex;
+    if (index === undefined) throw new Error('This table has no recovery index');
+    const perShard = await Promise.all(
+      Array.from({ length: recoveryShards }, (_, shard) =>
+        queryAll<UnresolvedRecoveryPoint>(this.client, {
+          TableName: this.table.name(),
+          IndexName: index,
+          KeyConditionExpression: 'recoveryShard = :shard',
+          FilterExpression: '#recovery.#since < :claimedBefore',
+          ExpressionAttributeNames: { '#recovery': 'recovery', '#since': 'since' },
+          ExpressionAttributeValues: { ':shard': `R${shard}`, ':claimedBefore': claimedBefore },
+        }),
+      ),
+    );
+    return perShard.flat();
   }
 
   private recoveryShardFor(pk: string): string {

@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyEngine } from '../idempotency/index.js';
 import { type FunctionName, functions, tables } from '../topology.js';
 
@@ -15,13 +16,18 @@ export const processorSettleMs = functions.processor.timeoutSeconds * 1000;
 /**
  * Retrysafe's idempotency engine in one function: records in the idempotency table, recovery
  * points in its sparse index, leases no longer than the function lives. `now` is the clock
- * leases and expiries are measured by; tests move it.
+ * leases and expiries are measured by; tests move it. `client` replaces the process's DynamoDB
+ * client, e.g. for a test that counts what is written.
  */
-export const idempotencyEngineFor = (fn: FunctionName, options: { readonly now?: () => number } = {}): IdempotencyEngine =>
+export const idempotencyEngineFor = (
+  fn: FunctionName,
+  options: { readonly now?: () => number; readonly client?: DynamoDBDocumentClient } = {},
+): IdempotencyEngine =>
   new IdempotencyEngine({
     functionTimeoutMs: functions[fn].timeoutSeconds * 1000,
     cacheEntries: completedKeysCached,
     recoveryIndex: tables.idempotency.globalSecondaryIndexes[0].indexName,
     recoveryDelayMs: processorSettleMs,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.client === undefined ? {} : { client: options.client }),
   });
