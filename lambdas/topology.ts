@@ -60,9 +60,21 @@ export const pendingDeliveriesIndex = {
   projection: 'KEYS_ONLY',
 } as const satisfies IndexSpec;
 
+/**
+ * API keys by the account they authenticate, keys only: an account exists when it has a key,
+ * which is how the reconciler tells a processor object naming a real tenant from one naming
+ * nobody. Keys are hashed, so the index gives out nothing a key could be rebuilt from.
+ */
+export const apiKeysByAccountIndex = {
+  indexName: 'byAccount',
+  partitionKey: { name: 'accountId', type: 'S' },
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexSpec;
+
 export const tables = {
   apiKeys: {
     partitionKey: { name: 'keyHash', type: 'S' },
+    globalSecondaryIndexes: [apiKeysByAccountIndex],
     purpose: 'API keys, stored as SHA-256 hashes, mapped to the account they authenticate.',
   },
   idempotency: {
@@ -108,6 +120,11 @@ export const tables = {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     purpose: "The sandbox card processor's own charges, keyed by its own idempotency key.",
+  },
+  reconciliation: {
+    // One item per processor listing ('charges', 'refunds'): each is walked, and settles, on its own.
+    partitionKey: { name: 'pk', type: 'S' },
+    purpose: "The reconciler's watermarks: how far it has matched the processor's charges and its refunds with Retrysafe's records.",
   },
 } as const satisfies Record<string, TableSpec>;
 
@@ -245,6 +262,25 @@ export const functions = {
     runsEvery: 'RECOVERY_INTERVAL_SECONDS',
     purpose:
       'Recovery job: drives every charge and refund whose executor stopped before an answer to a final state, whether or not anybody retries.',
+  },
+  reconciler: {
+    entry: 'lambdas/reconciliation/reconciler-handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    tables: {
+      // Accounts exist by their keys; recovery points are read, never taken over (the completer's job).
+      apiKeys: 'read',
+      idempotency: 'read',
+      // What a recovered charge or refund writes, and nothing more: new items and updates, never a delete.
+      payments: ['read', 'append', 'update'],
+      ledger: 'append',
+      events: 'append',
+      reconciliation: 'readwrite',
+    },
+    callsProcessor: true,
+    runsEvery: 'RECOVERY_INTERVAL_SECONDS',
+    purpose:
+      "Recovery job: walks the processor's charges and refunds, matches each with Retrysafe's records, records what Retrysafe lost and reports what disagrees.",
   },
   processor: {
     entry: 'lambdas/sandbox-processor/handler.ts',

@@ -105,15 +105,21 @@ const ensureQueue = async (client: SQSClient, name: string, attributes: Record<s
   return { url: QueueUrl, arn };
 };
 
+/** What the names of a local stack's tables and queues start with, unless the stack (a test suite) picks its own. */
+const defaultPrefix = 'retrysafe';
+
+/** The physical name a table of the topology gets in a local stack, `npm start`'s by default. */
+export const localTableName = (table: TableName, prefix = defaultPrefix): string => `${prefix}-${table}`;
+
 /**
  * Creates every table and queue the topology declares, with the same key schemas, indexes, TTL
  * attributes, streams, dead-letter queues and redrive counts the CDK stack deploys.
  */
-export const provision = async (dynamodb: DynamoDBClient, sqs: SQSClient, prefix = 'retrysafe'): Promise<ProvisionedResources> => {
+export const provision = async (dynamodb: DynamoDBClient, sqs: SQSClient, prefix = defaultPrefix): Promise<ProvisionedResources> => {
   const environment: Record<string, string> = {};
   const streamArns: Partial<Record<TableName, string>> = {};
   for (const [table, spec] of Object.entries(tables) as [TableName, TableSpec][]) {
-    const physical = `${prefix}-${table}`;
+    const physical = localTableName(table, prefix);
     const streamArn = await ensureTable(dynamodb, physical, spec);
     environment[tableEnvVar(table)] = physical;
     if (spec.stream && streamArn) streamArns[table] = streamArn;

@@ -37,6 +37,7 @@ const categoryByTable: Record<TableName, ChargeCallCategory> = {
   events: 'business',
   processor: 'processor',
   webhooks: 'other',
+  reconciliation: 'other',
 };
 
 export interface ChargeStack {
