@@ -4,6 +4,7 @@ import { decideCharge } from './charge-decision.js';
 import { callProcessorThenDecide } from './decision.js';
 import { identityOf, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
+import { chargeMetadata } from './processor-metadata.js';
 import type { CardProcessor, ProcessorChargeId, ProcessorChargeOutcome } from './processor-client/card-processor.js';
 import type { CreateChargeRequest } from './requests.js';
 
@@ -53,7 +54,7 @@ export const createCharge = async (
             source: body.source,
             ...(body.description === undefined ? {} : { description: body.description }),
             // The account rides along, so a processor record the reconciler finds leads back to its guard.
-            metadata: { ...body.metadata, retrysafe_account: tenant },
+            metadata: chargeMetadata(tenant, body.metadata),
             idempotencyKey: identity.downstreamKey,
           },
           signal,

@@ -5,6 +5,7 @@ import { chargeNotFound } from './charge-responses.js';
 import { callProcessorThenDecide } from './decision.js';
 import { identityOf, replayFromGuard } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
+import { refundMetadata } from './processor-metadata.js';
 import type { CardProcessor, ProcessorChargeId, ProcessorRefundId, ProcessorRefundOutcome } from './processor-client/card-processor.js';
 import { decideRefund, planRefund } from './refund-decision.js';
 import type { CreateRefundRequest } from './requests.js';
@@ -54,7 +55,7 @@ export const createRefund = async (
           {
             processorChargeId: charge.processor_charge_id as ProcessorChargeId,
             amount: plan.amount,
-            metadata: { retrysafe_account: tenant, retrysafe_charge: charge.id },
+            metadata: refundMetadata(tenant, charge.id),
             idempotencyKey: identity.downstreamKey,
           },
           signal,
