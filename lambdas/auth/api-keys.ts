@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AccountId } from '../shared/ids.js';
+import { apiKeysByAccountIndex } from '../topology.js';
 
 /**
  * API keys are stored only as SHA-256 hashes: a leaked table does not leak credentials, and a
@@ -33,4 +34,19 @@ export const storeApiKey = async (
 export const findAccountByKey = async (client: DynamoDBDocumentClient, table: string, apiKey: string): Promise<AccountId | undefined> => {
   const result = await client.send(new GetCommand({ TableName: table, Key: { keyHash: hashApiKey(apiKey) } }));
   return (result.Item as ApiKeyRecord | undefined)?.accountId;
+};
+
+/** Whether any key authenticates the account: accounts exist by their keys. One keys-only item is enough to know. */
+export const accountExists = async (client: DynamoDBDocumentClient, table: string, accountId: string): Promise<boolean> => {
+  const result = await client.send(
+    new QueryCommand({
+      TableName: table,
+      IndexName: apiKeysByAccountIndex.indexName,
+      KeyConditionExpression: '#account = :account',
+      ExpressionAttributeNames: { '#account': apiKeysByAccountIndex.partitionKey.name },
+      ExpressionAttributeValues: { ':account': accountId },
+      Limit: 1,
+    }),
+  );
+  return (result.Items ?? []).length > 0;
 };

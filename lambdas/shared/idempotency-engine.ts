@@ -17,11 +17,12 @@ export const processorSettleMs = functions.processor.timeoutSeconds * 1000;
  * Retrysafe's idempotency engine in one function: records in the idempotency table, recovery
  * points in its sparse index, leases no longer than the function lives. `now` is the clock
  * leases and expiries are measured by; tests move it. `client` replaces the process's DynamoDB
- * client, e.g. for a test that counts what is written.
+ * client, e.g. for a test that counts what is written; `tableName` the table the environment
+ * names, e.g. for `npm run reconcile` against a deployed stack.
  */
 export const idempotencyEngineFor = (
   fn: FunctionName,
-  options: { readonly now?: () => number; readonly client?: DynamoDBDocumentClient } = {},
+  options: { readonly now?: () => number; readonly client?: DynamoDBDocumentClient; readonly tableName?: string } = {},
 ): IdempotencyEngine =>
   new IdempotencyEngine({
     functionTimeoutMs: functions[fn].timeoutSeconds * 1000,
@@ -30,4 +31,5 @@ export const idempotencyEngineFor = (
     recoveryDelayMs: processorSettleMs,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.client === undefined ? {} : { client: options.client }),
+    ...(options.tableName === undefined ? {} : { tableName: options.tableName }),
   });
