@@ -157,6 +157,18 @@ export const settings = {
     meaning:
       'Seconds between runs of each recovery job (EventBridge runs them every whole minute at most, so a deployed value is a multiple of 60); a run stops taking on work when the next is due',
   }),
+  RECOVERY_STUCK_AFTER_SECONDS: setting({
+    parse: positiveWholeNumber,
+    format: String,
+    default: { value: 900 },
+    setBy: 'context',
+    readBy: ['reconciler'],
+    // A request holds its key for seconds and the completer takes a point over a minute or two
+    // later, so a point a quarter of an hour old has outlived fifteen completer runs: the
+    // processor has been down that long, or the point fails every time. Either wants a person.
+    meaning:
+      'Seconds after its first claim that an unresolved recovery point is reported stuck by the reconciler (a quarter of an hour is many completer runs: an outage or a point that fails every time)',
+  }),
   WEBHOOK_ALLOW_LOOPBACK: setting({
     parse: trueOrFalse,
     format: String,

@@ -24,6 +24,7 @@ const cases: Partial<Record<SettingName, ContextCase>> = {
   WEBHOOK_RETRY_SCHEDULE: { refused: '60,0,300', accepted: '60, 300,1800', environment: '60,300,1800' },
   WEBHOOK_TIMEOUT_MS: { refused: '60000', accepted: '5000', environment: '5000' },
   RECOVERY_INTERVAL_SECONDS: { refused: '0', accepted: 300, environment: '300' },
+  RECOVERY_STUCK_AFTER_SECONDS: { refused: '-5', accepted: '1800', environment: '1800' },
 };
 
 const contextSettings = settingNames.filter((name) => settings[name].setBy === 'context');
