@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { functions, type FunctionName } from '../lambdas/topology.js';
-import { loadHandler } from './functions.js';
+import { type LambdaHandler, loadHandler } from './functions.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
 import { functionUrlEvent } from './proxy-events.js';
 
@@ -17,9 +17,14 @@ const readBody = (request: IncomingMessage): Promise<Buffer> =>
 
 /**
  * A Lambda function URL (payload format 2.0) in front of one function. The deployed URL uses
- * IAM auth; locally the loopback interface is the boundary.
+ * IAM auth; locally the loopback interface is the boundary. `load` gives the handler: the
+ * function's own module unless a test hosts an instance built with its own dependencies.
  */
-export const startFunctionUrl = (name: FunctionName, port: number): Promise<Server> => {
+export const startFunctionUrl = (
+  name: FunctionName,
+  port: number,
+  load: () => Promise<LambdaHandler> = () => loadHandler(name),
+): Promise<Server> => {
   const spec = functions[name];
   const server = createServer((request, response) => {
     void (async () => {
@@ -35,7 +40,7 @@ export const startFunctionUrl = (name: FunctionName, port: number): Promise<Serv
         ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
         domainName: `127.0.0.1:${port}`,
       });
-      const handler = await loadHandler(name);
+      const handler = await load();
       const context = createLambdaContext(name, spec.timeoutSeconds, spec.memoryMb);
       const result = (await invokeWithTimeout(name, spec.timeoutSeconds, () =>
         handler(event, context),
