@@ -13,7 +13,9 @@ import { accountPartition } from '../../lambdas/shared/account-partition.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { idempotencyEngineFor, processorSettleMs } from '../../lambdas/shared/idempotency-engine.js';
 import { runCompleterLater, testClock } from '../support/completer-run.js';
-import { uniqueKey } from '../support/events.js';
+import { lambdaContext, uniqueKey } from '../support/events.js';
+import { scheduledEvent } from '../../local/schedules.js';
+import { createReconcilerHandler } from '../../lambdas/reconciliation/reconciler-handler.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
 import { api, json, ledgerBalance, ledgerEntries, unbalancedTransactions } from '../payments/harness.js';
 import { chargeAtProcessorOnly, closeWorlds, openWorld, type World } from './world.js';
@@ -323,5 +325,20 @@ describe('the watermark', () => {
     const watermark = await world.deps.watermarks.read('charges');
     await world.reconcileLater({ since: 0 });
     expect(await world.deps.watermarks.read('charges')).toBe(watermark);
+  });
+});
+
+describe('the reconciler function', () => {
+  it('runs one reconciliation per scheduled event, within the run deadline', async () => {
+    const world = await openWorld(clock);
+    const tenant = await createTenant();
+    await chargeAtProcessorOnly(world, tenant, uniqueKey(), visa);
+    clock.advance(processorSettleMs + 60_000);
+    const handler = createReconcilerHandler({ ...world.deps, intervalMs: 60_000 });
+    const report = await handler(
+      scheduledEvent({ function: 'reconciler', every: 'RECOVERY_INTERVAL_SECONDS' }, new Date(clock.now())),
+      lambdaContext(60_000),
+    );
+    expect(counts(report)).toEqual({ charges: only('recovered'), refunds: none });
   });
 });
