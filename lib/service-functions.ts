@@ -129,7 +129,7 @@ export class ServiceFunctions extends Construct {
     });
 
     for (const [table, accesses] of Object.entries(spec.tables) as [TableName, TableAccesses][]) {
-      for (const access of accessLevels(accesses)) grantTableAccess(role, props.tables[table], tableSpecs[table], access);
+      grantTableAccess(role, props.tables[table], tableSpecs[table], accessLevels(accesses));
     }
     for (const [queue, access] of Object.entries(spec.queues ?? {}) as [QueueName, QueueAccess][]) {
       grantQueueAccess(role, props.queues[queue], access);

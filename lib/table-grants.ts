@@ -47,15 +47,20 @@ export const listStreamsAction = 'dynamodb:ListStreams';
 const indexArns = (table: Table, spec: TableSpec): string[] =>
   (spec.globalSecondaryIndexes ?? []).map((index) => `${table.tableArn}/index/${index.indexName}`);
 
-export const grantTableAccess = (grantee: IGrantable, table: Table, spec: TableSpec, access: TableAccess): void => {
-  if (access === 'stream') {
+/**
+ * Grants a function its access levels on one table. Levels may share actions (read and append
+ * both check conditions): each action is granted once, in one statement for the table and one
+ * for its indexes.
+ */
+export const grantTableAccess = (grantee: IGrantable, table: Table, spec: TableSpec, accesses: readonly TableAccess[]): void => {
+  if (accesses.includes('stream')) {
     if (table.tableStreamArn === undefined) throw new Error(`${table.node.path} has no stream to grant`);
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: [...streamActions], resources: [table.tableStreamArn] }));
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: [listStreamsAction], resources: ['*'] }));
-    return;
   }
-  const actions = tableActions[access];
-  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
+  const actions = [...new Set(accesses.flatMap((access) => (access === 'stream' ? [] : tableActions[access])))];
+  if (actions.length === 0) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
   const indexes = indexArns(table, spec);
   if (indexes.length > 0) {
     // Indexes serve reads only; DynamoDB rejects writes addressed to an index.
