@@ -22,12 +22,15 @@ export interface ReconcilerWiring {
   readonly now: () => number;
 }
 
-export const reconcilerDeps = ({ client, tables, processor, stuckAfterMs, now }: ReconcilerWiring): ReconcilerDeps => ({
-  processor,
-  store: new PaymentsStore(client, { payments: tables.payments, ledger: tables.ledger, events: tables.events }),
-  recoveryPoints: idempotencyEngineFor('reconciler', { client, tableName: tables.idempotency, now }),
-  accountExists: (account) => accountExists(client, tables.apiKeys, account),
-  watermarks: new WatermarkStore(client, tables.reconciliation),
-  now,
-  stuckAfterMs,
-});
+export const reconcilerDeps = ({ client, tables, processor, stuckAfterMs, now }: ReconcilerWiring): ReconcilerDeps => {
+  const { payments, ledger, events } = tables;
+  return {
+    processor,
+    store: new PaymentsStore(client, { payments, ledger, events }),
+    recoveryPoints: idempotencyEngineFor('reconciler', { client, tableName: tables.idempotency, now }),
+    accountExists: (account) => accountExists(client, tables.apiKeys, account),
+    watermarks: new WatermarkStore(client, tables.reconciliation),
+    now,
+    stuckAfterMs,
+  };
+};
