@@ -1,7 +1,6 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
-import { completeDueRecoveryPoints } from '../../lambdas/payments/completer.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { paymentsStoreFromEnvironment } from '../../lambdas/payments/payments-store.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
@@ -11,8 +10,8 @@ import { needsAttention, watermarkOverlapMs } from '../../lambdas/reconciliation
 import type { ChargeId } from '../../lambdas/shared/ids.js';
 import { accountPartition } from '../../lambdas/shared/account-partition.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
-import { idempotencyEngineFor, processorSettleMs } from '../../lambdas/shared/idempotency-engine.js';
-import { runCompleterLater, testClock } from '../support/completer-run.js';
+import { processorSettleMs } from '../../lambdas/shared/idempotency-engine.js';
+import { runCompleterLater, runCompleterNow, testClock } from '../support/completer-run.js';
 import { lambdaContext, uniqueKey } from '../support/events.js';
 import { scheduledEvent } from '../../local/schedules.js';
 import { createReconcilerHandler } from '../../lambdas/reconciliation/reconciler-handler.js';
@@ -277,15 +276,9 @@ describe('what the reconciler leaves for later', () => {
     world.clock.advance(60_000 + processorSettleMs);
 
     const blind = { finish: world.deps.recoveryPoints.finish.bind(world.deps.recoveryPoints), recoveryPointsClaimedBefore: async () => [] };
-    const completer = {
-      engine: idempotencyEngineFor('completer', { now: world.clock.now }),
-      store: paymentsStoreFromEnvironment(),
-      processor: world.processor,
-      now: world.clock.now,
-    };
     const [report, completion] = await Promise.all([
       world.reconcileNow({}, { recoveryPoints: blind }),
-      completeDueRecoveryPoints(completer, world.clock.now() + 60_000, () => 60_000),
+      runCompleterNow(world.clock, world.processor),
     ]);
     expect(report.listings.charges.counts.recovered + report.listings.charges.counts.matched).toBe(1);
     expect(completion.resolutions.committed).toBe(1);
