@@ -35,6 +35,11 @@ export const maxBusinessWrites = 99;
  */
 export const recoveryShards = 8;
 
+const recoveryShardName = (shard: number): string => `R${shard}`;
+
+/** The values of the sparse index's partition key, one per shard: a reader of every recovery point queries each. */
+export const recoveryShardNames: readonly string[] = Array.from({ length: recoveryShards }, (_, shard) => recoveryShardName(shard));
+
 /** What an invocation holds after a successful claim: the fencing token proves it. */
 export interface Claim {
   readonly pk: string;
@@ -90,7 +95,7 @@ const backoff = (attempt: number): Promise<void> => new Promise((resolve) => set
 const shardOf = (pk: string): string => {
   let hash = 0;
   for (let i = 0; i < pk.length; i++) hash = (hash * 31 + pk.charCodeAt(i)) >>> 0;
-  return `R${hash % recoveryShards}`;
+  return recoveryShardName(hash % recoveryShards);
 };
 
 /**
@@ -272,13 +277,13 @@ export class IdempotencyStore {
     const index = this.table.recoveryIndex;
     if (index === undefined) throw new Error('This table has no recovery index');
     const perShard = await Promise.all(
-      Array.from({ length: recoveryShards }, async (_, shard) => {
+      recoveryShardNames.map(async (shard) => {
         const result = await this.client.send(
           new QueryCommand({
             TableName: this.table.name(),
             IndexName: index,
             KeyConditionExpression: 'recoveryShard = :shard AND recoverAt <= :nowMs',
-            ExpressionAttributeValues: { ':shard': `R${shard}`, ':nowMs': nowMs },
+            ExpressionAttributeValues: { ':shard': shard, ':nowMs': nowMs },
             Limit: limit,
           }),
         );
