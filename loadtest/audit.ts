@@ -1,15 +1,22 @@
 import type { IdempotencyKey } from '../lambdas/idempotency/index.js';
 import { downstreamKey } from '../lambdas/payments/key-guard.js';
-import { merchantBalances, type LedgerEntry } from '../lambdas/payments/ledger.js';
+import type { LedgerEntry } from '../lambdas/payments/ledger.js';
 import type { Charge } from '../lambdas/payments/records.js';
-import type { ProcessorCharge } from '../lambdas/sandbox-processor/charge.js';
 import type { AccountId } from '../lambdas/shared/ids.js';
+import type { AfterRecovery } from './after-recovery.js';
+import { equalityLine } from './counterparts.js';
 import type { LoadRun } from './driver.js';
-import { injectedFaultTokens, isStoredAnswer, problemSlug, type AnsweredExchange, type Exchange, type KeyPlan } from './exchange.js';
-import { readLedgerEntries } from '../lambdas/payments/ledger.js';
-import { listCharges, listProcessorCharges, readBalance, type Amounts, type AuditSources } from './server-state.js';
+import { injectedFaultTokens, isStoredAnswer, problemSlug, type AnsweredExchange, type Exchange } from './exchange.js';
+import type { ServerSnapshot } from './server-state.js';
 
-export type AuditId = 'exactly-once' | 'replays-identical' | 'changed-bodies-refused' | 'ledger-balanced' | 'no-unexpected-failures';
+export type AuditId =
+  | 'recovered'
+  | 'counterparts'
+  | 'exactly-once'
+  | 'replays-identical'
+  | 'changed-bodies-refused'
+  | 'ledger-balanced'
+  | 'no-unexpected-failures';
 
 export interface AuditResult {
   readonly id: AuditId;
@@ -20,18 +27,6 @@ export interface AuditResult {
   readonly failureCount: number;
   /** The first few failures, each naming the key or entry at fault. */
   readonly failures: readonly string[];
-}
-
-/** What the run left behind on the server, read after the last request completed. */
-export interface ServerSnapshot {
-  /** The run's Retrysafe charges (all of a fresh tenant's charges). */
-  readonly charges: readonly Charge[];
-  /** The processor's charges under the run's downstream keys. */
-  readonly processorCharges: readonly ProcessorCharge[];
-  /** The tenant's whole ledger partition. */
-  readonly ledger: readonly LedgerEntry[];
-  readonly balanceBefore: Amounts;
-  readonly balanceAfter: Amounts;
 }
 
 const shownFailures = 20;
@@ -69,29 +64,23 @@ const honestExchanges = (run: LoadRun): Map<IdempotencyKey, Exchange[]> =>
   );
 
 /**
- * What the client can know about a key, which decides how many charges it may have:
+ * What the client can know about a key, which decides how many charges it may have once the
+ * completer has resolved every recovery point:
  *   answered    some request got a stored answer (201 or 402): exactly one charge here and one
  *               at the processor, the ones that answer names.
- *   unresolved  no stored answer, and some request was abandoned by the client (the lost-response
- *               case) or failed in transport, with no later request answered: it may or may not
- *               have executed, so at most one charge each, a charge here only with its processor
- *               charge. A retry normally resolves such a key; the report counts those it did not.
- *   refused     every request was answered, none with a stored answer (injected 503s, 429s):
- *               nothing here; nothing at the processor either, except for tok_timeout_after_charge,
- *               whose processor charges first and answers too late (Retrysafe answers 503), so
- *               at most one processor charge waits for a retry that never came.
+ *   unanswered  no request got one: refused (409, 429, 503, another 5xx), abandoned by the client
+ *               (the lost-response case) or lost in transport. It may or may not have reached the
+ *               processor; whatever it left there, the completer has recorded here, so at most
+ *               one charge each and a charge here exactly when there is one at the processor.
+ *               `tok_processor_error` never charges at all.
  */
 type KeyFate =
-  | { readonly kind: 'answered'; readonly stored: readonly AnsweredExchange[]; readonly anyLost: boolean }
-  | { readonly kind: 'unresolved' }
-  | { readonly kind: 'refused'; readonly processorChargesAllowed: 0 | 1 };
+  { readonly kind: 'answered'; readonly stored: readonly AnsweredExchange[]; readonly anyLost: boolean } | { readonly kind: 'unanswered' };
 
-const fateOf = (plan: KeyPlan, exchanges: readonly Exchange[]): KeyFate => {
+const fateOf = (exchanges: readonly Exchange[]): KeyFate => {
   const stored = exchanges.filter(isStoredAnswer);
   const anyLost = exchanges.some((exchange) => exchange.kind !== 'answered');
-  if (stored.length > 0) return { kind: 'answered', stored, anyLost };
-  if (anyLost) return { kind: 'unresolved' };
-  return { kind: 'refused', processorChargesAllowed: plan.body.source === 'tok_timeout_after_charge' ? 1 : 0 };
+  return stored.length > 0 ? { kind: 'answered', stored, anyLost } : { kind: 'unanswered' };
 };
 
 /** The charge id a stored answer names: the charge itself for a 201, the embedded charge for a 402. */
@@ -123,22 +112,20 @@ const auditExactlyOnce = (run: LoadRun, account: AccountId, snapshot: ServerSnap
   }
 
   const exchangesByKey = honestExchanges(run);
-  const fates = { answered: 0, unresolved: 0, refused: 0 };
+  const fates = { answered: 0, unanswered: 0, unansweredCharged: 0 };
   for (const [key, plan] of run.plans) {
-    const fate = fateOf(plan, exchangesByKey.get(key) ?? []);
-    fates[fate.kind] += 1;
+    const fate = fateOf(exchangesByKey.get(key) ?? []);
     const charges = chargesByKey.get(key) ?? [];
     const atProcessor = processorByKey.get(key) ?? [];
     const counts = `${charges.length} charge(s), ${atProcessor.length} processor charge(s)`;
-    if (fate.kind === 'refused') {
-      if (charges.length > 0 || atProcessor.length > fate.processorChargesAllowed)
-        findings.add(`${key}: never got a stored answer but has ${counts}`);
+    if (fate.kind === 'unanswered') {
+      fates.unanswered += 1;
+      if (charges.length > 0) fates.unansweredCharged += 1;
+      if (charges.length > 1 || charges.length !== atProcessor.length) findings.add(`${key}: unanswered key has ${counts}`);
+      else if (plan.body.source === 'tok_processor_error' && atProcessor.length > 0) findings.add(`${key}: tok_processor_error charged`);
       continue;
     }
-    if (fate.kind === 'unresolved') {
-      if (charges.length > 1 || atProcessor.length > 1) findings.add(`${key}: unresolved key has ${counts}`);
-      continue;
-    }
+    fates.answered += 1;
     const [charge] = charges;
     const [processorCharge] = atProcessor;
     if (charges.length !== 1 || atProcessor.length !== 1 || charge === undefined || processorCharge === undefined) {
@@ -160,10 +147,10 @@ const auditExactlyOnce = (run: LoadRun, account: AccountId, snapshot: ServerSnap
   }
   return findings.result(
     'exactly-once',
-    'Exactly one charge and one processor charge per key that got a stored answer; none for refused keys',
-    `${formatCount(run.plans.size)} keys: ${formatCount(fates.answered)} answered, ${formatCount(fates.refused)} refused, ` +
-      `${formatCount(fates.unresolved)} unresolved (at most one of each); ${formatCount(snapshot.charges.length)} charges, ` +
-      `${formatCount(snapshot.processorCharges.length)} processor charges`,
+    'Exactly one charge and one processor charge per key that got a stored answer; at most one, here and there alike, for every other key',
+    `${formatCount(run.plans.size)} keys: ${formatCount(fates.answered)} answered, ${formatCount(fates.unanswered)} never answered ` +
+      `(${formatCount(fates.unansweredCharged)} of them charged: charges no client heard of, recorded all the same); ` +
+      `${formatCount(snapshot.charges.length)} charges, ${formatCount(snapshot.processorCharges.length)} processor charges`,
   );
 };
 
@@ -174,9 +161,7 @@ const auditReplays = (run: LoadRun): AuditResult => {
   const findings = new Findings();
   let replays = 0;
   for (const [key, exchanges] of honestExchanges(run)) {
-    const plan = run.plans.get(key);
-    if (plan === undefined) continue;
-    const fate = fateOf(plan, exchanges);
+    const fate = fateOf(exchanges);
     if (fate.kind !== 'answered') continue;
     const originals = fate.stored.filter((answer) => !answer.replayed);
     replays += fate.stored.length - originals.length;
@@ -223,17 +208,6 @@ const auditChangedBodies = (run: LoadRun): AuditResult => {
   );
 };
 
-const sameAmounts = (a: Amounts, b: Amounts): boolean =>
-  [...new Set([...a.keys(), ...b.keys()])].every((currency) => (a.get(currency) ?? 0) === (b.get(currency) ?? 0));
-
-const formatAmounts = (amounts: Amounts): string =>
-  amounts.size === 0
-    ? 'nothing'
-    : [...amounts]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([currency, amount]) => `${amount} ${currency}`)
-        .join(', ');
-
 const auditLedger = (snapshot: ServerSnapshot): AuditResult => {
   const findings = new Findings();
   const transactions = groupBy(snapshot.ledger, (entry) => entry.transactionId);
@@ -248,23 +222,6 @@ const auditLedger = (snapshot: ServerSnapshot): AuditResult => {
       );
     }
   }
-
-  const ledgerBalance = merchantBalances(snapshot.ledger);
-  if (!sameAmounts(ledgerBalance, snapshot.balanceAfter)) {
-    findings.add(`the ledger says ${formatAmounts(ledgerBalance)}, GET /v1/balance says ${formatAmounts(snapshot.balanceAfter)}`);
-  }
-
-  const succeeded = new Map<string, number>();
-  for (const charge of snapshot.charges)
-    if (charge.status === 'succeeded') succeeded.set(charge.currency, (succeeded.get(charge.currency) ?? 0) + charge.amount);
-  const delta = new Map(
-    [...new Set([...snapshot.balanceBefore.keys(), ...snapshot.balanceAfter.keys()])].map((currency) => [
-      currency,
-      (snapshot.balanceAfter.get(currency) ?? 0) - (snapshot.balanceBefore.get(currency) ?? 0),
-    ]),
-  );
-  if (!sameAmounts(delta, succeeded))
-    findings.add(`the balance moved by ${formatAmounts(delta)}, the run's successful charges sum to ${formatAmounts(succeeded)}`);
 
   const ledgerByCharge = groupBy(
     snapshot.ledger.filter((entry) => entry.source.kind === 'charge' && entry.direction === 'credit'),
@@ -281,9 +238,8 @@ const auditLedger = (snapshot: ServerSnapshot): AuditResult => {
   }
   return findings.result(
     'ledger-balanced',
-    'Ledger balanced per transaction, equal to GET /v1/balance, and the balance moved by the sum of successful charges',
-    `${formatCount(transactions.size)} ledger transactions; balance ${formatAmounts(snapshot.balanceAfter)}, moved by ${formatAmounts(delta)}; ` +
-      `the run's successful charges ${formatAmounts(succeeded)}`,
+    'Ledger balanced per transaction, and one ledger transaction of its amount per successful charge, none per failed one',
+    `${formatCount(transactions.size)} ledger transactions, ${formatCount(snapshot.charges.length)} charges`,
   );
 };
 
@@ -322,31 +278,35 @@ const auditFailures = (run: LoadRun): AuditResult => {
   );
 };
 
-/** The five audits over a run and what it left on the server. */
-export const audit = (run: LoadRun, account: AccountId, snapshot: ServerSnapshot): AuditResult[] => [
+const auditRecovered = (recovery: AfterRecovery): AuditResult => {
+  const findings = new Findings();
+  if (!recovery.drained) findings.add(`${formatCount(recovery.pointsLeft)} recovery point(s) still unresolved when the wait ended`);
+  const { succeeded, declined, notCharged } = recovery.resolved;
+  return findings.result(
+    'recovered',
+    'The completer resolved every recovery point the run left, with no client coming back',
+    `${formatCount(recovery.pointsAtLoadEnd)} recovery points when the load ended, resolved in ${(recovery.durationMs / 1000).toFixed(1)} s: ` +
+      `${formatCount(succeeded)} charged, ${formatCount(declined)} declined, ${formatCount(notCharged)} not charged (nothing at the processor under the key)`,
+  );
+};
+
+const auditCounterparts = (recovery: AfterRecovery): AuditResult => {
+  const findings = new Findings();
+  for (const equality of recovery.equalities) for (const failure of equality.failures) findings.add(failure);
+  return findings.result(
+    'counterparts',
+    'After recovery, every processor charge and refund has exactly one Retrysafe counterpart and one event; the balance is their sum',
+    recovery.equalities.map(equalityLine).join('; '),
+  );
+};
+
+/** The audits over a run and what it left on the server once the completer had finished. */
+export const audit = (run: LoadRun, account: AccountId, snapshot: ServerSnapshot, recovery: AfterRecovery): AuditResult[] => [
+  auditRecovered(recovery),
+  auditCounterparts(recovery),
   auditExactlyOnce(run, account, snapshot),
   auditReplays(run),
   auditChangedBodies(run),
   auditLedger(snapshot),
   auditFailures(run),
 ];
-
-/** Margin before the run's start for the processor listing, against clock skew with a deployed processor. */
-const processorSinceMarginMs = 60_000;
-
-export interface SnapshotOptions {
-  readonly balanceBefore: Amounts;
-  /** Set for an existing tenant: only charges created from this epoch second on are the run's. */
-  readonly chargesSinceSeconds?: number;
-}
-
-export const readSnapshot = async (run: LoadRun, sources: AuditSources, options: SnapshotOptions): Promise<ServerSnapshot> => {
-  const downstreamKeys = new Set([...run.plans.keys()].map((key) => downstreamKey(sources.account, key)));
-  const [charges, processorCharges, ledger, balanceAfter] = await Promise.all([
-    listCharges(sources, options.chargesSinceSeconds),
-    listProcessorCharges(sources.processor, run.startedAtEpochMs - processorSinceMarginMs, downstreamKeys),
-    readLedgerEntries(sources.dynamo, sources.ledgerTable, sources.account),
-    readBalance(sources),
-  ]);
-  return { charges, processorCharges, ledger, balanceBefore: options.balanceBefore, balanceAfter };
-};

@@ -101,10 +101,19 @@ export const startLoad = (settings: DriverSettings): RunningLoad => {
 
   const plans = new Map<IdempotencyKey, KeyPlan>();
   const answeredKeys: KeyPlan[] = [];
+  /** Keys that got a stored answer, or whose client will never send them again: no later retry or changed body picks them. */
   const answered = new Set<IdempotencyKey>();
   const exchanges: Exchange[] = [];
   const outcomes = emptyOutcomes();
-  const scripts: ScriptCounts = { single: 0, concurrent: 0, 'lost-response': 0, 'after-503': 0, 'retry-later': 0, 'changed-body': 0 };
+  const scripts: ScriptCounts = {
+    single: 0,
+    concurrent: 0,
+    'lost-response': 0,
+    'after-503': 0,
+    'retry-later': 0,
+    'changed-body': 0,
+    'never-retry': 0,
+  };
   let cutOff = 0;
   let transportErrors = 0;
   let sent = 0;
@@ -203,6 +212,14 @@ export const startLoad = (settings: DriverSettings): RunningLoad => {
           planned(ticket, plan, plan.body, 'first').then((answer) => pursue(ticket, plan, answer)),
           planned(ticket, plan, plan.body, 'concurrent-duplicate').then((answer) => pursue(ticket, plan, answer)),
         ]);
+        return;
+      case 'never-retry':
+        answered.add(plan.key);
+        await Promise.all(
+          Array.from({ length: script.copies }, (_, copy) =>
+            planned(ticket, plan, plan.body, copy === 0 ? 'first' : 'concurrent-duplicate'),
+          ),
+        );
         return;
       case 'lost-response': {
         const first = await planned(ticket, plan, plan.body, 'first', settings.clientTimeoutMs);

@@ -7,6 +7,7 @@ import { randomSeed } from './driver.js';
 import { runLoadTest } from './load-test.js';
 import { parseOptions, usage, UsageError, type LoadTestOptions } from './options.js';
 import { showProgress } from './progress.js';
+import { pendingRecoveryPoints, recoveryProgressLine } from './recovery.js';
 import { buildReport, renderText, targetP99Ms } from './report.js';
 import { listProcessorCharges } from './server-state.js';
 import { openTarget, type LoadTarget } from './target.js';
@@ -17,6 +18,11 @@ const repositoryRoot = resolve(fileURLToPath(import.meta.url), '../..');
 class UnreachableError extends Error {
   override name = 'UnreachableError';
 }
+
+/** How often the wait after the load looks at the tenant's recovery points. */
+const recoveryPollMs = 2_000;
+/** How often it says how many are left. */
+const recoveryShowEveryMs = 10_000;
 
 const localHint = ' Is `npm start` running (with the same PORT / PROCESSOR_PORT / DYNAMODB_PORT)? Or use --start-local.';
 
@@ -67,11 +73,13 @@ const run = async (options: LoadTestOptions, target: LoadTarget): Promise<number
       `${options.concurrency} in flight, seed ${seed}`,
   );
 
+  let lastShownMs = -recoveryShowEveryMs;
   const outcome = await runLoadTest({
     apiUrl: target.apiUrl,
     processor: target.processor,
     dynamo: target.dynamo,
     ledgerTable: target.tables.ledger,
+    eventsTable: target.tables.events,
     tenant,
     settings: {
       requests: options.requests,
@@ -83,12 +91,22 @@ const run = async (options: LoadTestOptions, target: LoadTarget): Promise<number
       retryAfterCapMs: options.retryAfterCapMs,
     },
     watch: (load) => showProgress(() => load.progress()),
+    recovery: {
+      read: () => pendingRecoveryPoints({ dynamo: target.dynamo, idempotencyTable: target.tables.idempotency, account: tenant.account }),
+      timeoutMs: options.recoveryTimeoutMs,
+      pollMs: recoveryPollMs,
+      onProgress: (left, elapsedMs) => {
+        if (left.length > 0 && elapsedMs < lastShownMs + recoveryShowEveryMs) return;
+        lastShownMs = elapsedMs;
+        console.error(recoveryProgressLine(left, elapsedMs, Date.now()));
+      },
+    },
     // The audit pages through every charge; a limit the run meant to measure would only slow it.
     ...(tenant.fresh && options.rateLimit !== undefined
       ? { beforeAudit: () => setTenantLimit(target.dynamo, tenantTables(target), tenant, unlimited) }
       : {}),
   });
-  console.error('Load finished; auditing...');
+  console.error('Recovery finished; auditing...');
 
   const report = buildReport({
     target: {
@@ -102,6 +120,7 @@ const run = async (options: LoadTestOptions, target: LoadTarget): Promise<number
     settings: outcome.settings,
     run: outcome.run,
     latency: outcome.latency,
+    recovery: outcome.recovery,
     audits: outcome.audits,
   });
   const outDir = options.outDir === undefined ? resolve(repositoryRoot, 'bench/results') : resolve(options.outDir);

@@ -1,8 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { audit, readSnapshot, type AuditResult, type ServerSnapshot } from './audit.js';
+import { afterRecovery, type AfterRecovery } from './after-recovery.js';
+import { audit, type AuditResult } from './audit.js';
 import { startLoad, type DriverSettings, type LoadRun, type RunningLoad } from './driver.js';
 import { latencyReport, type LatencyReport } from './latency.js';
-import { readBalance, type AuditSources, type ProcessorAccess } from './server-state.js';
+import { awaitRecovery, type RecoveryWaitOptions } from './recovery.js';
+import { readBalance, readSnapshot, type AuditSources, type ProcessorAccess, type ServerSnapshot } from './server-state.js';
 import type { LoadTenant } from './tenant.js';
 
 export interface LoadTestInput {
@@ -10,8 +12,11 @@ export interface LoadTestInput {
   readonly processor: ProcessorAccess;
   readonly dynamo: DynamoDBDocumentClient;
   readonly ledgerTable: string;
+  readonly eventsTable: string;
   readonly tenant: LoadTenant;
   readonly settings: Omit<DriverSettings, 'apiUrl' | 'apiKey'>;
+  /** How to wait, after the load, for the completer to resolve the tenant's recovery points. */
+  readonly recovery: RecoveryWaitOptions;
   /** Called once the load is running, e.g. to show progress; returns what to call when it ends. */
   readonly watch?: (load: RunningLoad) => () => void;
   /** Runs between the load and the audit's reads, e.g. to lift a rate limit the run measured. */
@@ -22,11 +27,15 @@ export interface LoadTestOutcome {
   readonly settings: DriverSettings;
   readonly run: LoadRun;
   readonly snapshot: ServerSnapshot;
+  readonly recovery: AfterRecovery;
   readonly audits: readonly AuditResult[];
   readonly latency: LatencyReport;
 }
 
-/** The load, then the audits of what it left behind: the whole test, without its reporting. */
+/**
+ * The load, the wait for the completer (the clients are gone, so only it can finish what they
+ * left), then the audits of what the run left behind: the whole test, without its reporting.
+ */
 export const runLoadTest = async (input: LoadTestInput): Promise<LoadTestOutcome> => {
   const { tenant } = input;
   const sources: AuditSources = {
@@ -36,6 +45,7 @@ export const runLoadTest = async (input: LoadTestInput): Promise<LoadTestOutcome
     processor: input.processor,
     dynamo: input.dynamo,
     ledgerTable: input.ledgerTable,
+    eventsTable: input.eventsTable,
   };
   const balanceBefore = await readBalance(sources);
   const settings: DriverSettings = { ...input.settings, apiUrl: input.apiUrl, apiKey: tenant.apiKey };
@@ -47,10 +57,12 @@ export const runLoadTest = async (input: LoadTestInput): Promise<LoadTestOutcome
   } finally {
     stopWatching?.();
   }
+  const wait = await awaitRecovery(input.recovery);
   await input.beforeAudit?.();
   const snapshot = await readSnapshot(run, sources, {
     balanceBefore,
-    ...(tenant.fresh ? {} : { chargesSinceSeconds: Math.floor(run.startedAtEpochMs / 1000) }),
+    ...(tenant.fresh ? {} : { sinceSeconds: Math.floor(run.startedAtEpochMs / 1000) }),
   });
-  return { settings, run, snapshot, audits: audit(run, tenant.account, snapshot), latency: latencyReport(run) };
+  const recovery = afterRecovery(wait, tenant.account, snapshot);
+  return { settings, run, snapshot, recovery, audits: audit(run, tenant.account, snapshot, recovery), latency: latencyReport(run) };
 };

@@ -1,20 +1,37 @@
 import { parseArgs } from 'node:util';
+import { defaultLeaseMarginMs } from '../lambdas/idempotency/index.js';
 import type { BucketPolicy } from '../lambdas/rate-limit/gcra.js';
+import { processorSettleMs } from '../lambdas/shared/idempotency-engine.js';
 import type { AccountId } from '../lambdas/shared/ids.js';
+import { functions } from '../lambdas/topology.js';
 import { defaultMix, type ScenarioMix } from './scenario.js';
+
+/**
+ * The completer's cadence in a stack this command starts: every couple of seconds rather than a
+ * minute, so the wait after the load measures the completer's work, not its schedule.
+ */
+export const startLocalRecoveryIntervalSeconds = 2;
+
+/** Long enough for a 10,000-request burst on the local stack, and for a few runs of a deployed completer. */
+export const defaultRecoveryTimeoutSeconds = 600;
 
 export const usage = `Usage: npm run loadtest -- [options]
 
 Where to send the load (default: the running local stack, npm start, on PORT / PROCESSOR_PORT /
 DYNAMODB_PORT or 3000 / 4010 / 8000):
   --start-local                 start a local stack in this process on free ports, run against it and stop
-                                it afterwards: one command for everything
+                                it afterwards: one command for everything; its completer runs every
+                                ${startLocalRecoveryIntervalSeconds} s unless RECOVERY_INTERVAL_SECONDS says otherwise
   --in-memory                   with --start-local: keep DynamoDB Local in memory; without it the data goes
                                 to DATA_DIR (default .data) as with npm start, so npm start can show it later
   --base-url <url>              another API, e.g. a deployed stage (the ApiUrl output); then also:
   --processor-url <url>         the sandbox processor (ProcessorUrl output), for the exactly-once audit
   --processor-auth iam|none     iam: SigV4-sign processor reads (the deployed function URL); default none
   --ledger-table <name>         the ledger table (LedgerTableName output), for the ledger audit
+  --events-table <name>         the outbox table (EventsTableName output), for the events audit
+  --idempotency-table <name>    the idempotency table (IdempotencyTableName output): after the load, the run
+                                waits until the deployed completer (every RECOVERY_INTERVAL_SECONDS, 60 by
+                                default) has resolved the tenant's recovery points it finds there
   --region <region>             AWS region for DynamoDB and SigV4 (default: AWS_REGION); credentials come
                                 from the default provider chain
   --dynamodb-endpoint <url>     a DynamoDB endpoint other than AWS's
@@ -38,10 +55,18 @@ The load:
   --fault-share <0..1>          share of new keys charged with tok_processor_error, an injected 503 (default ${defaultMix.faultShare})
   --processor-timeout-share <0..1>
                                 share of new keys charged with tok_timeout_after_charge: charged, answered
-                                503 after PROCESSOR_TIMEOUT_MS, collected by the retry (default ${defaultMix.processorTimeoutShare})
+                                503 after PROCESSOR_TIMEOUT_MS, collected by the retry or the completer (default ${defaultMix.processorTimeoutShare})
+  --never-retry-share <0..1>    share of new keys whose client never retries: it sends its request once and,
+                                whatever the answer (503, 5xx, reset, timeout), never comes back; only the
+                                completer can finish what it left (default ${defaultMix.neverRetryShare})
+  --never-retry-copies <n>      copies of its request such a client sends at once (default ${defaultMix.neverRetryCopies}; the issue's
+                                measurement: 4)
   --client-timeout-ms <ms>      how soon a lost-response retry abandons its first request (default 5)
   --retry-after-cap-ms <ms>     the longest a Retry-After may delay a follow-up (default 2000)
   --request-timeout-ms <ms>     transport timeout of every other request (default 30000)
+  --recovery-timeout-s <s>      the longest the run waits after the load for the completer to resolve the
+                                tenant's recovery points (default ${defaultRecoveryTimeoutSeconds}); a request's point becomes due
+                                its lease (${functions.charges.timeoutSeconds} s + ${defaultLeaseMarginMs / 1000} s) and the processor's settle window (${processorSettleMs / 1000} s) after its claim
   --seed <n>                    the plan's random seed (default: random; printed)
   --out-dir <dir>               where loadtest.json and loadtest-latency.svg go (default: the repository's bench/results)
 
@@ -60,6 +85,8 @@ export type TargetOptions =
       readonly processorUrl: string;
       readonly processorAuth: 'iam' | 'none';
       readonly ledgerTable: string;
+      readonly eventsTable: string;
+      readonly idempotencyTable: string;
       readonly region: string | undefined;
       readonly dynamodbEndpoint: string | undefined;
       readonly apiKeysTable: string | undefined;
@@ -77,6 +104,8 @@ export interface LoadTestOptions {
   readonly clientTimeoutMs: number;
   readonly retryAfterCapMs: number;
   readonly requestTimeoutMs: number;
+  /** The longest wait after the load for the completer. */
+  readonly recoveryTimeoutMs: number;
   readonly seed: number | undefined;
   /** Relative to the working directory; undefined: bench/results of the repository. */
   readonly outDir: string | undefined;
@@ -119,6 +148,8 @@ export const parseOptions = (
         'processor-url': { type: 'string' },
         'processor-auth': { type: 'string' },
         'ledger-table': { type: 'string' },
+        'events-table': { type: 'string' },
+        'idempotency-table': { type: 'string' },
         region: { type: 'string' },
         'dynamodb-endpoint': { type: 'string' },
         'api-keys-table': { type: 'string' },
@@ -134,9 +165,12 @@ export const parseOptions = (
         'decline-share': { type: 'string' },
         'fault-share': { type: 'string' },
         'processor-timeout-share': { type: 'string' },
+        'never-retry-share': { type: 'string' },
+        'never-retry-copies': { type: 'string' },
         'client-timeout-ms': { type: 'string' },
         'retry-after-cap-ms': { type: 'string' },
         'request-timeout-ms': { type: 'string' },
+        'recovery-timeout-s': { type: 'string' },
         seed: { type: 'string' },
         'out-dir': { type: 'string' },
       },
@@ -147,7 +181,17 @@ export const parseOptions = (
   if (values.help === true) return { help: true };
 
   const remoteOnly = (
-    ['processor-url', 'processor-auth', 'ledger-table', 'region', 'dynamodb-endpoint', 'api-keys-table', 'rate-limits-table'] as const
+    [
+      'processor-url',
+      'processor-auth',
+      'ledger-table',
+      'events-table',
+      'idempotency-table',
+      'region',
+      'dynamodb-endpoint',
+      'api-keys-table',
+      'rate-limits-table',
+    ] as const
   ).filter((flag) => values[flag] !== undefined);
   let target: TargetOptions;
   if (values['base-url'] === undefined) {
@@ -159,9 +203,12 @@ export const parseOptions = (
       throw new UsageError('--start-local starts its own stack: leave out --base-url');
     const processorUrl = values['processor-url'];
     const ledgerTable = values['ledger-table'];
-    if (processorUrl === undefined || ledgerTable === undefined) {
+    const eventsTable = values['events-table'];
+    const idempotencyTable = values['idempotency-table'];
+    if (processorUrl === undefined || ledgerTable === undefined || eventsTable === undefined || idempotencyTable === undefined) {
       throw new UsageError(
-        'With --base-url the audits also need --processor-url (ProcessorUrl output) and --ledger-table (LedgerTableName output)',
+        'With --base-url the audits also need --processor-url (ProcessorUrl output), --ledger-table (LedgerTableName), ' +
+          '--events-table (EventsTableName) and --idempotency-table (IdempotencyTableName)',
       );
     }
     const processorAuth = values['processor-auth'] ?? 'none';
@@ -173,6 +220,8 @@ export const parseOptions = (
       processorUrl: url(processorUrl, '--processor-url'),
       processorAuth,
       ledgerTable,
+      eventsTable,
+      idempotencyTable,
       region: values.region,
       dynamodbEndpoint: values['dynamodb-endpoint'] === undefined ? undefined : url(values['dynamodb-endpoint'], '--dynamodb-endpoint'),
       apiKeysTable: values['api-keys-table'],
@@ -208,7 +257,11 @@ export const parseOptions = (
     declineShare: fraction(values['decline-share'], '--decline-share', defaultMix.declineShare),
     faultShare: fraction(values['fault-share'], '--fault-share', defaultMix.faultShare),
     processorTimeoutShare: fraction(values['processor-timeout-share'], '--processor-timeout-share', defaultMix.processorTimeoutShare),
+    neverRetryShare: fraction(values['never-retry-share'], '--never-retry-share', defaultMix.neverRetryShare),
+    neverRetryCopies: integer(values['never-retry-copies'], '--never-retry-copies', defaultMix.neverRetryCopies, 1),
   };
+  if (values['never-retry-copies'] !== undefined && mix.neverRetryShare === 0)
+    throw new UsageError('--never-retry-copies goes with a --never-retry-share above 0');
   if (mix.retryShare + mix.mismatchShare >= 1)
     throw new UsageError('--retry-share plus --mismatch-share must leave room for first requests (sum below 1)');
   if (mix.declineShare + mix.faultShare + mix.processorTimeoutShare > 1)
@@ -229,6 +282,7 @@ export const parseOptions = (
       clientTimeoutMs: integer(values['client-timeout-ms'], '--client-timeout-ms', 5, 1),
       retryAfterCapMs: integer(values['retry-after-cap-ms'], '--retry-after-cap-ms', 2_000, 0),
       requestTimeoutMs: integer(values['request-timeout-ms'], '--request-timeout-ms', 30_000, 1),
+      recoveryTimeoutMs: integer(values['recovery-timeout-s'], '--recovery-timeout-s', defaultRecoveryTimeoutSeconds, 0) * 1000,
       seed: values.seed === undefined ? undefined : integer(values.seed, '--seed', 0, 0),
       outDir: values['out-dir'],
     },

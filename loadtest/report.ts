@@ -1,6 +1,8 @@
 import { arch, cpus, platform } from 'node:os';
 import type { BucketPolicy } from '../lambdas/rate-limit/gcra.js';
+import type { AfterRecovery } from './after-recovery.js';
 import type { AuditResult } from './audit.js';
+import { equalityLine } from './counterparts.js';
 import { outcomeLabels } from './chart.js';
 import type { DriverSettings, LoadRun, ScriptCounts } from './driver.js';
 import { isRetry, outcomes, type Outcome, type RequestRole } from './exchange.js';
@@ -36,6 +38,8 @@ export interface LoadTestReport {
     readonly scripts: ScriptCounts;
     readonly abandonedByClient: number;
     readonly transportErrors: number;
+    /** Answers by HTTP status, as the clients saw them (replays included). */
+    readonly answersByStatus: Readonly<Record<string, number>>;
     readonly inFlight: LoadRun['inFlight'];
   };
   readonly throughput: { readonly requestsPerSecond: number; readonly firstExecutionsPerSecond: number };
@@ -46,6 +50,8 @@ export interface LoadTestReport {
     readonly all: LatencySummary;
   };
   readonly serviceLevel: { readonly targetP99Ms: number; readonly measuredP99Ms: number; readonly met: boolean; readonly note: string };
+  /** What the load left to the completer, how long it took, and the equalities once it had finished. */
+  readonly recovery: AfterRecovery;
   readonly audits: readonly AuditResult[];
   readonly passed: boolean;
 }
@@ -65,6 +71,13 @@ const roleCounts = (run: LoadRun): Record<RequestRole, number> => {
   return counts;
 };
 
+const answersByStatus = (run: LoadRun): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const exchange of run.exchanges)
+    if (exchange.kind === 'answered') counts[String(exchange.status)] = (counts[String(exchange.status)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+};
+
 const round = (value: number): number => Math.round(value * 10) / 10;
 
 const rounded = (summary: LatencySummary): LatencySummary => ({
@@ -81,6 +94,7 @@ export const buildReport = (options: {
   readonly settings: DriverSettings;
   readonly run: LoadRun;
   readonly latency: LatencyReport;
+  readonly recovery: AfterRecovery;
   readonly audits: readonly AuditResult[];
 }): LoadTestReport => {
   const { run, latency, target } = options;
@@ -115,6 +129,7 @@ export const buildReport = (options: {
       scripts: run.scripts,
       abandonedByClient: run.exchanges.filter((exchange) => exchange.kind === 'cut-off').length,
       transportErrors: run.exchanges.filter((exchange) => exchange.kind === 'transport-error').length,
+      answersByStatus: answersByStatus(run),
       inFlight: { peak: run.inFlight.peak, steadyMean: round(run.inFlight.steadyMean), overallMean: round(run.inFlight.overallMean) },
     },
     throughput: { requestsPerSecond: round(latency.requestsPerSecond), firstExecutionsPerSecond: round(latency.firstExecutionsPerSecond) },
@@ -132,6 +147,7 @@ export const buildReport = (options: {
         `Little's law: ${Math.round(run.inFlight.steadyMean)} in flight / ${round(latency.requestsPerSecond)} requests/s = ${Math.round(littlesLawMs)} ms mean time per request; ` +
         'when the stack is saturated, most of it is queueing.',
     },
+    recovery: { ...options.recovery, durationMs: Math.round(options.recovery.durationMs) },
     audits: options.audits,
     passed: options.audits.every((result) => result.passed),
   };
@@ -165,7 +181,10 @@ export const renderText = (report: LoadTestReport): string => {
     `  ${count(run.firstRequests)} first requests, ${count(run.retries)} retries (${share(run.retries, run.requestsSent)}: ` +
       `${count(r['concurrent-duplicate'])} concurrent with the original, ${count(r['retry-after-timeout'])} after a ${settings.clientTimeoutMs} ms client timeout, ` +
       `${count(r['retry-after-409'])} after 409, ${count(r['retry-after-429'])} after 429, ${count(r['retry-after-503'])} after 503, ${count(r['retry-later'])} later), ` +
-      `${count(run.changedBodies)} changed bodies (${share(run.changedBodies, run.requestsSent)})`,
+      `${count(run.changedBodies)} changed bodies (${share(run.changedBodies, run.requestsSent)})` +
+      (run.scripts['never-retry'] > 0
+        ? `; ${count(run.scripts['never-retry'])} keys from clients that never retry (${settings.mix.neverRetryCopies} request(s) each, at once)`
+        : ''),
   );
   lines.push(
     `  throughput ${report.throughput.requestsPerSecond} requests/s, ${report.throughput.firstExecutionsPerSecond} first executions/s`,
@@ -181,6 +200,13 @@ export const renderText = (report: LoadTestReport): string => {
   rows.push(['all answers', count(all.count), ms(all.p50Ms), ms(all.p95Ms), ms(all.p99Ms), ms(all.maxMs)]);
   lines.push(...table(rows).map((line) => `  ${line}`));
   lines.push(
+    `  answers by status: ${
+      Object.entries(run.answersByStatus)
+        .map(([status, n]) => `${status} ${count(n)}`)
+        .join(', ') || 'none'
+    }`,
+  );
+  lines.push(
     `  abandoned by the client after ${settings.clientTimeoutMs} ms (lost responses): ${count(run.abandonedByClient)}; transport errors: ${count(run.transportErrors)}`,
   );
   lines.push('');
@@ -189,6 +215,15 @@ export const renderText = (report: LoadTestReport): string => {
     `Service level: p99 ${ms(level.measuredP99Ms)} against the ${level.targetP99Ms} ms target: ${level.met ? 'met' : 'NOT met'} in this run.`,
   );
   lines.push(`  ${level.note}`);
+  lines.push('');
+  const recovery = report.recovery;
+  lines.push(
+    `Recovery: ${count(recovery.pointsAtLoadEnd)} recovery points left when the load ended; ` +
+      (recovery.drained ? 'the completer resolved them all' : `${count(recovery.pointsLeft)} still unresolved at the deadline`) +
+      ` in ${(recovery.durationMs / 1000).toFixed(1)} s: ${count(recovery.resolved.succeeded)} charged, ${count(recovery.resolved.declined)} declined, ` +
+      `${count(recovery.resolved.notCharged)} not charged (nothing at the processor under the key).`,
+  );
+  for (const equality of recovery.equalities) lines.push(`  ${equality.holds ? 'holds' : 'BROKEN'}  ${equalityLine(equality)}`);
   lines.push('');
   lines.push('Audits:');
   for (const result of report.audits) {

@@ -11,8 +11,16 @@ export interface ScenarioMix {
   readonly declineShare: number;
   /** Share of new keys charged with `tok_processor_error` (an injected 503 that charges nothing). */
   readonly faultShare: number;
-  /** Share of new keys charged with `tok_timeout_after_charge` (charged, answered too late: 503, then the retry collects it). */
+  /** Share of new keys charged with `tok_timeout_after_charge` (charged, answered too late: 503, then the retry or the completer collects it). */
   readonly processorTimeoutShare: number;
+  /**
+   * Share of new keys whose client never comes back: it sends its request (`neverRetryCopies`
+   * times at once) and, whatever the answer, never sends the key again. Only the completer can
+   * then finish what the requests left unresolved.
+   */
+  readonly neverRetryShare: number;
+  /** How many copies of its request a never-retrying client sends at once. */
+  readonly neverRetryCopies: number;
 }
 
 export const defaultMix: ScenarioMix = {
@@ -21,6 +29,8 @@ export const defaultMix: ScenarioMix = {
   declineShare: 0.1,
   faultShare: 0.01,
   processorTimeoutShare: 0.002,
+  neverRetryShare: 0,
+  neverRetryCopies: 1,
 };
 
 /**
@@ -40,7 +50,9 @@ export type Script =
   /** A retry of an earlier, answered key. */
   | { readonly kind: 'retry-later'; readonly plan: KeyPlan }
   /** An answered key with a changed body. */
-  | { readonly kind: 'changed-body'; readonly plan: KeyPlan; readonly changed: ChargeBody };
+  | { readonly kind: 'changed-body'; readonly plan: KeyPlan; readonly changed: ChargeBody }
+  /** A client that never retries: `copies` requests at once, then never again, whatever they were answered. */
+  | { readonly kind: 'never-retry'; readonly plan: KeyPlan; readonly copies: number };
 
 /**
  * Follow-ups (after a 409 or 429, or the one retry after a 503) a pursuing script may send.
@@ -50,7 +62,20 @@ export type Script =
 export const maxFollowUps = 6;
 
 /** Requests a script sends before any follow-up (the retry after a 503 is one). */
-export const plannedRequests = (script: Script): number => (script.kind === 'concurrent' || script.kind === 'lost-response' ? 2 : 1);
+export const plannedRequests = (script: Script): number => {
+  switch (script.kind) {
+    case 'concurrent':
+    case 'lost-response':
+      return 2;
+    case 'never-retry':
+      return script.copies;
+    case 'single':
+    case 'after-503':
+    case 'retry-later':
+    case 'changed-body':
+      return 1;
+  }
+};
 
 export const pursues = (script: Script): boolean =>
   script.kind === 'concurrent' || script.kind === 'lost-response' || script.kind === 'after-503';
@@ -109,9 +134,11 @@ export class ScenarioPlanner {
       return { kind: 'retry-later', plan: this.pick(answeredKeys) };
     }
     const fresh = this.newKey();
+    // Rolled only when asked for, so that a seed's plan without never-retrying clients stays what it was.
+    if (this.mix.neverRetryShare > 0 && this.random() < this.mix.neverRetryShare) return this.neverRetry(fresh, budget);
     if (fresh.body.source === 'tok_processor_error' || fresh.body.source === 'tok_timeout_after_charge') {
-      // A fault key always gets its retry: without one, tok_timeout_after_charge would leave a
-      // processor charge that no Retrysafe request ever collects. Short of budget, it charges a card instead.
+      // A retrying client's fault key always gets its retry, so the run measures a retry resuming a
+      // recovery point (the never-retrying clients leave theirs to the completer). Short of budget, it charges a card instead.
       return (
         this.fits({ kind: 'after-503', plan: fresh }, budget) ?? this.single({ ...fresh, body: { ...fresh.body, source: 'tok_visa' } })
       );
@@ -133,6 +160,14 @@ export class ScenarioPlanner {
     if (reservationOf(script) > budget) return undefined;
     this.firsts += 1;
     this.retries += plannedRequests(script) - 1;
+    return script;
+  }
+
+  /** Its copies, as many as the budget still holds: a never-retrying client is never turned into a retrying one. */
+  private neverRetry(plan: KeyPlan, budget: number): Script {
+    const script: Script = { kind: 'never-retry', plan, copies: Math.min(this.mix.neverRetryCopies, budget) };
+    this.firsts += 1;
+    this.retries += script.copies - 1;
     return script;
   }
 

@@ -6,15 +6,20 @@ import { createDocumentClient } from '../lambdas/shared/dynamodb.js';
 import { freePort } from '../local/ports.js';
 import { readSettings } from '../local/settings.js';
 import { startLocalStack } from '../local/stack.js';
-import type { TargetOptions } from './options.js';
+import { startLocalRecoveryIntervalSeconds, type TargetOptions } from './options.js';
 import type { TargetDescription } from './report.js';
 import type { ProcessorAccess } from './server-state.js';
 
-/** Tables the load test touches: the tenant's key and limit (only to create a fresh tenant) and the ledger. */
+/**
+ * Tables the load test touches: the tenant's key and limit (only to create a fresh tenant), the
+ * ledger and the outbox (the audits), the idempotency table (the wait for the completer).
+ */
 export interface TargetTables {
   readonly apiKeys: string | undefined;
   readonly rateLimits: string | undefined;
   readonly ledger: string;
+  readonly events: string;
+  readonly idempotency: string;
 }
 
 export interface LoadTarget {
@@ -28,7 +33,13 @@ export interface LoadTarget {
 }
 
 /** The physical table names the local stack gives the topology's tables (local/provision.ts). */
-const localTables: TargetTables = { apiKeys: 'retrysafe-apiKeys', rateLimits: 'retrysafe-rateLimits', ledger: 'retrysafe-ledger' };
+const localTables: TargetTables = {
+  apiKeys: 'retrysafe-apiKeys',
+  rateLimits: 'retrysafe-rateLimits',
+  ledger: 'retrysafe-ledger',
+  events: 'retrysafe-events',
+  idempotency: 'retrysafe-idempotency',
+};
 
 const localDynamo = (port: number): DynamoDBClient =>
   new DynamoDBClient({
@@ -67,6 +78,7 @@ export const openTarget = async (options: TargetOptions): Promise<LoadTarget> =>
     }
     case 'start-local': {
       process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+      process.env.RECOVERY_INTERVAL_SECONDS ??= String(startLocalRecoveryIntervalSeconds);
       const settings = {
         apiPort: await freePort(),
         dynamodbPort: await freePort(),
@@ -96,7 +108,13 @@ export const openTarget = async (options: TargetOptions): Promise<LoadTarget> =>
         kind: 'remote',
         apiUrl: options.baseUrl,
         processor,
-        tables: { apiKeys: options.apiKeysTable, rateLimits: options.rateLimitsTable, ledger: options.ledgerTable },
+        tables: {
+          apiKeys: options.apiKeysTable,
+          rateLimits: options.rateLimitsTable,
+          ledger: options.ledgerTable,
+          events: options.eventsTable,
+          idempotency: options.idempotencyTable,
+        },
       });
     }
   }

@@ -2,12 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { chargeEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
-import type { Charge } from '../../lambdas/payments/records.js';
+import type { EventType, RetrysafeEvent } from '../../lambdas/events/outbox.js';
+import type { Charge, Refund } from '../../lambdas/payments/records.js';
 import type { ProcessorCharge, ProcessorChargeId } from '../../lambdas/sandbox-processor/charge.js';
-import type { AccountId, ChargeId, LedgerTransactionId } from '../../lambdas/shared/ids.js';
-import { audit, type AuditId, type ServerSnapshot } from '../../loadtest/audit.js';
+import type { AccountId, ChargeId, EventId, LedgerTransactionId } from '../../lambdas/shared/ids.js';
+import { afterRecovery } from '../../loadtest/after-recovery.js';
+import { audit, type AuditId } from '../../loadtest/audit.js';
 import type { LoadRun } from '../../loadtest/driver.js';
 import type { AnsweredExchange, CardToken, Exchange, KeyPlan, RequestRole } from '../../loadtest/exchange.js';
+import type { PendingRecoveryPoint, RecoveryWait } from '../../loadtest/recovery.js';
+import type { ServerSnapshot } from '../../loadtest/server-state.js';
 
 const account = 'acct_audit_unit' as AccountId;
 
@@ -56,6 +60,15 @@ const ledgerOf = (charge: Charge): LedgerEntry[] =>
     source: { kind: 'charge', id: charge.id },
     created: charge.created,
   });
+
+let eventClock = 0;
+const eventOf = (type: EventType, object: Charge | Refund): RetrysafeEvent => ({
+  id: `evt_${String((eventClock += 1)).padStart(26, '0')}` as EventId,
+  object: 'event',
+  type,
+  created: 1_800_000_000,
+  data: { object: object as unknown as Record<string, unknown> },
+});
 
 let clock = 0;
 const answer = (key: KeyPlan, role: RequestRole, status: number, body: unknown, replayed = false): AnsweredExchange => ({
@@ -108,12 +121,14 @@ const healthy = (): { run: LoadRun; snapshot: ServerSnapshot } => {
     durationMs: 1_000,
     plans: new Map([paid, declined, faulty, lost].map((key) => [key.key, key])),
     exchanges,
-    scripts: { single: 1, concurrent: 1, 'lost-response': 1, 'after-503': 1, 'retry-later': 2, 'changed-body': 1 },
+    scripts: { single: 1, concurrent: 1, 'lost-response': 1, 'after-503': 1, 'retry-later': 2, 'changed-body': 1, 'never-retry': 0 },
     inFlight: { peak: 2, steadyMean: 1, overallMean: 1 },
   };
   const snapshot: ServerSnapshot = {
     charges: [paidCharge, declinedCharge, lostCharge],
     processorCharges: [processorChargeOf(paid, 'succeeded'), processorChargeOf(declined, 'declined'), processorChargeOf(lost, 'succeeded')],
+    processorRefunds: [],
+    events: [eventOf('charge.succeeded', paidCharge), eventOf('charge.failed', declinedCharge), eventOf('charge.succeeded', lostCharge)],
     ledger: [...ledgerOf(paidCharge), ...ledgerOf(lostCharge)],
     balanceBefore: new Map(),
     balanceAfter: new Map([['usd', paid.body.amount + lost.body.amount]]),
@@ -121,8 +136,11 @@ const healthy = (): { run: LoadRun; snapshot: ServerSnapshot } => {
   return { run, snapshot };
 };
 
-const failing = (run: LoadRun, snapshot: ServerSnapshot): AuditId[] =>
-  audit(run, account, snapshot)
+/** The completer's work, done: what the wait for it reports when nothing was left, or `left` points were. */
+const drained: RecoveryWait = { pointsAtLoadEnd: [], pointsLeft: 0, drained: true, durationMs: 1_000 };
+
+const failing = (run: LoadRun, snapshot: ServerSnapshot, wait: RecoveryWait = drained): AuditId[] =>
+  audit(run, account, snapshot, afterRecovery(wait, account, snapshot))
     .filter((result) => !result.passed)
     .map((result) => result.id);
 
@@ -140,33 +158,72 @@ describe('load test audits', () => {
       failing(run, {
         ...snapshot,
         charges: [...snapshot.charges, twin],
+        events: [...snapshot.events, eventOf('charge.succeeded', twin)],
         ledger: [...snapshot.ledger, ...twinLedger],
         balanceAfter: new Map([['usd', 2 * paid.body.amount + lost.body.amount]]),
       }),
-    ).toEqual(['exactly-once']);
+    ).toEqual(['counterparts', 'exactly-once']);
   });
 
   it('catch a second processor charge, and a processor charge behind a key that was only ever refused', () => {
     const { run, snapshot } = healthy();
     expect(
       failing(run, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(paid, 'succeeded', 'pch_again')] }),
-    ).toEqual(['exactly-once']);
+    ).toEqual(['counterparts', 'exactly-once']);
     expect(failing(run, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(faulty, 'succeeded')] })).toEqual(
-      ['exactly-once'],
+      ['counterparts', 'exactly-once'],
     );
   });
 
-  it('allow the one processor charge of a slow-token key whose late answer no retry collected', () => {
+  describe('a key whose client never came back after a 503, while the processor had charged it', () => {
     const slow = plan('slow', 'tok_timeout_after_charge');
-    const { run, snapshot } = healthy();
-    const withSlow: LoadRun = {
-      ...run,
-      plans: new Map([...run.plans, [slow.key, slow]]),
-      exchanges: [...run.exchanges, answer(slow, 'first', 503, problem('processor-unavailable', 503))],
+    const slowCharge = chargeOf(slow, 'succeeded');
+    const withSlow = (): { run: LoadRun; snapshot: ServerSnapshot } => {
+      const { run, snapshot } = healthy();
+      return {
+        run: {
+          ...run,
+          plans: new Map([...run.plans, [slow.key, slow]]),
+          exchanges: [...run.exchanges, answer(slow, 'first', 503, problem('processor-unavailable', 503))],
+        },
+        snapshot: { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(slow, 'succeeded')] },
+      };
     };
-    expect(
-      failing(withSlow, { ...snapshot, processorCharges: [...snapshot.processorCharges, processorChargeOf(slow, 'succeeded')] }),
-    ).toEqual([]);
+    const pointAtLoadEnd: PendingRecoveryPoint = { key: slow.key, recoverAt: 1_800_000_050_000 };
+
+    it('fail while the processor charge has no charge here: the charge the issue found lost', () => {
+      const { run, snapshot } = withSlow();
+      expect(failing(run, snapshot)).toEqual(['counterparts', 'exactly-once']);
+    });
+
+    it('pass once the completer has recorded it, with its ledger entries, event and balance, and count it as recovered', () => {
+      const { run, snapshot } = withSlow();
+      const recorded: ServerSnapshot = {
+        ...snapshot,
+        charges: [...snapshot.charges, slowCharge],
+        events: [...snapshot.events, eventOf('charge.succeeded', slowCharge)],
+        ledger: [...snapshot.ledger, ...ledgerOf(slowCharge)],
+        balanceAfter: new Map([['usd', paid.body.amount + lost.body.amount + slow.body.amount]]),
+      };
+      const wait: RecoveryWait = { ...drained, pointsAtLoadEnd: [pointAtLoadEnd] };
+      expect(failing(run, recorded, wait)).toEqual([]);
+      expect(afterRecovery(wait, account, recorded).resolved).toEqual({ succeeded: 1, declined: 0, notCharged: 0 });
+    });
+
+    it('fail when the wait for the completer ended with recovery points left', () => {
+      const { run, snapshot } = withSlow();
+      expect(failing(run, snapshot, { pointsAtLoadEnd: [pointAtLoadEnd], pointsLeft: 1, drained: false, durationMs: 600_000 })).toEqual([
+        'recovered',
+        'counterparts',
+        'exactly-once',
+      ]);
+    });
+  });
+
+  it('catch a charge without its event, and an event twice', () => {
+    const { run, snapshot } = healthy();
+    expect(failing(run, { ...snapshot, events: snapshot.events.slice(1) })).toEqual(['counterparts']);
+    expect(failing(run, { ...snapshot, events: [...snapshot.events, eventOf('charge.failed', declinedCharge)] })).toEqual(['counterparts']);
   });
 
   it('catch a replay that differs from the original, and a second answer that does not say it is a replay', () => {
@@ -190,9 +247,10 @@ describe('load test audits', () => {
     const [debit, credit] = ledgerOf(paidCharge);
     if (debit === undefined || credit === undefined) throw new Error('a charge has two ledger entries');
     expect(failing(run, { ...snapshot, ledger: [debit, { ...credit, amount: credit.amount + 1 }, ...ledgerOf(lostCharge)] })).toEqual([
+      'counterparts',
       'ledger-balanced',
     ]);
-    expect(failing(run, { ...snapshot, balanceAfter: new Map([['usd', paid.body.amount]]) })).toEqual(['ledger-balanced']);
+    expect(failing(run, { ...snapshot, balanceAfter: new Map([['usd', paid.body.amount]]) })).toEqual(['counterparts']);
   });
 
   it('catch a 5xx that was not injected, and a transport error', () => {
