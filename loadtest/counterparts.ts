@@ -68,10 +68,15 @@ export interface PaymentState {
 
 export type EqualityId = 'succeeded-charges' | 'declined-charges' | 'refunds' | 'balance';
 
-/** One equality across the sides, with each side's count, and what breaks it. */
+/** One side of an equality: how many objects it holds, or how much money per currency. */
+export type EqualitySide = { readonly label: string } & (
+  { readonly count: number } | { readonly amounts: Readonly<Record<string, number>> }
+);
+
+/** One equality across the sides, with each side's figure, and what breaks it. */
 export interface Equality {
   readonly id: EqualityId;
-  readonly sides: readonly { readonly label: string; readonly count: string }[];
+  readonly sides: readonly EqualitySide[];
   readonly holds: boolean;
   readonly failures: readonly string[];
 }
@@ -170,9 +175,9 @@ const oneForOne = <P extends Joinable & { readonly downstreamKey: string }, R ex
   return {
     id: input.id,
     sides: [
-      { label: input.what[0], count: formatCount(input.atProcessor.length) },
-      { label: input.what[1], count: formatCount(input.here.length) },
-      { label: input.what[2], count: formatCount(input.events.length) },
+      { label: input.what[0], count: input.atProcessor.length },
+      { label: input.what[1], count: input.here.length },
+      { label: input.what[2], count: input.events.length },
     ],
     holds: failures.length === 0,
     failures,
@@ -242,9 +247,9 @@ export const paymentEqualities = (state: PaymentState): Equality[] => {
     {
       id: 'balance',
       sides: [
-        { label: 'ledger', count: formatAmounts(state.ledgerBalance) },
-        { label: 'GET /v1/balance', count: formatAmounts(state.balance) },
-        { label: 'succeeded charges less refunds', count: formatAmounts(expected) },
+        { label: 'ledger', amounts: Object.fromEntries(sumByCurrency(state.ledgerBalance)) },
+        { label: 'GET /v1/balance', amounts: Object.fromEntries(sumByCurrency(state.balance)) },
+        { label: 'succeeded charges less refunds', amounts: Object.fromEntries(expected) },
       ],
       holds: balanceFailures.length === 0,
       failures: balanceFailures,
@@ -252,6 +257,9 @@ export const paymentEqualities = (state: PaymentState): Equality[] => {
   ];
 };
 
+const formatSide = (side: EqualitySide): string =>
+  'count' in side ? formatCount(side.count) : formatAmounts(new Map(Object.entries(side.amounts)));
+
 /** An equality as one line: "a 12 = b 12 = c 12". */
 export const equalityLine = (equality: Equality): string =>
-  equality.sides.map((side) => `${side.label} ${side.count}`).join(equality.holds ? ' = ' : ' ≟ ');
+  equality.sides.map((side) => `${side.label} ${formatSide(side)}`).join(equality.holds ? ' = ' : ' ≟ ');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  equalityLine,
   paymentEqualities,
   type ChargeView,
   type EqualityId,
@@ -60,7 +61,12 @@ describe('the equalities between the processor and Retrysafe', () => {
       { id: 'refunds', holds: true },
       { id: 'balance', holds: true },
     ]);
-    expect(equalities[0]?.sides.map((side) => side.count)).toEqual(['1', '1', '1']);
+    expect(equalities.map(equalityLine)).toEqual([
+      'succeeded processor charges 1 = succeeded Retrysafe charges 1 = charge.succeeded events 1',
+      'declined processor charges 0 = failed Retrysafe charges 0 = charge.failed events 0',
+      'processor refunds 1 = Retrysafe refunds 1 = charge.refunded events 1',
+      'ledger 700 usd = GET /v1/balance 700 usd = succeeded charges less refunds 700 usd',
+    ]);
   });
 
   it('break for a processor charge nobody recorded here, and for one recorded twice', () => {
