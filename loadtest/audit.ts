@@ -6,7 +6,7 @@ import type { AccountId } from '../lambdas/shared/ids.js';
 import type { AfterRecovery } from './after-recovery.js';
 import { equalityLine } from './counterparts.js';
 import type { LoadRun } from './driver.js';
-import { injectedFaultTokens, isStoredAnswer, problemSlug, type AnsweredExchange, type Exchange } from './exchange.js';
+import { injectedFaultTokens, isShedLoad, isStoredAnswer, problemSlug, type AnsweredExchange, type Exchange } from './exchange.js';
 import type { ServerSnapshot } from './server-state.js';
 
 export type AuditId =
@@ -246,6 +246,7 @@ const auditLedger = (snapshot: ServerSnapshot): AuditResult => {
 const auditFailures = (run: LoadRun): AuditResult => {
   const findings = new Findings();
   let injected = 0;
+  let shed = 0;
   let cutOff = 0;
   const expectedStatuses = new Set([201, 402, 409, 422, 429]);
   for (const exchange of run.exchanges) {
@@ -265,6 +266,8 @@ const auditFailures = (run: LoadRun): AuditResult => {
       injectedFaultTokens.has(token)
     ) {
       injected += 1;
+    } else if (isShedLoad(exchange)) {
+      shed += 1;
     } else if (!expectedStatuses.has(exchange.status)) {
       findings.add(
         `${exchange.key} (${exchange.role}, ${token ?? '?'}): ${exchange.status} ${problemSlug(exchange) ?? exchange.body.toString('utf8').slice(0, 120)}`,
@@ -273,8 +276,8 @@ const auditFailures = (run: LoadRun): AuditResult => {
   }
   return findings.result(
     'no-unexpected-failures',
-    'No 5xx other than the injected ones, no transport errors other than the deliberate client timeouts, no unexpected status',
-    `${formatCount(run.exchanges.length)} requests: ${formatCount(injected)} injected 503s, ${formatCount(cutOff)} deliberately abandoned`,
+    'No 5xx other than the injected ones and load shed with Retry-After, no transport errors other than the deliberate client timeouts, no unexpected status',
+    `${formatCount(run.exchanges.length)} requests: ${formatCount(injected)} injected 503s, ${formatCount(shed)} shed with Retry-After, ${formatCount(cutOff)} deliberately abandoned`,
   );
 };
 

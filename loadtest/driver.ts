@@ -7,6 +7,7 @@ import {
   isStoredAnswer,
   outcomeOf,
   type AnsweredExchange,
+  isShedLoad,
   type ChargeBody,
   type Exchange,
   type KeyPlan,
@@ -167,11 +168,13 @@ export const startLoad = (settings: DriverSettings): RunningLoad => {
   const followUpRole = (answer: AnsweredExchange, retriedAfter503: boolean): RequestRole | undefined => {
     if (answer.status === 409) return 'retry-after-409';
     if (answer.status === 429) return 'retry-after-429';
+    // Load shed is retried for as long as the budget lasts; a processor fault once, as it may persist.
+    if (isShedLoad(answer)) return 'retry-after-503';
     if (answer.status === 503 && !retriedAfter503) return 'retry-after-503';
     return undefined;
   };
 
-  /** Follows 409s, 429s and one 503 the way a careful client does, honouring Retry-After up to the cap. */
+  /** Follows 409s, 429s, shed load and one processor 503 the way a careful client does, honouring Retry-After up to the cap. */
   const pursue = async (ticket: Ticket, plan: KeyPlan, first: Exchange): Promise<void> => {
     let last = first;
     let retriedAfter503 = false;

@@ -78,6 +78,14 @@ export const isStoredAnswer = (exchange: Exchange): exchange is AnsweredExchange
   exchange.kind === 'answered' && ((exchange.status >= 200 && exchange.status < 300) || exchange.status === 402);
 
 /** The `type` slug of a problem+json answer, or undefined for any other body. */
+/**
+ * The stack shedding load: 503 service-unavailable with Retry-After, the answer to more requests
+ * than it can serve in time (at the gateway's concurrency gate or a function's deadline). It is
+ * an answer, not a failure: the key is released or kept as a recovery point, and a retry is safe.
+ */
+export const isShedLoad = (exchange: AnsweredExchange): boolean =>
+  exchange.status === 503 && exchange.retryAfterSeconds !== undefined && problemSlug(exchange) === 'service-unavailable';
+
 export const problemSlug = (exchange: AnsweredExchange): string | undefined => {
   if (exchange.contentType?.startsWith('application/problem+json') !== true) return undefined;
   try {

@@ -253,9 +253,17 @@ describe('load test audits', () => {
     expect(failing(run, { ...snapshot, balanceAfter: new Map([['usd', paid.body.amount]]) })).toEqual(['counterparts']);
   });
 
+  it('accept load shed with Retry-After as an answer, and catch a 503 that does not say when to come back', () => {
+    const { run, snapshot } = healthy();
+    const shed = answer(paid, 'retry-later', 503, problem('service-unavailable', 503));
+    expect(failing({ ...run, exchanges: [...run.exchanges, shed] }, snapshot)).toEqual([]);
+    const noRetryAfter: AnsweredExchange = { ...shed, retryAfterSeconds: undefined };
+    expect(failing({ ...run, exchanges: [...run.exchanges, noRetryAfter] }, snapshot)).toEqual(['no-unexpected-failures']);
+  });
+
   it('catch a 5xx that was not injected, and a transport error', () => {
     const { run, snapshot } = healthy();
-    const notInjected = answer(paid, 'retry-later', 503, problem('service-unavailable', 503));
+    const notInjected = answer(paid, 'retry-later', 502, problem('bad-gateway', 502));
     expect(failing({ ...run, exchanges: [...run.exchanges, notInjected] }, snapshot)).toEqual(['no-unexpected-failures']);
     const broken: Exchange = {
       kind: 'transport-error',
