@@ -206,7 +206,9 @@ export const functions = {
       apiKeys: 'read',
       rateLimits: 'readwrite',
       idempotency: 'readwrite',
-      payments: 'readwrite',
+      // The system of record: read, created once (conditional puts) and updated in place (refunded
+      // amounts, balance shards), never deleted or overwritten in batches.
+      payments: ['read', 'append', 'update'],
       ledger: 'append',
       events: 'append',
     },
@@ -257,7 +259,7 @@ export const functions = {
     entry: 'lambdas/payments/completer-handler.ts',
     memoryMb: 512,
     timeoutSeconds: 60,
-    tables: { idempotency: 'readwrite', payments: 'readwrite', ledger: 'append', events: 'append' },
+    tables: { idempotency: 'readwrite', payments: ['read', 'append', 'update'], ledger: 'append', events: 'append' },
     callsProcessor: true,
     runsEvery: 'RECOVERY_INTERVAL_SECONDS',
     purpose:

@@ -28,8 +28,8 @@ export const tableActions: Record<Exclude<TableAccess, 'stream'>, readonly strin
   // back. The writers never need to read: the ledger and the outbox are written in the same
   // transaction as the payment change, and balances are read from the payments table.
   append: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
-  // Changes to items that exist, such as the outbox's published marker; the writers condition
-  // every update on the item existing, which IAM cannot express.
+  // Changes in place, such as the outbox's published marker or a balance shard's ADD: no reads,
+  // puts or deletes. Whether the item must already exist is the writer's condition; IAM cannot say.
   update: ['dynamodb:UpdateItem'],
 };
 

@@ -172,6 +172,32 @@ describe('least-privilege grants', () => {
     expect(ledgerActions).not.toContain('dynamodb:BatchWriteItem');
   });
 
+  it.each(['charges', 'completer'] as const)(
+    'lets %s read, create and update payments, the system of record, but never delete or batch-write them',
+    (name) => {
+      expect(actionsOn(statementsOf(name), arnOf(stack.tables.byName.payments))).toEqual(
+        sorted([
+          'dynamodb:BatchGetItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ]),
+      );
+    },
+  );
+
+  it('lets no function delete a payment or a ledger entry', () => {
+    for (const [name] of functionEntries) {
+      for (const table of ['payments', 'ledger'] as const) {
+        const actions = actionsOn(statementsOf(name), arnOf(stack.tables.byName[table]));
+        expect(actions, `${name} on ${table}`).not.toContain('dynamodb:DeleteItem');
+        expect(actions, `${name} on ${table}`).not.toContain('dynamodb:BatchWriteItem');
+      }
+    }
+  });
+
   it.each(functionEntries)('%s reaches exactly the tables of its topology entry, at its access levels', (name, spec) => {
     const statements = statementsOf(name);
     for (const table of tableNames) {
