@@ -19,6 +19,7 @@ export interface StackConfig {
   readonly wafRequestsPerIpPer5Minutes: number;
   readonly logRetention: RetentionDays;
   readonly logLevel: ApplicationLogLevel;
+  readonly apiGatewayCloudWatchRole: boolean;
   /** Handler settings the context sets, as environment text; absent ones leave the handlers' own defaults. */
   readonly handlerSettings: HandlerSettings;
 }
@@ -98,7 +99,11 @@ export const stackContextKeys = {
     default: 'retain',
     meaning: '`destroy` deletes tables and queues with the stack (non-production)',
   }),
-  deletionProtection: contextKey({ rule: trueOrFalse, default: true, meaning: 'DynamoDB deletion protection' }),
+  deletionProtection: contextKey({
+    rule: trueOrFalse,
+    default: true,
+    meaning: 'DynamoDB deletion protection; unset, it is off with `removalPolicy` `destroy`, and `true` with `destroy` is refused',
+  }),
   stageName: contextKey({ rule: stageNameRule, default: 'prod', meaning: 'API Gateway stage' }),
   throttlingRateLimit: contextKey({
     rule: integerAtLeast(1),
@@ -111,11 +116,21 @@ export const stackContextKeys = {
     default: 3000,
     meaning: 'WAF flood guard: requests one client IP may send per five minutes',
   }),
-  logRetentionDays: contextKey({ rule: retentionDays, default: RetentionDays.ONE_MONTH, meaning: 'Function and access log retention' }),
+  logRetentionDays: contextKey({
+    rule: retentionDays,
+    default: RetentionDays.ONE_MONTH,
+    meaning: 'Retention of function, API Gateway access and execution, and WAF logs',
+  }),
   logLevel: contextKey({
     rule: oneOf(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']),
     default: 'INFO',
     meaning: "Functions' application log level",
+  }),
+  apiGatewayCloudWatchRole: contextKey({
+    rule: trueOrFalse,
+    default: false,
+    meaning:
+      "`true` creates the role API Gateway writes logs through and sets it as the account's (one per account and region, replacing any other); the stage's logging needs one, so set it for the first stack in an account that has none",
   }),
 };
 
@@ -127,13 +142,33 @@ const stackContextSpecs: { readonly [K in StackContextName]: StackContextKey<Sta
 
 export const stackContextKeyOf = (name: StackContextName): string => `${prefix}${name}`;
 
-const readStackContext = <K extends StackContextName>(node: Node, name: K): StackContextValue<K> => {
+/** The key's value as the context gives it; undefined when the context does not. */
+const readExplicitStackContext = <K extends StackContextName>(node: Node, name: K): StackContextValue<K> | undefined => {
   const spec = stackContextSpecs[name];
   const value: unknown = node.tryGetContext(stackContextKeyOf(name));
-  if (value === undefined) return spec.default;
+  if (value === undefined) return undefined;
   const parsed = spec.rule.parse(value);
   if (parsed === undefined) throw new ConfigError(stackContextKeyOf(name), `must be ${spec.rule.expected}, got ${JSON.stringify(value)}`);
   return parsed;
+};
+
+const readStackContext = <K extends StackContextName>(node: Node, name: K): StackContextValue<K> =>
+  readExplicitStackContext(node, name) ?? stackContextSpecs[name].default;
+
+/**
+ * A stack whose tables are to be destroyed with it cannot keep them protected: CloudFormation
+ * would fail `cdk destroy` on the first table. So `destroy` turns protection off unless the
+ * context says otherwise, and asking for both is refused here rather than discovered at destroy.
+ */
+const readDeletionProtection = (node: Node, removalPolicy: 'retain' | 'destroy'): boolean => {
+  const explicit = readExplicitStackContext(node, 'deletionProtection');
+  if (explicit === true && removalPolicy === 'destroy') {
+    throw new ConfigError(
+      stackContextKeyOf('deletionProtection'),
+      `cannot be true with ${stackContextKeyOf('removalPolicy')}=destroy: cdk destroy would fail on the protected tables`,
+    );
+  }
+  return explicit ?? removalPolicy === 'retain';
 };
 
 const camelCase = (screamingSnake: string): string =>
@@ -176,14 +211,18 @@ const readHandlerSettings = (node: Node): HandlerSettings => {
   return handlerSettings;
 };
 
-export const readStackConfig = (node: Node): StackConfig => ({
-  removalPolicy: readStackContext(node, 'removalPolicy') === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-  deletionProtection: readStackContext(node, 'deletionProtection'),
-  stageName: readStackContext(node, 'stageName'),
-  throttlingRateLimit: readStackContext(node, 'throttlingRateLimit'),
-  throttlingBurstLimit: readStackContext(node, 'throttlingBurstLimit'),
-  wafRequestsPerIpPer5Minutes: readStackContext(node, 'wafRequestsPerIpPer5Minutes'),
-  logRetention: readStackContext(node, 'logRetentionDays'),
-  logLevel: ApplicationLogLevel[readStackContext(node, 'logLevel')],
-  handlerSettings: readHandlerSettings(node),
-});
+export const readStackConfig = (node: Node): StackConfig => {
+  const removalPolicy = readStackContext(node, 'removalPolicy');
+  return {
+    removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    deletionProtection: readDeletionProtection(node, removalPolicy),
+    stageName: readStackContext(node, 'stageName'),
+    throttlingRateLimit: readStackContext(node, 'throttlingRateLimit'),
+    throttlingBurstLimit: readStackContext(node, 'throttlingBurstLimit'),
+    wafRequestsPerIpPer5Minutes: readStackContext(node, 'wafRequestsPerIpPer5Minutes'),
+    logRetention: readStackContext(node, 'logRetentionDays'),
+    logLevel: ApplicationLogLevel[readStackContext(node, 'logLevel')],
+    apiGatewayCloudWatchRole: readStackContext(node, 'apiGatewayCloudWatchRole'),
+    handlerSettings: readHandlerSettings(node),
+  };
+};

@@ -1,5 +1,7 @@
+import { ArnFormat, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
-import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { maxBodyBytes } from '../lambdas/http/json-body.js';
 import { problemType } from '../lambdas/http/problem-types.js';
@@ -8,7 +10,18 @@ import { type EdgeProblem, problemMembers } from './problem-document.js';
 export interface EdgeFirewallProps {
   readonly stage: Stage;
   readonly requestsPerIpPer5Minutes: number;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
 }
+
+/** WAF only writes to a log group whose name starts so. */
+export const wafLogGroupPrefix = 'aws-waf-logs-';
+
+/**
+ * Request headers WAF must not copy into its logs: Authorization carries the client's API key.
+ * (WAF logs never hold the body, where card data travels.)
+ */
+export const redactedHeaders = ['authorization'] as const;
 
 const payloadTooLarge: EdgeProblem = { slug: 'payload-too-large', detail: `Bodies are limited to ${maxBodyBytes} bytes.` };
 
@@ -41,6 +54,7 @@ const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => (
  */
 export class EdgeFirewall extends Construct {
   readonly webAcl: CfnWebACL;
+  readonly logs: LogGroup;
 
   constructor(scope: Construct, id: string, props: EdgeFirewallProps) {
     super(scope, id);
@@ -88,5 +102,30 @@ export class EdgeFirewall extends Construct {
       resourceArn: props.stage.stageArn,
       webAclArn: this.webAcl.attrArn,
     });
+    this.logs = this.logRequests(props);
+  }
+
+  /** Every request WAF inspects, with the rule that matched it: why a client was blocked. */
+  private logRequests(props: EdgeFirewallProps): LogGroup {
+    const stack = Stack.of(this);
+    const logs = new LogGroup(this, 'Logs', {
+      logGroupName: `${wafLogGroupPrefix}${stack.stackName}`,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    new CfnLoggingConfiguration(this, 'Logging', {
+      resourceArn: this.webAcl.attrArn,
+      // WAF wants the group's ARN without the `:*` that CloudFormation's Arn attribute ends in.
+      logDestinationConfigs: [
+        stack.formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: logs.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      redactedFields: redactedHeaders.map((name) => ({ singleHeader: { Name: name } })),
+    });
+    return logs;
   }
 }

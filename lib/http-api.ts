@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -53,6 +53,7 @@ const authenticationReason =
  */
 export class HttpApi extends Construct {
   readonly restApi: RestApi;
+  readonly executionLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: HttpApiProps) {
     super(scope, id);
@@ -61,10 +62,12 @@ export class HttpApi extends Construct {
       removalPolicy: props.config.removalPolicy,
     });
     this.restApi = new RestApi(this, 'Api', {
+      restApiName: `${Stack.of(this).stackName}-api`,
       description: 'Retrysafe payments API',
       endpointTypes: [EndpointType.REGIONAL],
-      // API Gateway writes execution and access logs through an account-wide role.
-      cloudWatchRole: true,
+      // API Gateway writes execution and access logs through one role per account and region;
+      // creating it here would replace whichever role another stack set, so only when asked.
+      cloudWatchRole: props.config.apiGatewayCloudWatchRole,
       deployOptions: {
         stageName: props.config.stageName,
         throttlingRateLimit: props.config.throttlingRateLimit,
@@ -97,6 +100,8 @@ export class HttpApi extends Construct {
       );
     }
 
+    this.executionLogs = executionLogGroup(this, this.restApi, props.config);
+
     addProblemGatewayResponses(this.restApi);
     // RestApi adds an output with a generated name; the stack exports the URL as ApiUrl instead.
     this.restApi.node.tryRemoveChild('Endpoint');
@@ -104,13 +109,30 @@ export class HttpApi extends Construct {
   }
 }
 
+/**
+ * API Gateway writes execution logs to a group of a fixed name that it would create itself,
+ * kept forever. Created here first, with the stack's retention, the stage depending on it so no
+ * log line can arrive before it exists.
+ */
+const executionLogGroup = (scope: Construct, api: RestApi, config: StackConfig): LogGroup => {
+  const logGroup = new LogGroup(scope, 'ExecutionLogs', {
+    logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${config.stageName}`,
+    retention: config.logRetention,
+    removalPolicy: config.removalPolicy,
+  });
+  api.deploymentStage.node.addDependency(logGroup);
+  return logGroup;
+};
+
 const acknowledgeApiFindings = (api: RestApi): void => {
   Validations.of(api.node.findChild('Resource')).acknowledge({
     id: 'AwsSolutions-APIG2',
     reason:
       'Requests are validated in the handlers (zod body schemas, typed path and query parsing) so the deployed and local stacks reject bad input with the same field-level problem+json; API Gateway models would be a second copy of every schema to drift, and their 400s cannot name the offending field. Body size is enforced at the edge by WAF.',
   });
-  Validations.of(api.node.findChild('CloudWatchRole')).acknowledge({
+  const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
+  if (cloudWatchRole === undefined) return;
+  Validations.of(cloudWatchRole).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
     reason:
       'The account-level role API Gateway assumes to write execution and access logs; AWS maintains this managed policy for exactly that service role, and API Gateway creates the execution log groups itself, so their names are not known in advance.',

@@ -46,6 +46,8 @@ export class RetrysafeStack extends Stack {
     this.firewall = new EdgeFirewall(this, 'Firewall', {
       stage: this.http.restApi.deploymentStage,
       requestsPerIpPer5Minutes: config.wafRequestsPerIpPer5Minutes,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
     });
     this.addOutputs();
   }

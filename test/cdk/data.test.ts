@@ -143,14 +143,25 @@ describe('DynamoDB tables', () => {
     }
   });
 
-  it('lets a throwaway stack destroy its tables when the context says so', () => {
-    const throwaway = synthesize({ 'retrysafe:removalPolicy': 'destroy', 'retrysafe:deletionProtection': 'false' });
+  it('lets a throwaway stack destroy its tables when the context says so, protection off so cdk destroy succeeds', () => {
+    const throwaway = synthesize({ 'retrysafe:removalPolicy': 'destroy' });
     const resources = Object.values(throwaway.template.findResources('AWS::DynamoDB::Table') as Record<string, TableResource>);
     expect(resources).toHaveLength(tableEntries.length);
     for (const resource of resources) {
       expect(resource.DeletionPolicy).toBe('Delete');
       expect(resource.Properties.DeletionProtectionEnabled).toBe(false);
     }
+  });
+
+  it('refuses deletion protection on tables the stack is to destroy, at synth rather than at cdk destroy', () => {
+    expect(() => synthesize({ 'retrysafe:removalPolicy': 'destroy', 'retrysafe:deletionProtection': true })).toThrow(
+      /retrysafe:deletionProtection cannot be true with retrysafe:removalPolicy=destroy/,
+    );
+  });
+
+  it('may leave retained tables unprotected when the context says so', () => {
+    const unprotected = synthesize({ 'retrysafe:deletionProtection': 'false' });
+    unprotected.template.allResourcesProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
   });
 });
 

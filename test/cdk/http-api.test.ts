@@ -1,8 +1,10 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { capacityProblem } from '../../lambdas/http/capacity-problem.js';
 import { maxBodyBytes } from '../../lambdas/http/json-body.js';
 import { problemType, problemTypeBase } from '../../lambdas/http/problem-types.js';
 import { routes, type RouteSpec } from '../../lambdas/topology.js';
+import { wafLogGroupPrefix } from '../../lib/edge-firewall.js';
 import { gatewayResponseBody } from '../../lib/gateway-responses.js';
 import { logicalIdOf, synthesize } from './synthesize.js';
 
@@ -115,6 +117,32 @@ describe('REST API stage', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  it('is named after its stack', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'Retrysafe-api' });
+  });
+
+  it('keeps execution logs in a log group of the stack with a finite retention, created before the stage', () => {
+    const logGroupId = logicalIdOf(stack.http.executionLogs);
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: apiId }, '/prod']] },
+      RetentionInDays: 30,
+    });
+    const stage = (template.findResources('AWS::ApiGateway::Stage') as Record<string, { DependsOn?: string[] }>)[
+      logicalIdOf(stack.http.restApi.deploymentStage)
+    ];
+    expect(stage?.DependsOn).toContain(logGroupId);
+  });
+
+  it("leaves the account's API Gateway logging role alone unless the context asks for one", () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(stack.http.restApi.node.tryFindChild('CloudWatchRole')).toBeUndefined();
+    const withRole = synthesize({ 'retrysafe:apiGatewayCloudWatchRole': 'true' });
+    withRole.template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    withRole.template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'apigateway.amazonaws.com' } }] },
+    });
+  });
+
   it('reads its throttling from the context', () => {
     const custom = synthesize({
       'retrysafe:throttlingRateLimit': '7',
@@ -215,6 +243,16 @@ describe('WAF', () => {
           ],
         ],
       },
+    });
+  });
+
+  it('logs every request it inspects to an aws-waf-logs- group with a finite retention, without the API key', () => {
+    const logGroupId = logicalIdOf(stack.firewall.logs);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `${wafLogGroupPrefix}Retrysafe`, RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      ResourceArn: { 'Fn::GetAtt': [webAclId, 'Arn'] },
+      LogDestinationConfigs: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':log-group:', { Ref: logGroupId }])] })],
+      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }],
     });
   });
 
