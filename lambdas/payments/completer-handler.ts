@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { onFirstInvocation } from '../shared/first-invocation.js';
+import { metricNamespace, metricServices } from '../shared/metric-names.js';
 import { idempotencyEngineFor } from '../shared/idempotency-engine.js';
 import { recoveryIntervalMs, runDeadline } from '../shared/recovery-run.js';
 import { completeDueRecoveryPoints, type CompleterDeps, type CompletionSummary } from './completer.js';
@@ -21,13 +22,14 @@ export const depsFromEnvironment = (): CompleterHandlerDeps => ({
 });
 
 /** EMF metrics an alarm can watch; POWERTOOLS_METRICS_DISABLED=true (tests, local) turns them off. */
-const metrics = new Metrics({ namespace: 'Retrysafe', serviceName: 'retrysafe-completer' });
+const metrics = new Metrics({ namespace: metricNamespace, serviceName: metricServices.completer.service });
+const names = metricServices.completer.metrics;
 
 const report = (summary: CompletionSummary): void => {
-  metrics.addMetric('RecoveryPointsCommitted', MetricUnit.Count, summary.resolutions.committed);
-  metrics.addMetric('RecoveryPointsNotCharged', MetricUnit.Count, summary.resolutions['not-charged']);
-  metrics.addMetric('RecoveryPointsStillUnknown', MetricUnit.Count, summary.resolutions['still-unknown']);
-  metrics.addMetric('OldestRecoveryPointAge', MetricUnit.Seconds, Math.floor(summary.oldestWaitingMs / 1000));
+  metrics.addMetric(names.committed, MetricUnit.Count, summary.resolutions.committed);
+  metrics.addMetric(names.notCharged, MetricUnit.Count, summary.resolutions['not-charged']);
+  metrics.addMetric(names.stillUnknown, MetricUnit.Count, summary.resolutions['still-unknown']);
+  metrics.addMetric(names.oldestRecoveryPointAge, MetricUnit.Seconds, Math.floor(summary.oldestWaitingMs / 1000));
   metrics.publishStoredMetrics();
 };
 

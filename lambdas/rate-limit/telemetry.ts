@@ -1,13 +1,12 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createLogger } from '../shared/logger.js';
+import { metricNamespace, metricServices } from '../shared/metric-names.js';
 import type { FailMode } from './config.js';
 
 export const rateLimitLogger = createLogger('rate-limit');
 
 /** EMF metrics; POWERTOOLS_METRICS_DISABLED=true (tests, local) turns them off. */
-export const rateLimitMetrics = new Metrics({ namespace: 'Retrysafe', serviceName: 'retrysafe-rate-limit' });
-
-export const storeUnavailableMetric = 'RateLimitStoreUnavailable';
+export const rateLimitMetrics = new Metrics({ namespace: metricNamespace, serviceName: metricServices.rateLimit.service });
 
 /**
  * A request answered without the bucket table is either an unlimited request (fail open) or a
@@ -23,5 +22,5 @@ export const reportStoreUnavailable = (details: { tenant: string; failMode: Fail
   });
   const metric = rateLimitMetrics.singleMetric();
   metric.addDimension('failMode', details.failMode);
-  metric.addMetric(storeUnavailableMetric, MetricUnit.Count, 1);
+  metric.addMetric(metricServices.rateLimit.metrics.storeUnavailable, MetricUnit.Count, 1);
 };

@@ -18,6 +18,9 @@ if (streamMaxRecordAgeMs <= unpublishedAfterMs) {
   throw new Error('The publisher stream drops records before the sweeper takes their events over');
 }
 
+/** The sweep's name in a run's report. */
+export const unpublishedEventsSweep = 'unpublishedEvents';
+
 /**
  * Outbox events left unpublished: each is published again through the publisher's own code,
  * which records and enqueues what is missing and nothing that exists. An item that is not an
@@ -26,7 +29,7 @@ if (streamMaxRecordAgeMs <= unpublishedAfterMs) {
 export const unpublishedEvents = (deps: PublisherDeps): Sweep<TableKey> => {
   const publish = eventPublisher(deps);
   return {
-    name: 'unpublishedEvents',
+    name: unpublishedEventsSweep,
     candidates: (nowMs) => {
       const upToSeconds = Math.floor((nowMs - unpublishedAfterMs) / 1000);
       return acrossShards((shard) => deps.outbox.unpublished(shard, upToSeconds));

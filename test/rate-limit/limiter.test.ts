@@ -5,7 +5,8 @@ import { StoreUnavailableError } from '../../lambdas/rate-limit/bucket-store.js'
 import { type BucketPolicy, timingOf } from '../../lambdas/rate-limit/gcra.js';
 import { createRateLimiter, type RateLimitDecision, type RateLimiter, type RateLimiterOptions } from '../../lambdas/rate-limit/limiter.js';
 import { removeRateLimitOverride, setRateLimitOverride } from '../../lambdas/rate-limit/overrides.js';
-import { rateLimitLogger, rateLimitMetrics, storeUnavailableMetric } from '../../lambdas/rate-limit/telemetry.js';
+import { rateLimitLogger, rateLimitMetrics } from '../../lambdas/rate-limit/telemetry.js';
+import { metricServices } from '../../lambdas/shared/metric-names.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
 import {
   answeringClient,
@@ -291,7 +292,7 @@ describe('rate limiter on DynamoDB Local', () => {
         expect(await limiter.check(tenant)).toEqual({ outcome: 'store-unavailable', policy: perMinute100, failMode });
       }
       expect(logged).toHaveBeenCalledWith('Rate limit store unavailable', expect.objectContaining({ tenant, failMode: 'open' }));
-      expect(metric.addMetric).toHaveBeenCalledWith(storeUnavailableMetric, 'Count', 1);
+      expect(metric.addMetric).toHaveBeenCalledWith(metricServices.rateLimit.metrics.storeUnavailable, 'Count', 1);
       expect(metric.addDimension).toHaveBeenCalledWith('failMode', 'closed');
       client.destroy();
     });
