@@ -64,6 +64,9 @@ const apiFunctions: readonly FunctionName[] = ['charges', 'account', 'webhookEnd
 /** The functions the topology runs on a schedule: each ends a run before the next is due. */
 const scheduledFunctions: readonly FunctionName[] = schedules.map((schedule) => schedule.function);
 
+/** What RATE_LIMIT_FAIL_MODE may say; the rate limiter's metric carries it as a dimension. */
+export const rateLimitFailModes = ['open', 'closed'] as const;
+
 export const settings = {
   IDEMPOTENCY_TTL_SECONDS: setting({
     parse: positiveWholeNumber,
@@ -91,7 +94,7 @@ export const settings = {
     meaning: 'Bucket capacity: requests an idle tenant may send at once',
   }),
   RATE_LIMIT_FAIL_MODE: setting({
-    parse: oneOf(['open', 'closed']),
+    parse: oneOf(rateLimitFailModes),
     format: String,
     default: { value: 'open' },
     setBy: 'context',

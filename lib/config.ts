@@ -20,6 +20,8 @@ export interface StackConfig {
   readonly logRetention: RetentionDays;
   readonly logLevel: ApplicationLogLevel;
   readonly apiGatewayCloudWatchRole: boolean;
+  /** Where the alarm topic e-mails; undefined subscribes nobody. */
+  readonly alarmEmail: string | undefined;
   /** Handler settings the context sets, as environment text; absent ones leave the handlers' own defaults. */
   readonly handlerSettings: HandlerSettings;
 }
@@ -90,6 +92,14 @@ const retentionDays: ContextRule<RetentionDays> = {
   },
 };
 
+/** An address for the alarm topic's e-mail subscription, or empty for none. */
+const emailOrNothing: ContextRule<string> = {
+  expected: 'an e-mail address, or empty for none',
+  parse: (value) => (typeof value === 'string' && (value === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) ? value : undefined),
+};
+
+const nonEmpty = (text: string): string | undefined => (text === '' ? undefined : text);
+
 const contextKey = <T>(spec: StackContextKey<T>): StackContextKey<T> => spec;
 
 /** The stack's own context keys, after `retrysafe:`; the README's context table lists them in this order. */
@@ -125,6 +135,11 @@ export const stackContextKeys = {
     rule: oneOf(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']),
     default: 'INFO',
     meaning: "Functions' application log level",
+  }),
+  alarmEmail: contextKey({
+    rule: emailOrNothing,
+    default: '',
+    meaning: 'E-mail address subscribed to the alarm topic (it must confirm the subscription); empty, the topic has no subscriber',
   }),
   apiGatewayCloudWatchRole: contextKey({
     rule: trueOrFalse,
@@ -223,6 +238,7 @@ export const readStackConfig = (node: Node): StackConfig => {
     logRetention: readStackContext(node, 'logRetentionDays'),
     logLevel: ApplicationLogLevel[readStackContext(node, 'logLevel')],
     apiGatewayCloudWatchRole: readStackContext(node, 'apiGatewayCloudWatchRole'),
+    alarmEmail: nonEmpty(readStackContext(node, 'alarmEmail')),
     handlerSettings: readHandlerSettings(node),
   };
 };

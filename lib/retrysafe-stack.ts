@@ -2,6 +2,9 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { QueueName, TableName } from '../lambdas/topology.js';
 import { readStackConfig } from './config.js';
+import type { AlarmSources } from './alarm-declarations.js';
+import { OperationsAlarms } from './alarms.js';
+import { OperationsDashboard } from './dashboard.js';
 import { DataTables } from './data-tables.js';
 import { EdgeFirewall } from './edge-firewall.js';
 import { EventSourceMappings, mappingId } from './event-source-mappings.js';
@@ -24,6 +27,8 @@ export class RetrysafeStack extends Stack {
   readonly schedules: ScheduledFunctions;
   readonly http: HttpApi;
   readonly firewall: EdgeFirewall;
+  readonly alarms: OperationsAlarms;
+  readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -49,11 +54,21 @@ export class RetrysafeStack extends Stack {
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
+    const sources: AlarmSources = {
+      functions: this.functions.byName,
+      queues: this.queues.byName,
+      streamFailureQueues: this.eventSources.streamFailureQueues,
+      stage: this.http.restApi.deploymentStage,
+      webAcl: this.firewall.webAcl,
+    };
+    this.alarms = new OperationsAlarms(this, 'Alarms', { sources, email: config.alarmEmail });
+    this.dashboard = new OperationsDashboard(this, 'Dashboard', { sources, alarms: this.alarms.alarms });
     this.addOutputs();
   }
 
   private addOutputs(): void {
     new CfnOutput(this, 'ApiUrl', { value: this.http.restApi.url, description: 'Base URL of the Retrysafe API stage' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
     new CfnOutput(this, 'ProcessorUrl', {
       value: this.functions.processorUrl.url,
       description: 'Function URL of the sandbox card processor (AWS_IAM auth)',

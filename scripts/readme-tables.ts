@@ -2,13 +2,14 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDefault, settingNames, settings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
 import { tableEnvVar } from '../lambdas/topology.js';
+import { alarmCondition, alarmDeclarations } from '../lib/alarm-declarations.js';
 import { settingContextKeyOf, stackContextKeyOf, stackContextKeys, type StackContextName } from '../lib/config.js';
 import { localHandlerSettings, localLibraryVariables, localVariables, readSettings } from '../local/settings.js';
 
 /**
  * The README's tables of deployment settings, written from their declarations: the stack's
- * context keys (lib/config.ts), the handler settings (lambdas/settings.ts) and the local stack's
- * variables (local/settings.ts). `npm run docs` rewrites each between its two marker comments;
+ * context keys (lib/config.ts), the handler settings (lambdas/settings.ts), the local stack's
+ * variables (local/settings.ts) and the alarms (lib/alarm-declarations.ts). `npm run docs` rewrites each between its two marker comments;
  * test/docs/readme.test.ts fails when README.md lags behind.
  */
 
@@ -52,7 +53,7 @@ const contextKeysTable = (): string =>
     [
       ...(Object.keys(stackContextKeys) as StackContextName[]).map((name) => [
         code(stackContextKeyOf(name)),
-        code(String(stackContextKeys[name].default)),
+        stackContextKeys[name].default === '' ? 'empty' : code(String(stackContextKeys[name].default)),
         stackContextKeys[name].meaning,
       ]),
       ...settingNames
@@ -88,9 +89,16 @@ const environmentTable = (): string =>
     ],
   );
 
+const alarmsTable = (): string =>
+  table(
+    ['Alarm', 'Watches', 'Fires when', 'Why this threshold'],
+    alarmDeclarations.map((alarm) => [code(alarm.id), alarm.watches, alarmCondition(alarm), alarm.reason]),
+  );
+
 const generatedTables: Readonly<Record<string, () => string>> = {
   'context-keys': contextKeysTable,
   'environment-variables': environmentTable,
+  alarms: alarmsTable,
 };
 
 /** README.md with every generated table rewritten from the declarations. */
