@@ -3,11 +3,12 @@ import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import { type IMetric, MathExpression, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
-import { rateLimitFailModes } from '../lambdas/settings.js';
+import { rateLimitFailModes, readSetting } from '../lambdas/settings.js';
 import { metricNamespace, type MetricService, metricServices } from '../lambdas/shared/metric-names.js';
 import { eventSources, functions, queues, type EventSourceSpec, type FunctionName, type QueueName } from '../lambdas/topology.js';
 import { unpublishedAfterMs } from '../lambdas/webhooks/outbox-sweep.js';
 import { maxSqsDelaySeconds } from '../lambdas/webhooks/retry-policy.js';
+import type { HandlerSettings } from './config.js';
 import type { StreamFailureQueue } from './event-source-mappings.js';
 import { pascalCase } from './names.js';
 import type { QueuePair } from './work-queues.js';
@@ -98,14 +99,6 @@ export const p99LatencyTargetMs = 200;
  * capacity plan falling short.
  */
 const serverErrorRate = 0.01;
-
-/**
- * When a recovery point is stuck. Stands in for RECOVERY_STUCK_AFTER_SECONDS, the setting the
- * reconciler adds (its default, 900): a request holds its key for seconds and the completer
- * takes a point over within a run or two, so a point a quarter of an hour old has outlived
- * fifteen completer runs: the processor is down, or the point fails every time.
- */
-const recoveryStuckAfterSeconds = 900;
 
 /**
  * WAF blocks per five minutes that make a spike. An honest client never reaches the per-IP
@@ -251,19 +244,6 @@ const emittedAlarms: readonly AlarmDeclaration[] = [
         ),
       }),
   },
-  {
-    id: 'RecoveryPointsStuck',
-    group: 'Recovery and reconciliation',
-    watches: 'Age of the oldest unresolved recovery point (`OldestRecoveryPointAge`)',
-    statistic: 'Maximum',
-    period: fiveMinutes,
-    evaluationPeriods: 1,
-    threshold: recoveryStuckAfterSeconds,
-    unit: 'seconds',
-    reason:
-      'A point this old has outlived fifteen completer runs: the processor is down or the point fails every time (the reconciler’s `RECOVERY_STUCK_AFTER_SECONDS` default)',
-    metric: (_sources, options) => serviceMetric('completer', 'oldestRecoveryPointAge', options),
-  },
   ...(['mismatched', 'unknown'] as const).map((kind): AlarmDeclaration => ({
     id: `Reconciliation${pascalCase(kind)}`,
     group: 'Recovery and reconciliation',
@@ -307,7 +287,23 @@ const emittedAlarms: readonly AlarmDeclaration[] = [
   },
 ];
 
-export const alarmDeclarations: readonly AlarmDeclaration[] = [
+/** Stuck recovery points, at the same age the reconciler reports them stuck: one setting, deployed once. */
+const recoveryPointsStuck = (settings: HandlerSettings): AlarmDeclaration => ({
+  id: 'RecoveryPointsStuck',
+  group: 'Recovery and reconciliation',
+  watches: 'Age of the oldest unresolved recovery point (`OldestRecoveryPointAge`)',
+  statistic: 'Maximum',
+  period: fiveMinutes,
+  evaluationPeriods: 1,
+  threshold: readSetting('RECOVERY_STUCK_AFTER_SECONDS', settings),
+  unit: 'seconds',
+  reason:
+    '`RECOVERY_STUCK_AFTER_SECONDS` as deployed (default 900): a point this old has outlived many completer runs, so the processor is down or the point fails every time',
+  metric: (_sources, options) => serviceMetric('completer', 'oldestRecoveryPointAge', options),
+});
+
+/** Every alarm, its thresholds as the stack's context sets them (the README shows the defaults). */
+export const alarmDeclarationsFor = (settings: HandlerSettings): readonly AlarmDeclaration[] => [
   ...deadLetterAlarms,
   ...streamFailureAlarms,
   deliveryQueueAge,
@@ -316,6 +312,7 @@ export const alarmDeclarations: readonly AlarmDeclaration[] = [
   ...functionThrottleAlarms,
   ...apiAlarms,
   ...emittedAlarms,
+  recoveryPointsStuck(settings),
 ];
 
 const unitText: Record<Unit, (value: number) => string> = {

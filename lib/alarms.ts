@@ -4,12 +4,15 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { type AlarmDeclaration, alarmDeclarations, type AlarmSources } from './alarm-declarations.js';
+import { type AlarmDeclaration, alarmDeclarationsFor, type AlarmSources } from './alarm-declarations.js';
+import type { HandlerSettings } from './config.js';
 
 export interface OperationsAlarmsProps {
   readonly sources: AlarmSources;
   /** Where the topic e-mails alarms; none leaves the topic for other subscribers. */
   readonly email: string | undefined;
+  /** The handler settings the context sets: an alarm on a setting's limit watches the deployed value. */
+  readonly settings: HandlerSettings;
 }
 
 export interface DeclaredAlarm {
@@ -34,7 +37,7 @@ export class OperationsAlarms extends Construct {
 
     const action = new SnsAction(this.topic);
     const stackName = Stack.of(this).stackName;
-    this.alarms = alarmDeclarations.map((declaration) => {
+    this.alarms = alarmDeclarationsFor(props.settings).map((declaration) => {
       const alarm = new Alarm(this, declaration.id, {
         alarmName: `${stackName}-${declaration.id}`,
         alarmDescription: `${declaration.watches}. Why this threshold: ${declaration.reason}.`,

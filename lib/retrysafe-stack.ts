@@ -61,7 +61,7 @@ export class RetrysafeStack extends Stack {
       stage: this.http.restApi.deploymentStage,
       webAcl: this.firewall.webAcl,
     };
-    this.alarms = new OperationsAlarms(this, 'Alarms', { sources, email: config.alarmEmail });
+    this.alarms = new OperationsAlarms(this, 'Alarms', { sources, email: config.alarmEmail, settings: config.handlerSettings });
     this.dashboard = new OperationsDashboard(this, 'Dashboard', { sources, alarms: this.alarms.alarms });
     this.addOutputs();
   }

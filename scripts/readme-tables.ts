@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDefault, settingNames, settings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
 import { tableEnvVar } from '../lambdas/topology.js';
-import { alarmCondition, alarmDeclarations } from '../lib/alarm-declarations.js';
+import { alarmCondition, alarmDeclarationsFor } from '../lib/alarm-declarations.js';
 import { settingContextKeyOf, stackContextKeyOf, stackContextKeys, type StackContextName } from '../lib/config.js';
 import { localHandlerSettings, localLibraryVariables, localVariables, readSettings } from '../local/settings.js';
 
@@ -92,7 +92,7 @@ const environmentTable = (): string =>
 const alarmsTable = (): string =>
   table(
     ['Alarm', 'Watches', 'Fires when', 'Why this threshold'],
-    alarmDeclarations.map((alarm) => [code(alarm.id), alarm.watches, alarmCondition(alarm), alarm.reason]),
+    alarmDeclarationsFor({}).map((alarm) => [code(alarm.id), alarm.watches, alarmCondition(alarm), alarm.reason]),
   );
 
 const generatedTables: Readonly<Record<string, () => string>> = {

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metricNamespace, metricServices } from '../shared/metric-names.js';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { processorFromEnvironment } from '../payments/processor-client/from-environment.js';
 import { readSetting } from '../settings.js';
@@ -31,15 +32,8 @@ export const depsFromEnvironment = (): ReconcilerHandlerDeps => ({
 const logger = createLogger('reconciler');
 
 /** EMF metrics an alarm can watch (mismatched, unknown, stuck above zero); POWERTOOLS_METRICS_DISABLED=true (tests, local) turns them off. */
-const metrics = new Metrics({ namespace: 'Retrysafe', serviceName: 'retrysafe-reconciler' });
-
-const metricNames = {
-  matched: 'ReconciliationMatched',
-  recovered: 'ReconciliationRecovered',
-  mismatched: 'ReconciliationMismatched',
-  unknown: 'ReconciliationUnknown',
-  pending: 'ReconciliationPending',
-} as const;
+const metrics = new Metrics({ namespace: metricNamespace, serviceName: metricServices.reconciler.service });
+const metricNames = metricServices.reconciler.metrics;
 
 /** One log line per object that is not simply matched, and per stuck point; the counts as metrics. */
 const report = (result: ReconciliationReport): void => {
@@ -65,8 +59,8 @@ const report = (result: ReconciliationReport): void => {
     metrics.addMetric(metricNames[kind], MetricUnit.Count, count);
   }
   const failed = processorListings.reduce((sum, listing) => sum + result.listings[listing].failed, 0);
-  metrics.addMetric('ReconciliationFailed', MetricUnit.Count, failed);
-  metrics.addMetric('StuckRecoveryPoints', MetricUnit.Count, result.stuck.length);
+  metrics.addMetric(metricNames.failed, MetricUnit.Count, failed);
+  metrics.addMetric(metricNames.stuckRecoveryPoints, MetricUnit.Count, result.stuck.length);
   metrics.publishStoredMetrics();
 };
 

@@ -32,10 +32,7 @@ export const metricServices = {
       outboxEventsUnpublished: 'OutboxEventsUnpublished',
     },
   },
-  /**
-   * The reconciler (lambdas/reconciliation/, not on main yet) emits these under this service.
-   * Restated here so the alarms can watch them; its handler should name them from here once merged.
-   */
+  /** One count per classification a run made (lambdas/reconciliation/join.ts), and what it could not judge. */
   reconciler: {
     service: 'retrysafe-reconciler',
     metrics: {
@@ -43,6 +40,9 @@ export const metricServices = {
       recovered: 'ReconciliationRecovered',
       mismatched: 'ReconciliationMismatched',
       unknown: 'ReconciliationUnknown',
+      pending: 'ReconciliationPending',
+      failed: 'ReconciliationFailed',
+      stuckRecoveryPoints: 'StuckRecoveryPoints',
     },
   },
 } as const;

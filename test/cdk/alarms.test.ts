@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { metricNamespace, metricServices } from '../../lambdas/shared/metric-names.js';
 import { eventSources, functions, type FunctionName } from '../../lambdas/topology.js';
-import { alarmDeclarations } from '../../lib/alarm-declarations.js';
+import { alarmDeclarationsFor } from '../../lib/alarm-declarations.js';
 import { logicalIdOf, synthesize } from './synthesize.js';
 
 const { stack, template } = synthesize();
@@ -42,7 +42,11 @@ const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
 describe('alarms', () => {
   it('creates exactly the declared alarms, each notifying the alarm topic when it fires and when it clears', () => {
-    expect(alarms.map((alarm) => alarm.AlarmName).sort()).toEqual(alarmDeclarations.map((alarm) => `Retrysafe-${alarm.id}`).sort());
+    expect(alarms.map((alarm) => alarm.AlarmName).sort()).toEqual(
+      alarmDeclarationsFor({})
+        .map((alarm) => `Retrysafe-${alarm.id}`)
+        .sort(),
+    );
     for (const alarm of alarms) {
       expect(alarm.AlarmActions, alarm.AlarmName).toEqual([topicRef]);
       expect(alarm.OKActions, alarm.AlarmName).toEqual([topicRef]);
@@ -52,7 +56,7 @@ describe('alarms', () => {
   });
 
   it('gives every threshold its reason, in the alarm description a notification carries', () => {
-    for (const declaration of alarmDeclarations) {
+    for (const declaration of alarmDeclarationsFor({})) {
       expect(declaration.reason.length, declaration.id).toBeGreaterThan(40);
       expect(alarmNamed(declaration.id).Threshold).toBe(declaration.threshold);
     }
@@ -133,6 +137,14 @@ describe('alarms', () => {
     expect(dimensions(alarm)).toEqual({ service: metricServices[service].service });
   });
 
+  it('calls a recovery point stuck at the age the reconciler does, as the context sets it', () => {
+    const { template: overridden } = synthesize({ 'retrysafe:recoveryStuckAfterSeconds': 1800 });
+    const stuck = Object.values(overridden.findResources('AWS::CloudWatch::Alarm') as Record<string, { Properties: AlarmProperties }>).find(
+      (resource) => resource.Properties.AlarmName === 'Retrysafe-RecoveryPointsStuck',
+    );
+    expect(stuck?.Properties.Threshold).toBe(1800);
+  });
+
   it('alarms on a spike of requests WAF blocked', () => {
     const alarm = alarmNamed('WafBlockedRequests');
     expect(alarm).toMatchObject({ Namespace: 'AWS/WAFV2', MetricName: 'BlockedRequests', Statistic: 'Sum', Threshold: 100 });
@@ -166,7 +178,7 @@ describe('dashboard', () => {
 
   it('shows every alarm’s state and metric', () => {
     // The dashboard body is JSON inside the template's JSON, so its quotes arrive escaped.
-    for (const declaration of alarmDeclarations) expect(body, declaration.id).toContain(`\\"label\\":\\"${declaration.id}\\"`);
+    for (const declaration of alarmDeclarationsFor({})) expect(body, declaration.id).toContain(`\\"label\\":\\"${declaration.id}\\"`);
     for (const { alarm } of stack.alarms.alarms) expect(body).toContain(JSON.stringify({ 'Fn::GetAtt': [logicalIdOf(alarm), 'Arn'] }));
   });
 
