@@ -3,10 +3,11 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { functions, routes, type RouteSpec } from '../lambdas/topology.js';
 import { capacityProblem } from '../lambdas/http/capacity-problem.js';
 import { problem, problemResponse } from '../lambdas/http/problem.js';
+import { answerClientError } from './client-errors.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { loadHandler } from './functions.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
-import { restApiEvent } from './proxy-events.js';
+import { groupByName, restApiEvent } from './proxy-events.js';
 import { localConcurrency } from './settings.js';
 
 /** API Gateway's own payload limit for REST APIs. */
@@ -63,10 +64,9 @@ const readBody = (request: IncomingMessage): Promise<Buffer | 'too-large'> =>
 
 /** Header values by name as the client sent them (rawHeaders keeps its casing, as API Gateway does). */
 const clientHeaders = (request: IncomingMessage): Record<string, string[]> => {
-  const headers: Record<string, string[]> = {};
-  for (let i = 0; i < request.rawHeaders.length; i += 2)
-    (headers[request.rawHeaders[i] ?? ''] ??= []).push(request.rawHeaders[i + 1] ?? '');
-  return headers;
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < request.rawHeaders.length; i += 2) pairs.push([request.rawHeaders[i] ?? '', request.rawHeaders[i + 1] ?? '']);
+  return Object.fromEntries(groupByName(pairs));
 };
 
 const isProxyResult = (value: unknown): value is APIGatewayProxyResult =>
@@ -107,19 +107,21 @@ export const startApiGateway = (options: ApiGatewayOptions): Promise<Server> => 
   const stage = options.stage ?? 'local';
   // Until an invocation has ended, assume each takes the longest timeout: promise no more than the worst case.
   const gate = new ConcurrencyGate({ limit: options.concurrency ?? localConcurrency(), assumedDurationMs: longestFunctionTimeoutMs });
-  const server = createServer((request, response) => {
+  // Node's own refusal of a request without Host is an empty 400; the handler answers it instead.
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
     const started = Date.now();
     void (async () => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
       const method = request.method ?? 'GET';
-      const result = await handle(request, url, method, stage, gate, started);
+      const target = requestTarget(request);
+      const result = typeof target === 'string' ? malformed(target) : await handle(request, target, method, stage, gate, started);
       send(response, result);
-      options.onRequest?.(`${method} ${url.pathname}${url.search} ${result.statusCode} ${Date.now() - started}ms`);
+      options.onRequest?.(`${method} ${request.url ?? ''} ${result.statusCode} ${Date.now() - started}ms`);
     })().catch((error: unknown) => {
       console.error('Local API Gateway failed to answer', error);
       if (!response.headersSent) send(response, gatewayError(500, 'Internal server error'));
     });
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   return new Promise((resolveServer, reject) => {
     server.once('error', reject);
@@ -130,15 +132,32 @@ export const startApiGateway = (options: ApiGatewayOptions): Promise<Server> => 
   });
 };
 
+const malformed = (detail: string): APIGatewayProxyResult => problemResponse(problem('malformed-request', { detail }));
+
+/** The request's URL and its decoded path, or why they cannot be read. */
+const requestTarget = (request: IncomingMessage): { readonly url: URL; readonly path: string } | string => {
+  if (request.httpVersion === '1.1' && request.headers.host === undefined) return 'HTTP/1.1 requests must send a Host header.';
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', 'http://localhost');
+  } catch {
+    return 'The request target is not a valid URL.';
+  }
+  try {
+    return { url, path: decodeURIComponent(url.pathname) };
+  } catch {
+    return 'The path has malformed percent-encoding: each % must begin a UTF-8 sequence of %XX escapes.';
+  }
+};
+
 const handle = async (
   request: IncomingMessage,
-  url: URL,
+  { url, path }: { readonly url: URL; readonly path: string },
   method: string,
   stage: string,
   gate: ConcurrencyGate,
   arrivedAt: number,
 ): Promise<APIGatewayProxyResult> => {
-  const path = decodeURIComponent(url.pathname);
   const matches = compiledRoutes.filter((compiled) => compiled.pattern.test(path));
   const matched = matches.find((compiled) => compiled.route.method === method);
   if (matched === undefined) {
@@ -162,7 +181,7 @@ const handle = async (
     resource: matched.route.path,
     path,
     headers: clientHeaders(request),
-    query: Object.fromEntries(url.searchParams),
+    query: Object.fromEntries(groupByName(url.searchParams)),
     ...(matched.parameterNames.length > 0 ? { pathParameters } : {}),
     ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
     sourceIp: request.socket.remoteAddress ?? '127.0.0.1',

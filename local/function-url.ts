@@ -3,7 +3,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { functions, type FunctionName } from '../lambdas/topology.js';
 import { type LambdaHandler, loadHandler } from './functions.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
-import { functionUrlEvent } from './proxy-events.js';
+import { functionUrlEvent, groupByName } from './proxy-events.js';
 
 const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((resolveBody, reject) => {
@@ -36,7 +36,7 @@ export const startFunctionUrl = (
         headers: Object.fromEntries(
           Object.entries(request.headers).flatMap(([header, value]) => (value === undefined ? [] : [[header, value]])),
         ),
-        query: Object.fromEntries(url.searchParams),
+        query: Object.fromEntries(groupByName(url.searchParams)),
         ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
         domainName: `127.0.0.1:${port}`,
       });

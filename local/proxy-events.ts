@@ -12,7 +12,8 @@ export interface HttpRequestInput {
   readonly path?: string;
   /** Header names keep the client's casing; a repeated header is an array of its values. */
   readonly headers?: Readonly<Record<string, string | readonly string[]>>;
-  readonly query?: Readonly<Record<string, string>>;
+  /** A repeated parameter is an array of its values, in the order sent. */
+  readonly query?: Readonly<Record<string, string | readonly string[]>>;
   /** Text as received, or a value sent as JSON (Content-Type is then set unless given). */
   readonly body?: unknown;
   readonly isBase64Encoded?: boolean;
@@ -29,19 +30,41 @@ export interface RestApiEventInput extends HttpRequestInput {
 const bodyText = (body: unknown): string | undefined =>
   body === undefined || body === null ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
 
-const headerMaps = (input: HttpRequestInput) => {
-  const given = { ...input.headers };
-  const hasContentType = Object.keys(given).some((name) => name.toLowerCase() === 'content-type');
-  if (input.body !== undefined && typeof input.body !== 'string' && !hasContentType) given['Content-Type'] = 'application/json';
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(given)) {
-    const values = typeof value === 'string' ? [value] : [...value];
-    multiValueHeaders[name] = values;
-    // API Gateway's single-value map keeps the last value of a repeated header.
-    headers[name] = values.at(-1) ?? '';
+/**
+ * Values grouped by name, built on a Map: a name is data, and a client may send `__proto__` or
+ * `constructor`, which on a plain object would reach (or replace) Object.prototype.
+ */
+export const groupByName = (pairs: Iterable<readonly [string, string]>): Map<string, string[]> => {
+  const grouped = new Map<string, string[]>();
+  for (const [name, value] of pairs) {
+    const values = grouped.get(name);
+    if (values === undefined) grouped.set(name, [value]);
+    else values.push(value);
   }
-  return { headers, multiValueHeaders };
+  return grouped;
+};
+
+const entriesOf = (given: Readonly<Record<string, string | readonly string[]>>): [string, string][] =>
+  Object.entries(given).flatMap(([name, value]) =>
+    typeof value === 'string' ? [[name, value]] : value.map((one): [string, string] => [name, one]),
+  );
+
+/**
+ * API Gateway's two views of repeated names: the single-value map keeps the last value, the
+ * multi-value map all of them. Object.fromEntries defines each name as an own property, as the
+ * JSON.parse of a deployed event does, so `__proto__` is a name like any other.
+ */
+const singleAndMultiValue = (grouped: ReadonlyMap<string, readonly string[]>) => ({
+  single: Object.fromEntries([...grouped].map(([name, values]): [string, string] => [name, values.at(-1) ?? ''])),
+  multi: Object.fromEntries([...grouped].map(([name, values]): [string, string[]] => [name, [...values]])),
+});
+
+const headerMaps = (input: HttpRequestInput) => {
+  const given = entriesOf(input.headers ?? {});
+  const hasContentType = given.some(([name]) => name.toLowerCase() === 'content-type');
+  if (input.body !== undefined && typeof input.body !== 'string' && !hasContentType) given.push(['Content-Type', 'application/json']);
+  const { single, multi } = singleAndMultiValue(groupByName(given));
+  return { headers: single, multiValueHeaders: multi };
 };
 
 const filledPath = (resource: string, parameters: Readonly<Record<string, string>> | undefined): string =>
@@ -53,7 +76,8 @@ export const restApiEvent = (input: RestApiEventInput = {}): APIGatewayProxyEven
   const resource = input.resource ?? '/';
   const path = input.path ?? filledPath(resource, input.pathParameters);
   const stage = input.stage ?? 'local';
-  const query = input.query === undefined || Object.keys(input.query).length === 0 ? null : { ...input.query };
+  const query = singleAndMultiValue(groupByName(entriesOf(input.query ?? {})));
+  const hasQuery = Object.keys(query.single).length > 0;
   const { headers, multiValueHeaders } = headerMaps(input);
   return {
     resource,
@@ -61,9 +85,8 @@ export const restApiEvent = (input: RestApiEventInput = {}): APIGatewayProxyEven
     httpMethod: method,
     headers,
     multiValueHeaders,
-    queryStringParameters: query,
-    multiValueQueryStringParameters:
-      query === null ? null : Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
+    queryStringParameters: hasQuery ? query.single : null,
+    multiValueQueryStringParameters: hasQuery ? query.multi : null,
     pathParameters: input.pathParameters === undefined ? null : { ...input.pathParameters },
     stageVariables: null,
     body: bodyText(input.body) ?? null,
@@ -106,16 +129,21 @@ export const functionUrlEvent = (input: HttpRequestInput & { readonly domainName
   const method = input.method ?? 'GET';
   const path = input.path ?? '/';
   const { multiValueHeaders } = headerMaps(input);
-  const headers = Object.fromEntries(Object.entries(multiValueHeaders).map(([name, values]) => [name.toLowerCase(), values.join(',')]));
+  const lowerCased = groupByName(
+    Object.entries(multiValueHeaders).flatMap(([name, values]) => values.map((value): [string, string] => [name.toLowerCase(), value])),
+  );
+  const headers = Object.fromEntries([...lowerCased].map(([name, values]) => [name, values.join(',')]));
   const body = bodyText(input.body);
+  const query = [...groupByName(entriesOf(input.query ?? {}))];
   const now = Date.now();
   return {
     version: '2.0',
     routeKey: '$default',
     rawPath: path,
-    rawQueryString: new URLSearchParams(input.query ?? {}).toString(),
+    rawQueryString: new URLSearchParams(entriesOf(input.query ?? {})).toString(),
     headers,
-    ...(input.query === undefined || Object.keys(input.query).length === 0 ? {} : { queryStringParameters: { ...input.query } }),
+    // Payload 2.0 joins a repeated parameter's values with commas, as it does a header's.
+    ...(query.length === 0 ? {} : { queryStringParameters: Object.fromEntries(query.map(([name, values]) => [name, values.join(',')])) }),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',

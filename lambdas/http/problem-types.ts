@@ -27,6 +27,24 @@ export const problemTypes = {
     detail: 'A parameter is missing or malformed.',
     when: 'A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.',
   },
+  'malformed-request': {
+    status: 400,
+    title: 'The request is malformed',
+    detail: 'The request is not well-formed HTTP.',
+    when: 'The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.',
+  },
+  'headers-too-large': {
+    status: 431,
+    title: 'Request header fields too large',
+    detail: 'The request headers are larger than this API accepts.',
+    when: "The request line and headers exceed what the server reads: 16 KiB on the local stack (Node's limit).",
+  },
+  'request-timeout': {
+    status: 408,
+    title: 'Request timeout',
+    detail: 'The request was not received in time.',
+    when: 'The client sent its request line and headers too slowly (the local stack waits 60 s, as Node does).',
+  },
   'payload-too-large': {
     status: 413,
     title: 'The request body is too large',
