@@ -1,7 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ProblemError } from '../http/problem.js';
-import { type ApiGatewayEvent, headerValue } from '../http/types.js';
+import type { ApiGatewayEvent } from '../http/types.js';
+import { headerValues } from '../idempotency/event-shape.js';
 import { dynamo } from '../shared/dynamodb.js';
 import { tableName } from '../shared/env.js';
 import type { AccountId } from '../shared/ids.js';
@@ -37,7 +38,10 @@ export const authenticate = (options: AuthenticateOptions = {}): MiddlewareObj<A
 
   return {
     before: async (request) => {
-      const header = headerValue(request.event.headers, 'authorization');
+      // API Gateway's single-value map keeps the last of repeated headers, where Node and many
+      // proxies keep the first: two of them could authenticate as one key and be logged as the other.
+      const [header, ...repeated] = headerValues(request.event, 'authorization');
+      if (repeated.length > 0) throw new ProblemError('malformed-request', { detail: 'Send the Authorization header once.' });
       if (header === undefined) throw unauthorized('Send your API key as "Authorization: Bearer <key>".');
       const apiKey = bearerPattern.exec(header)?.[1];
       if (apiKey === undefined) throw unauthorized('The Authorization header must be "Bearer <key>".');

@@ -24,16 +24,16 @@ export interface IdempotentEvent {
   isBase64Encoded?: boolean;
 }
 
-/** Every value sent for a header, whatever its casing; repeated headers keep all their values. */
+/**
+ * Every value sent for a header, whatever its casing: repeated headers keep all their values,
+ * also when their names differ in case (`Authorization` and `authorization` are one header).
+ */
 export const headerValues = (event: IdempotentEvent, name: string): string[] => {
   const wanted = name.toLowerCase();
-  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === wanted && values !== undefined && values.length > 0) return values;
-  }
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && value !== undefined) return [value];
-  }
-  return [];
+  const named = <T>(map: Record<string, T | undefined> | null | undefined): T[] =>
+    Object.entries(map ?? {}).flatMap(([key, value]) => (key.toLowerCase() === wanted && value !== undefined ? [value] : []));
+  const repeated = named(event.multiValueHeaders).flat();
+  return repeated.length > 0 ? repeated : named(event.headers);
 };
 
 export const methodOf = (event: IdempotentEvent): string =>
