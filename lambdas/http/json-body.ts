@@ -13,15 +13,28 @@ export const maxBodyBytes = 64 * 1024;
 const jsonMediaType = /^application\/([\w.+-]+\+)?json\b/i;
 
 /**
+ * Bodies are at most 64 KiB of JSON, so compression saves clients little, while decoding would
+ * add a decompression bomb to guard and a second byte form of every body to fingerprint.
+ */
+const identityCoding = /^\s*(identity\s*)?$/i;
+
+/**
  * A request body's text as JSON: refused when too large, not declared as JSON, or not JSON at
  * all. An empty body is `{}`, so a schema of optional fields accepts it.
  */
-export const decodeJson = (text: string | null, contentType: string | undefined): unknown => {
+export const decodeJson = (text: string | null, contentType: string | undefined, contentEncoding: string | undefined): unknown => {
   if (text === null || text.trim() === '') return {};
   if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) {
     throw new ProblemError('payload-too-large', { detail: `Bodies are limited to ${maxBodyBytes} bytes.` });
   }
   if (contentType !== undefined && !jsonMediaType.test(contentType)) throw new ProblemError('unsupported-media-type');
+  if (contentEncoding !== undefined && !identityCoding.test(contentEncoding)) {
+    // RFC 9110 §15.5.16: a 415 for a content coding says which codings are accepted.
+    throw new ProblemError('unsupported-media-type', {
+      detail: `Send the body uncompressed: Content-Encoding ${contentEncoding.trim()} is not accepted.`,
+      headers: { 'Accept-Encoding': 'identity' },
+    });
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -39,7 +52,8 @@ export const jsonBody = <TBody>(schema: ZodType<TBody>): MiddlewareObj<ApiGatewa
   before: (request) => {
     const received = bodyText(request.event);
     const raw = typeof received === 'string' ? received : null;
-    const body = parseWith(schema, decodeJson(raw, headerValue(request.event.headers, 'content-type')));
+    const headers = request.event.headers;
+    const body = parseWith(schema, decodeJson(raw, headerValue(headers, 'content-type'), headerValue(headers, 'content-encoding')));
     const event = request.event as unknown as ParsedBodyEvent<TBody>;
     event.rawBody = raw;
     event.body = body;

@@ -36,7 +36,7 @@ const idempotencyKeyOf = (event: APIGatewayProxyEventV2, { path }: PostRoute): I
 const jsonOf = (event: APIGatewayProxyEventV2, { bodyShape }: PostRoute): unknown => {
   const text = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (text.trim() === '') throw new ProblemError('validation-error', { detail: `A JSON body ${bodyShape} is required.` });
-  return decodeJson(text, headerValue(event.headers, 'content-type'));
+  return decodeJson(text, headerValue(event.headers, 'content-type'), headerValue(event.headers, 'content-encoding'));
 };
 
 /** Reads the key and the body; nothing is claimed yet, so a rejection here leaves no trace. */
