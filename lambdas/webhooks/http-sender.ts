@@ -27,6 +27,19 @@ export interface SenderOptions extends DestinationRules {
 /** Receivers answer with anything; nothing of the body is used, so little of it is read. */
 const maxResponseBodyBytes = 64 * 1024;
 
+/**
+ * Reads the response body to its end, or until enough of it has come to stop listening. A body
+ * cut off by the attempt's timeout or the connection rejects: the receiver never finished its
+ * answer, so the attempt failed, whatever its status line said.
+ */
+const readToEnd = async (body: AsyncIterable<Buffer>): Promise<void> => {
+  let received = 0;
+  for await (const chunk of body) {
+    received += chunk.length;
+    if (received > maxResponseBodyBytes) return;
+  }
+};
+
 /** The HTTP-date format senders must generate; Date.parse alone would also take "-5" as a year. */
 const imfFixdate = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
@@ -94,7 +107,7 @@ export const createSender = (options: SenderOptions): WebhookSender => {
         bodyTimeout: options.timeoutMs,
       });
       const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
-      await response.body.dump({ limit: maxResponseBodyBytes }).catch(() => undefined);
+      await readToEnd(response.body);
       return { kind: 'response', status: response.statusCode, retryAfterMs, durationMs: elapsed() };
     } catch (error) {
       return { kind: 'error', error: describeFailure(error, options.timeoutMs), durationMs: elapsed() };
