@@ -15,6 +15,11 @@ export interface AtomicCommit {
    * it, a rejected write is an error and the claim is abandoned.
    */
   readonly onRejected?: (rejected: RejectedWrite) => CommittableResponse;
+  /**
+   * What is stored under the key and replayed, when the response holds something that must
+   * never be kept: e.g. a credential shown once. A retry then gets this form instead.
+   */
+  readonly storedAs?: HttpResponse;
 }
 
 /** What a handler hands back beside its response: writes to commit with it, or that it is not to be stored. */

@@ -287,7 +287,7 @@ export class IdempotencyEngine {
       await this.abandon(claim);
       return response;
     }
-    const stored = storedForm(response, this.storedHeaders);
+    const stored = storedForm(commit?.storedAs ?? response, this.storedHeaders);
     let encoded;
     try {
       encoded = encodeResponse(stored);

@@ -3,7 +3,7 @@ import { eventTypes } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
-import type { CommittableResponse } from '../idempotency/atomic-commit.js';
+import type { AtomicCommit, CommittableResponse } from '../idempotency/atomic-commit.js';
 import { withAtomicCommit } from '../idempotency/index.js';
 import { newId, parseId, type WebhookEndpointId } from '../shared/ids.js';
 import { endpointNotFound, webhookUrlInvalid } from './api-problems.js';
@@ -53,8 +53,22 @@ export const requireEndpoint = async (endpoints: EndpointStore, input: RouteInpu
 };
 
 /**
+ * An answer that shows a signing secret, in this answer only. Its idempotency record keeps the
+ * answer without the secret: records live for a day and outlive the endpoint, and a secret in
+ * them would be a credential anyone replaying the key could read. A replay shows the endpoint;
+ * a client that lost the secret rotates it.
+ */
+const showingSecretOnce = (
+  statusCode: 200 | 201,
+  body: object,
+  secret: string,
+  commit: Omit<AtomicCommit, 'storedAs'>,
+): CommittableResponse =>
+  withAtomicCommit(jsonResponse(statusCode, { ...body, secret }), { ...commit, storedAs: jsonResponse(statusCode, body) });
+
+/**
  * POST /v1/webhook_endpoints. The endpoint is written together with the idempotency record,
- * so a retried request gets the same endpoint and the same secret back, never a second endpoint.
+ * so a retried request gets the same endpoint back, never a second endpoint.
  */
 export const createEndpoint = async (deps: EndpointApiDeps, input: RouteInput<CreateEndpointBody>): Promise<CommittableResponse> => {
   const checked = await checkWebhookUrl(input.body.url, { allowLoopback: deps.allowLoopback }, deps.resolve);
@@ -74,7 +88,7 @@ export const createEndpoint = async (deps: EndpointApiDeps, input: RouteInput<Cr
     version: 0,
     created: Math.floor(nowMs / 1000),
   };
-  return withAtomicCommit(jsonResponse(201, { ...endpointView(endpoint), secret }), { writes: [deps.endpoints.createWrite(endpoint)] });
+  return showingSecretOnce(201, endpointView(endpoint), secret, { writes: [deps.endpoints.createWrite(endpoint)] });
 };
 
 /** GET /v1/webhook_endpoints: newest first, without secrets. */
@@ -101,12 +115,11 @@ export const rotateSecret = async (deps: EndpointApiDeps, input: RouteInput<Empt
   const secret = generateSecret();
   const secrets = rotatedSecrets(endpoint.secrets, secret, nowMs);
   const previousExpiry = secrets[1]?.expiresAt;
-  const response = jsonResponse(200, {
+  const body = {
     ...endpointView(endpoint),
-    secret,
     previous_secret_expires_at: previousExpiry === undefined ? null : Math.floor(previousExpiry / 1000),
-  });
-  return withAtomicCommit(response, {
+  };
+  return showingSecretOnce(200, body, secret, {
     writes: [deps.endpoints.rotateWrite(endpoint, secrets)],
     onRejected: ({ item }) =>
       problemResponse(

@@ -30,8 +30,8 @@ describe('the webhook endpoints API', () => {
     other = await createTenant();
   });
 
-  const create = (body: unknown, as: Tenant = tenant, headers?: Record<string, string>) =>
-    callApi(strict, { method: 'POST', resource: endpoints, tenant: as, body, ...(headers === undefined ? {} : { headers }) });
+  const create = (body: unknown, as: Tenant = tenant, headers?: Record<string, string>, handler = strict) =>
+    callApi(handler, { method: 'POST', resource: endpoints, tenant: as, body, ...(headers === undefined ? {} : { headers }) });
 
   it('creates an endpoint and shows its secret once', async () => {
     const answer = await create({ url: 'https://hooks.example.test/retrysafe', enabled_events: ['charge.succeeded', 'charge.refunded'] });
@@ -99,15 +99,42 @@ describe('the webhook endpoints API', () => {
     expect((await callApi(local, { method: 'POST', resource: endpoints, tenant, body })).status).toBe(201);
   });
 
-  it('replays the same endpoint and secret for a retried Idempotency-Key, creating one endpoint', async () => {
+  it('replays the same endpoint for a retried Idempotency-Key, creating one endpoint and never storing its secret', async () => {
     const fresh = await createTenant();
     const body = { url: 'https://hooks.example.test/once', enabled_events: ['*'] };
     const first = await create(body, fresh, { 'Idempotency-Key': 'create-once' });
+    expect(first.body.secret).toMatch(/^whsec_/);
+    const { secret: _shownOnce, ...withoutSecret } = first.body;
     const second = await create(body, fresh, { 'Idempotency-Key': 'create-once' });
     expect(second.status).toBe(201);
-    expect(second.body).toEqual(first.body);
+    expect(second.headers['Idempotent-Replayed']).toBe('true');
+    expect(second.body).toEqual(withoutSecret);
     const list = await callApi(strict, { method: 'GET', resource: endpoints, tenant: fresh });
     expect(list.body.data).toHaveLength(1);
+
+    // A new handler has no memory of the key: the replay comes from the stored record.
+    await callApi(strict, { method: 'DELETE', resource: endpoint, tenant: fresh, id: first.body.id as string });
+    const afterDeletion = await create(
+      body,
+      fresh,
+      { 'Idempotency-Key': 'create-once' },
+      createEndpointsHandler({ ...depsFromEnvironment(), resolve, allowLoopback: false }),
+    );
+    expect(afterDeletion.status).toBe(201);
+    expect(JSON.stringify(afterDeletion.body)).not.toContain('whsec_');
+  });
+
+  it('replays a rotation without the rotated secret', async () => {
+    const created = await create({ url: 'https://hooks.example.test/rotate-once', enabled_events: ['*'] });
+    const id = created.body.id as string;
+    const rotation = { method: 'POST', resource: rotate, tenant, id, body: {}, headers: { 'Idempotency-Key': `rotate-${id}` } } as const;
+    const rotated = await callApi(strict, rotation);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    const replayed = await callApi(createEndpointsHandler({ ...depsFromEnvironment(), resolve, allowLoopback: false }), rotation);
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers['Idempotent-Replayed']).toBe('true');
+    const { secret: _shownOnce, ...withoutSecret } = rotated.body;
+    expect(replayed.body).toEqual(withoutSecret);
   });
 
   it("answers 404 for another tenant's endpoint, and for a malformed id, on every route", async () => {
