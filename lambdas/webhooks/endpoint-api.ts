@@ -27,7 +27,10 @@ const enabledEventsSchema = z
   .array(z.union([z.literal('*'), z.enum(eventTypes)]))
   .min(1)
   .refine((events) => !events.includes('*') || events.length === 1, { message: '"*" already means every event; send it alone' })
-  .transform((events) => [...new Set(events)]);
+  .transform((events) => [...new Set(events)])
+  // "*" is Stripe's spelling, so integrations written against it keep working; it also covers
+  // event types added later, which is what a merchant subscribing to everything means.
+  .describe(`The event types to send: any of ${eventTypes.join(', ')}, or ["*"] alone for every type, including types added later.`);
 
 export const createEndpointBody = z.strictObject({
   url: z.string().min(1).max(maxUrlLength),

@@ -1,6 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Resolver } from '../../lambdas/webhooks/destination-policy.js';
+import { createEndpointBody } from '../../lambdas/webhooks/endpoint-api.js';
 import { createEndpointsHandler, depsFromEnvironment } from '../../lambdas/webhooks/endpoints-handler.js';
 import { secretKey } from '../../lambdas/webhooks/signing.js';
 import { callApi, createPrivateQueues, createTenant, type Tenant } from './support.js';
@@ -56,7 +57,8 @@ describe('the webhook endpoints API', () => {
     expect(JSON.stringify(list.body)).not.toContain('whsec_');
   });
 
-  it('accepts "*" alone and removes duplicate event types', async () => {
+  it('accepts "*" alone, as documented, and removes duplicate event types', async () => {
+    expect(createEndpointBody.shape.enabled_events.description).toContain('["*"] alone for every type');
     expect((await create({ url: 'https://hooks.example.test/all', enabled_events: ['*'] })).body.enabled_events).toEqual(['*']);
     expect(
       (await create({ url: 'https://hooks.example.test/d', enabled_events: ['charge.failed', 'charge.failed'] })).body.enabled_events,
