@@ -148,7 +148,7 @@ export const settings = {
     default: { value: 10_000 },
     setBy: 'context',
     readBy: ['webhookDispatcher'],
-    meaning: `One webhook attempt, connect to last byte; at most ${maxAttemptTimeoutMs}, well inside the dispatcher's own timeout`,
+    meaning: `One webhook attempt, connect to the response's last byte (a body still arriving then fails the attempt); at most ${maxAttemptTimeoutMs}, well inside the dispatcher's own timeout`,
   }),
   RECOVERY_INTERVAL_SECONDS: setting({
     parse: positiveWholeNumber,

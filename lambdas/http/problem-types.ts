@@ -55,7 +55,7 @@ export const problemTypes = {
     status: 415,
     title: 'Unsupported media type',
     detail: 'Send the body as application/json.',
-    when: 'A body arrives with a Content-Type other than JSON.',
+    when: 'A body arrives with a Content-Type other than JSON, or compressed (a Content-Encoding other than identity; Accept-Encoding says so).',
   },
   unauthorized: {
     status: 401,
