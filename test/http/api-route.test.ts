@@ -56,6 +56,16 @@ describe('the API route pipeline: authenticate → rate limit → validate → i
     expect(await idempotencyRecord(tenant.account, key)).toBeUndefined();
   });
 
+  it('refuses a repeated Authorization header with 400 before claiming the key, even when both name the same key', async () => {
+    const tenant = await createTenant();
+    const key = uniqueKey();
+    // Two names differing in case are two entries of API Gateway's multiValueHeaders.
+    const repeated = await client.post('/v1/charges', { tenant, key, body, headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    expect(repeated.statusCode).toBe(400);
+    expect(json(repeated)).toMatchObject({ type: 'https://retrysafe.dev/problems/malformed-request' });
+    expect(await idempotencyRecord(tenant.account, key)).toBeUndefined();
+  });
+
   it('authenticates before spending a token or claiming a key', async () => {
     const tenant = await createTenant();
     const key = uniqueKey();

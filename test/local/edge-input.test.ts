@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiGateway } from '../../local/api-gateway.js';
 import { startFunctionUrl } from '../../local/function-url.js';
 import { freePort } from '../../local/ports.js';
+import { functionUrlEvent, restApiEvent } from '../../local/proxy-events.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
 
 interface RawAnswer {
@@ -137,5 +138,27 @@ describe('local API Gateway: bad input at the edge', () => {
     expect(response.status).toBe(415);
     expect(response.headers.get('accept-encoding')).toBe('identity');
     expect(await response.json()).toMatchObject({ type: 'https://retrysafe.dev/problems/unsupported-media-type' });
+  });
+});
+
+describe('proxy events: names are data', () => {
+  const names = { ['__proto__']: ['a', 'b'], constructor: 'c' };
+
+  it('keeps prototype names as own members of every map, as a deployed event JSON.parse gives them', () => {
+    const event = restApiEvent({ method: 'GET', headers: names, query: names });
+    for (const map of [event.headers, event.multiValueHeaders, event.queryStringParameters, event.multiValueQueryStringParameters]) {
+      expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
+      expect(Object.keys(map ?? {})).toEqual(['__proto__', 'constructor']);
+    }
+    expect(Object.getOwnPropertyDescriptor(event.multiValueHeaders, '__proto__')?.value).toEqual(['a', 'b']);
+    expect(Object.getOwnPropertyDescriptor(event.headers, '__proto__')?.value).toBe('b');
+    expect(event.multiValueQueryStringParameters?.constructor).toEqual(['c']);
+  });
+
+  it('joins repeated names with commas in a function URL event, whatever their case', () => {
+    const event = functionUrlEvent({ headers: { 'X-Twice': 'a', 'x-twice': 'b' }, query: { ['__proto__']: ['a', 'b'] } });
+    expect(event.headers['x-twice']).toBe('a,b');
+    expect(Object.getOwnPropertyDescriptor(event.queryStringParameters, '__proto__')?.value).toBe('a,b');
+    expect(event.rawQueryString).toBe('__proto__=a&__proto__=b');
   });
 });
