@@ -1,7 +1,8 @@
 import { needsAttention, reconcile } from '../lambdas/reconciliation/reconciler.js';
 import { reconcilerDeps } from '../lambdas/reconciliation/reconciler-deps.js';
 import { readSetting } from '../lambdas/settings.js';
-import { parseOptions, usage, UsageError, type ReconcileCliOptions } from './options.js';
+import { UsageError } from '../cli/flags.js';
+import { parseOptions, usage, type ReconcileCliOptions } from './options.js';
 import { renderSummary } from './summary.js';
 import { openTarget, type ReconcileTarget } from './target.js';
 

@@ -1,11 +1,6 @@
-import { parseArgs } from 'node:util';
 import { reconcilerTables, type ReconcilerTable } from '../lambdas/reconciliation/reconciler-deps.js';
 import { readSetting } from '../lambdas/settings.js';
-
-/** `--payments-table` for `payments`: one flag per table the reconciler's topology entry names. */
-export const tableFlag = (table: ReconcilerTable): string => `${table.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-table`;
-
-const outputName = (table: ReconcilerTable): string => `${table.charAt(0).toUpperCase()}${table.slice(1)}TableName`;
+import { parseFlags, tableFlag, tableFlagUsage, tablesFromFlags, UsageError, urlFlag, wholeNumberFlag } from '../cli/flags.js';
 
 const defaultTimeLimitSeconds = 600;
 
@@ -21,7 +16,7 @@ Where (default: the running local stack, npm start, on PROCESSOR_PORT / DYNAMODB
   --region <region>             AWS region for DynamoDB and SigV4 (default: AWS_REGION); credentials come
                                 from the default provider chain
   --dynamodb-endpoint <url>     a DynamoDB endpoint other than AWS's
-${reconcilerTables.map((table) => `  --${tableFlag(table)} <name>`.padEnd(32) + ` the ${outputName(table)} output`).join('\n')}
+${tableFlagUsage(reconcilerTables)}
 
 The run:
   --since <time>                walk from this instant (epoch milliseconds or ISO 8601) instead of the
@@ -33,10 +28,6 @@ The run:
 Exit status: 0 when everything matched or was recovered (objects the completer still holds are
 pending, not failures), 1 when something is mismatched, unknown, stuck or could not be judged,
 2 for bad options or an unreachable processor or DynamoDB.`;
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export type ReconcileTargetOptions =
   | { readonly kind: 'local-stack' }
@@ -57,20 +48,6 @@ export interface ReconcileCliOptions {
   readonly timeLimitMs: number;
 }
 
-const url = (raw: string, flag: string): string => {
-  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol))
-    throw new UsageError(`--${flag} must be an http(s) URL, got "${raw}"`);
-  return raw;
-};
-
-const wholeNumber = (raw: string | undefined, flag: string, min: number): number | undefined => {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min)
-    throw new UsageError(`--${flag} must be a whole number of at least ${min}, got "${raw}"`);
-  return value;
-};
-
 const instant = (raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined;
   const epochMs = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
@@ -83,31 +60,18 @@ const instant = (raw: string | undefined): number | undefined => {
 export const parseOptions = (
   argv: readonly string[],
 ): { readonly help: true } | { readonly help: false; readonly options: ReconcileCliOptions } => {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        'processor-url': { type: 'string' },
-        'processor-auth': { type: 'string' },
-        region: { type: 'string' },
-        'dynamodb-endpoint': { type: 'string' },
-        ...Object.fromEntries(reconcilerTables.map((table) => [tableFlag(table), { type: 'string' as const }])),
-        since: { type: 'string' },
-        'stuck-after-seconds': { type: 'string' },
-        'time-limit-seconds': { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  if (values.help === true) return { help: true };
-  const text = (flag: string): string | undefined => {
-    const value = values[flag];
-    return typeof value === 'string' ? value : undefined;
-  };
+  const { text, has } = parseFlags(argv, {
+    help: { type: 'boolean', short: 'h' },
+    'processor-url': { type: 'string' },
+    'processor-auth': { type: 'string' },
+    region: { type: 'string' },
+    'dynamodb-endpoint': { type: 'string' },
+    ...Object.fromEntries(reconcilerTables.map((table) => [tableFlag(table), { type: 'string' as const }])),
+    since: { type: 'string' },
+    'stuck-after-seconds': { type: 'string' },
+    'time-limit-seconds': { type: 'string' },
+  });
+  if (has('help')) return { help: true };
 
   const remoteFlags = ['processor-auth', 'region', 'dynamodb-endpoint', ...reconcilerTables.map(tableFlag)].filter(
     (flag) => text(flag) !== undefined,
@@ -118,11 +82,7 @@ export const parseOptions = (
     if (remoteFlags.length > 0) throw new UsageError(`--${remoteFlags.join(', --')} only apply with --processor-url`);
     target = { kind: 'local-stack' };
   } else {
-    const missing = reconcilerTables.filter((table) => text(tableFlag(table)) === undefined);
-    if (missing.length > 0)
-      throw new UsageError(
-        `With --processor-url, also give ${missing.map((table) => `--${tableFlag(table)} (${outputName(table)})`).join(', ')}`,
-      );
+    const tables = tablesFromFlags(reconcilerTables, text, 'With --processor-url');
     const processorAuth = text('processor-auth') ?? 'none';
     if (processorAuth !== 'iam' && processorAuth !== 'none')
       throw new UsageError(`--processor-auth must be iam or none, got "${processorAuth}"`);
@@ -131,21 +91,21 @@ export const parseOptions = (
     const endpoint = text('dynamodb-endpoint');
     target = {
       kind: 'remote',
-      processorUrl: url(processorUrl, 'processor-url'),
+      processorUrl: urlFlag(processorUrl, 'processor-url'),
       processorAuth,
       region,
-      dynamodbEndpoint: endpoint === undefined ? undefined : url(endpoint, 'dynamodb-endpoint'),
-      tables: Object.fromEntries(reconcilerTables.map((table) => [table, text(tableFlag(table))])) as Record<ReconcilerTable, string>,
+      dynamodbEndpoint: endpoint === undefined ? undefined : urlFlag(endpoint, 'dynamodb-endpoint'),
+      tables,
     };
   }
-  const stuckAfterSeconds = wholeNumber(text('stuck-after-seconds'), 'stuck-after-seconds', 1);
+  const stuckAfterSeconds = wholeNumberFlag(text('stuck-after-seconds'), 'stuck-after-seconds', 1);
   return {
     help: false,
     options: {
       target,
       since: instant(text('since')),
       stuckAfterMs: stuckAfterSeconds === undefined ? undefined : stuckAfterSeconds * 1000,
-      timeLimitMs: (wholeNumber(text('time-limit-seconds'), 'time-limit-seconds', 1) ?? defaultTimeLimitSeconds) * 1000,
+      timeLimitMs: (wholeNumberFlag(text('time-limit-seconds'), 'time-limit-seconds', 1) ?? defaultTimeLimitSeconds) * 1000,
     },
   };
 };

@@ -1,4 +1,3 @@
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CardProcessor } from '../lambdas/payments/processor-client/card-processor.js';
@@ -6,9 +5,8 @@ import { sandboxProcessorClient } from '../lambdas/payments/processor-client/san
 import { sigV4Signer } from '../lambdas/payments/processor-client/sigv4.js';
 import { reconcilerTables, type ReconcilerTable } from '../lambdas/reconciliation/reconciler-deps.js';
 import { readSetting } from '../lambdas/settings.js';
-import { createDocumentClient } from '../lambdas/shared/dynamodb.js';
-import { localTableName } from '../local/provision.js';
 import { readSettings } from '../local/settings.js';
+import { localTableNames, openDynamo } from '../cli/aws-clients.js';
 import type { ReconcileTargetOptions } from './options.js';
 
 /** Where a reconciliation reads and writes, as `npm run reconcile` was told. */
@@ -28,34 +26,24 @@ export const openTarget = (options: ReconcileTargetOptions): ReconcileTarget => 
   switch (options.kind) {
     case 'local-stack': {
       const settings = readSettings([]);
-      const dynamodb = new DynamoDBClient({
-        endpoint: `http://127.0.0.1:${settings.dynamodbPort}`,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      });
+      const dynamo = openDynamo({ kind: 'local-stack', settings });
       const processorUrl = `http://127.0.0.1:${settings.processorPort}`;
       return {
         description: 'the local stack',
-        client: createDocumentClient(dynamodb),
-        tables: Object.fromEntries(reconcilerTables.map((table) => [table, localTableName(table)])) as Record<ReconcilerTable, string>,
+        client: dynamo.client,
+        tables: localTableNames(reconcilerTables),
         processor: sandboxProcessorClient({ baseUrl: processorUrl, timeoutMs: processorTimeoutMs() }),
         processorUrl,
-        close: () => {
-          dynamodb.destroy();
-        },
+        close: dynamo.close,
       };
     }
     case 'remote': {
       const { region } = options;
-      const config: DynamoDBClientConfig = {
-        ...(region === undefined ? {} : { region }),
-        ...(options.dynamodbEndpoint === undefined ? {} : { endpoint: options.dynamodbEndpoint }),
-      };
-      const dynamodb = new DynamoDBClient(config);
+      const dynamo = openDynamo({ kind: 'remote', region, dynamodbEndpoint: options.dynamodbEndpoint });
       const timeoutMs = processorTimeoutMs();
       return {
         description: options.processorUrl,
-        client: createDocumentClient(dynamodb),
+        client: dynamo.client,
         tables: options.tables,
         processor:
           options.processorAuth === 'iam' && region !== undefined
@@ -66,9 +54,7 @@ export const openTarget = (options: ReconcileTargetOptions): ReconcileTarget => 
               })
             : sandboxProcessorClient({ baseUrl: options.processorUrl, timeoutMs }),
         processorUrl: options.processorUrl,
-        close: () => {
-          dynamodb.destroy();
-        },
+        close: dynamo.close,
       };
     }
   }

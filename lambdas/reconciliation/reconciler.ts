@@ -16,7 +16,7 @@ import { createLogger } from '../shared/logger.js';
 import { runSweep } from '../shared/recovery-run.js';
 import { type Classification, type ClassificationKind, classificationKinds, type Judged } from './classification.js';
 import { joinCharge, joinRefund, type JoinDeps } from './join.js';
-import { type ProcessorListing, processorListings, type WatermarkStore } from './watermarks.js';
+import { type ProcessorListing, processorListings, type RunSummary, type WatermarkStore } from './watermarks.js';
 
 export interface ReconcilerDeps {
   readonly processor: CardProcessor;
@@ -70,12 +70,10 @@ export interface ReconciliationReport {
 }
 
 /** What makes a run unclean: a disagreement, an object not from Retrysafe, a stuck point, or an object that could not be judged. */
-export const needsAttention = (report: ReconciliationReport): boolean =>
-  report.stuck.length > 0 ||
-  processorListings.some((listing) => {
-    const { counts, failed } = report.listings[listing];
-    return counts.mismatched > 0 || counts.unknown > 0 || failed > 0;
-  });
+export const summaryNeedsAttention = ({ counts, failed, stuck }: RunSummary): boolean =>
+  stuck > 0 || counts.mismatched > 0 || counts.unknown > 0 || failed > 0;
+
+export const needsAttention = (report: ReconciliationReport): boolean => summaryNeedsAttention(summaryOf(report, 0));
 
 /**
  * Processor listing times come from the clocks of the processor's instances, which may differ by
@@ -230,12 +228,28 @@ export const reconcile = async (deps: ReconcilerDeps, options: ReconcileOptions)
   };
   const charges = await walkListing(run, 'charges', (query) => deps.processor.listCharges(query), joinCharge);
   const refunds = await walkListing(run, 'refunds', (query) => deps.processor.listRefunds(query), joinRefund);
-  return {
+  const report: ReconciliationReport = {
     listings: { charges, refunds },
     notable: run.notable,
     stuck: unresolved
       .filter((point) => point.recovery.since <= nowMs - deps.stuckAfterMs)
       .map((point) => stuckOf(point, nowMs))
       .sort((a, b) => a.since - b.since),
+  };
+  await deps.watermarks.recordRun(summaryOf(report, deps.now()));
+  return report;
+};
+
+/** The report's counts summed over the listings: what `npm run ops -- status` shows of the last run. */
+export const summaryOf = (report: ReconciliationReport, atMs: number): RunSummary => {
+  const walks = processorListings.map((listing) => report.listings[listing]);
+  const counts = noCounts();
+  for (const walk of walks) for (const kind of classificationKinds) counts[kind] += walk.counts[kind];
+  return {
+    at: atMs,
+    counts,
+    failed: walks.reduce((sum, walk) => sum + walk.failed, 0),
+    stuck: report.stuck.length,
+    finished: walks.every((walk) => walk.finished),
   };
 };

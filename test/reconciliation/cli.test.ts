@@ -4,7 +4,7 @@ import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { reconcilerTables } from '../../lambdas/reconciliation/reconciler-deps.js';
 import { processorSettleMs } from '../../lambdas/shared/idempotency-engine.js';
 import { main } from '../../reconcile/main.js';
-import { tableFlag } from '../../reconcile/options.js';
+import { tableFlag } from '../../cli/flags.js';
 import { testClock } from '../support/completer-run.js';
 import { uniqueKey } from '../support/events.js';
 import { createTenant } from '../support/tenants.js';
