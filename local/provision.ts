@@ -111,6 +111,12 @@ const defaultPrefix = 'retrysafe';
 /** The physical name a table of the topology gets in a local stack, `npm start`'s by default. */
 export const localTableName = (table: TableName, prefix = defaultPrefix): string => `${prefix}-${table}`;
 
+/** The physical names a queue of the topology and its dead-letter queue get in a local stack. */
+export const localQueueNames = (queue: QueueName, prefix = defaultPrefix): { readonly main: string; readonly deadLetter: string } => ({
+  main: `${prefix}-${queue}`,
+  deadLetter: `${prefix}-${queue}-dlq`,
+});
+
 /**
  * Creates every table and queue the topology declares, with the same key schemas, indexes, TTL
  * attributes, streams, dead-letter queues and redrive counts the CDK stack deploys.
@@ -127,8 +133,9 @@ export const provision = async (dynamodb: DynamoDBClient, sqs: SQSClient, prefix
 
   const queueUrls = {} as ProvisionedResources['queueUrls'];
   for (const [queue, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
-    const deadLetter = await ensureQueue(sqs, `${prefix}-${queue}-dlq`, { MessageRetentionPeriod: String(14 * 24 * 3600) });
-    const main = await ensureQueue(sqs, `${prefix}-${queue}`, {
+    const names = localQueueNames(queue, prefix);
+    const deadLetter = await ensureQueue(sqs, names.deadLetter, { MessageRetentionPeriod: String(14 * 24 * 3600) });
+    const main = await ensureQueue(sqs, names.main, {
       VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
       MessageRetentionPeriod: String(spec.retentionSeconds),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxReceiveCount }),

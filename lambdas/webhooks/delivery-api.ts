@@ -7,6 +7,7 @@ import type { DeliveryMessage, DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryStore } from './delivery-store.js';
 import { requireEndpoint, type EmptyBody } from './endpoint-api.js';
 import type { EndpointStore } from './endpoint-store.js';
+import type { EndpointItem } from './endpoint-record.js';
 import { deliveryView } from './views.js';
 import { pageLimitParameter, parseQuery } from '../http/validation.js';
 
@@ -82,6 +83,15 @@ const redriveMessage = (delivery: FailedDelivery): DeliveryMessage => ({
  */
 export const redriveDeliveries = async (deps: DeliveryApiDeps, input: RouteInput<EmptyBody>): Promise<HttpResponse> => {
   const endpoint = await requireEndpoint(deps.endpoints, input);
+  const { count, hasMore } = await redriveEndpoint(deps, endpoint);
+  return jsonResponse(202, { object: 'webhook_redrive', webhook_endpoint: endpoint.id, count, has_more: hasMore });
+};
+
+/** The redrive itself, for the API route and `npm run ops -- redrive` alike: how many were resent, and whether more are left. */
+export const redriveEndpoint = async (
+  deps: DeliveryApiDeps,
+  endpoint: EndpointItem,
+): Promise<{ readonly count: number; readonly hasMore: boolean }> => {
   if (endpoint.status === 'disabled') await deps.endpoints.enable(endpoint.accountId, endpoint.id);
   const page = await deps.deliveries.list(endpoint.id, { status: 'failed', limit: maxRedrivePerRequest });
   const failed = page.deliveries.filter((delivery): delivery is FailedDelivery => delivery.status === 'failed');
@@ -90,5 +100,5 @@ export const redriveDeliveries = async (deps: DeliveryApiDeps, input: RouteInput
   for (let start = 0; start < failed.length; start += revivesInParallel) {
     await Promise.all(failed.slice(start, start + revivesInParallel).map((delivery) => deps.deliveries.revive(delivery, nowMs)));
   }
-  return jsonResponse(202, { object: 'webhook_redrive', webhook_endpoint: endpoint.id, count: failed.length, has_more: page.hasMore });
+  return { count: failed.length, hasMore: page.hasMore };
 };
