@@ -360,6 +360,11 @@ export interface EventSourceSpec {
    * instead of being delivered or retried; absent, only leaving the stream after 24 hours ends it.
    */
   readonly maxRecordAgeSeconds?: number;
+  /**
+   * Queue only: the most invocations the mapping runs at once (SQS allows 2 to 1,000); absent,
+   * it scales with the queue's backlog until the account's concurrency runs out.
+   */
+  readonly maxConcurrency?: number;
 }
 
 export const eventSources = [
@@ -385,6 +390,12 @@ export const eventSources = [
     batchSize: 10,
     maxBatchingWindowSeconds: 0,
     source: { kind: 'queue', queue: 'webhookDeliveries' },
+    // An attempt may wait up to WEBHOOK_TIMEOUT_MS (10 s) on a slow receiver, so a backlog
+    // against slow endpoints would otherwise grow the dispatcher towards the whole account's
+    // concurrency and leave charges throttled. 20 invocations of up to 10 attempts each (sent
+    // in parallel) hold at most 2% of the default 1,000, and still deliver at least 20 attempts
+    // a second when every receiver hangs; what waits stays on the queue, which is cheap.
+    maxConcurrency: 20,
   },
 ] as const satisfies readonly EventSourceSpec[];
 

@@ -72,6 +72,7 @@ export class EventSourceMappings extends Construct {
       batchSize: source.batchSize,
       maxBatchingWindow: batchingWindow(source),
       reportBatchItemFailures: true,
+      maxConcurrency: source.maxConcurrency,
     });
     Validations.of(mapping.node.findChild('Resource')).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',

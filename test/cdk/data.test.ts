@@ -245,6 +245,7 @@ describe('event source mappings', () => {
         BatchSize: source.batchSize,
         ...(source.maxBatchingWindowSeconds > 0 ? { MaximumBatchingWindowInSeconds: source.maxBatchingWindowSeconds } : {}),
         FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ...(source.maxConcurrency === undefined ? {} : { ScalingConfig: { MaximumConcurrency: source.maxConcurrency } }),
       });
     },
   );
