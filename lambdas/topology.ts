@@ -187,6 +187,11 @@ export interface FunctionSpec {
    * deployed, a timer in the local stack. Its event carries no work; the function finds it.
    */
   readonly runsEvery?: IntervalSetting;
+  /**
+   * On the money path: the deployed stack may reserve concurrency for it (context
+   * retrysafe:moneyPathReservedConcurrency), so no other function can take what a charge needs.
+   */
+  readonly moneyPath?: boolean;
   readonly purpose: string;
 }
 
@@ -213,6 +218,7 @@ export const functions = {
       events: 'append',
     },
     callsProcessor: true,
+    moneyPath: true,
     purpose: 'Charges and refunds: the money-moving routes.',
   },
   account: {
@@ -289,6 +295,7 @@ export const functions = {
     memoryMb: 256,
     timeoutSeconds: 30,
     tables: { processor: 'readwrite' },
+    moneyPath: true,
     purpose: 'The sandbox card processor, a separate service with its own idempotency.',
   },
 } as const satisfies Record<string, FunctionSpec>;

@@ -20,6 +20,8 @@ export interface StackConfig {
   readonly logRetention: RetentionDays;
   readonly logLevel: ApplicationLogLevel;
   readonly apiGatewayCloudWatchRole: boolean;
+  /** Reserved concurrency of each money-path function; undefined reserves none. */
+  readonly moneyPathReservedConcurrency: number | undefined;
   /** Where the alarm topic e-mails; undefined subscribes nobody. */
   readonly alarmEmail: string | undefined;
   /** Handler settings the context sets, as environment text; absent ones leave the handlers' own defaults. */
@@ -98,7 +100,13 @@ const emailOrNothing: ContextRule<string> = {
   parse: (value) => (typeof value === 'string' && (value === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) ? value : undefined),
 };
 
-const nonEmpty = (text: string): string | undefined => (text === '' ? undefined : text);
+/** A positive whole number, or empty for none. */
+const positiveIntegerOrNothing: ContextRule<number | ''> = {
+  expected: 'a whole number of at least 1, or empty for none',
+  parse: (value) => (value === '' ? '' : integerAtLeast(1).parse(value)),
+};
+
+const nonEmpty = <T>(value: T | ''): T | undefined => (value === '' ? undefined : value);
 
 const contextKey = <T>(spec: StackContextKey<T>): StackContextKey<T> => spec;
 
@@ -135,6 +143,12 @@ export const stackContextKeys = {
     rule: oneOf(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']),
     default: 'INFO',
     meaning: "Functions' application log level",
+  }),
+  moneyPathReservedConcurrency: contextKey({
+    rule: positiveIntegerOrNothing,
+    default: '',
+    meaning:
+      'Reserved concurrency of each money-path function (`charges`, `processor`): guaranteed to them, and taken from every other function in the account; empty reserves none (see the capacity plan)',
   }),
   alarmEmail: contextKey({
     rule: emailOrNothing,
@@ -238,6 +252,7 @@ export const readStackConfig = (node: Node): StackConfig => {
     logRetention: readStackContext(node, 'logRetentionDays'),
     logLevel: ApplicationLogLevel[readStackContext(node, 'logLevel')],
     apiGatewayCloudWatchRole: readStackContext(node, 'apiGatewayCloudWatchRole'),
+    moneyPathReservedConcurrency: nonEmpty(readStackContext(node, 'moneyPathReservedConcurrency')),
     alarmEmail: nonEmpty(readStackContext(node, 'alarmEmail')),
     handlerSettings: readHandlerSettings(node),
   };

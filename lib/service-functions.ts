@@ -120,6 +120,7 @@ export class ServiceFunctions extends Construct {
       applicationLogLevelV2: props.config.logLevel,
       systemLogLevelV2: SystemLogLevel.WARN,
       tracing: Tracing.ACTIVE,
+      reservedConcurrentExecutions: spec.moneyPath === true ? props.config.moneyPathReservedConcurrency : undefined,
       environment: {
         ...functionEnvironment(name, spec, props),
         // Stack traces in the logs point into the TypeScript sources rather than the minified bundle.
