@@ -12,9 +12,12 @@ import type { CommittableResponse } from '../idempotency/atomic-commit.js';
 import { rateLimit } from '../rate-limit/middleware.js';
 import type { AccountId } from '../shared/ids.js';
 import { idempotencyEngineFor } from '../shared/idempotency-engine.js';
+import { emfRecorder, type MetricRecorder } from '../shared/metric-recorder.js';
+import { addRequestLogContext, withRequestLogContext } from '../shared/request-log-context.js';
 import { claimsIdempotencyKeys, type FunctionName, type RouteKey } from '../topology.js';
 import { deadlineOf, realTimers, type RequestDeadline, type Schedule } from './deadline.js';
 import { errorResponses } from './error-responses.js';
+import { observeKeyedRequest } from './idempotency-telemetry.js';
 import { jsonBody, type ParsedBodyEvent } from './json-body.js';
 import type { RouteHandler } from './router.js';
 import type { ApiGatewayEvent, HttpResponse } from './types.js';
@@ -66,17 +69,27 @@ export interface ApiPipeline {
   readonly idempotency: IdempotencyEngine | undefined;
   /** The timers of each request's deadline. */
   readonly schedule: Schedule;
+  /** Where each request's idempotency outcomes are counted. */
+  readonly idempotencyMetrics: MetricRecorder<'idempotency'>;
 }
 
 export const apiPipelineFromEnvironment = (
   fn: FunctionName,
-  options: { readonly now?: () => number; readonly schedule?: Schedule } = {},
+  options: { readonly now?: () => number; readonly schedule?: Schedule; readonly idempotencyMetrics?: MetricRecorder<'idempotency'> } = {},
 ): ApiPipeline => ({
   authenticate: authenticate(),
   rateLimit: rateLimit(),
   idempotency: claimsIdempotencyKeys(fn) ? idempotencyEngineFor(fn, options) : undefined,
   schedule: options.schedule ?? realTimers,
+  idempotencyMetrics: options.idempotencyMetrics ?? emfRecorder('idempotency'),
 });
+
+/** Once authenticated, the request's logs name its tenant. */
+const tenantLogContext: MiddlewareObj<ApiGatewayEvent, HttpResponse, Error, TenantContext> = {
+  before: (request) => {
+    addRequestLogContext({ tenant: request.context.tenant });
+  },
+};
 
 /**
  * The one pipeline every authenticated API route runs, in two Middy chains:
@@ -99,6 +112,7 @@ export const apiPipelineFromEnvironment = (
  */
 export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRouteSpec<TBody>): RouteHandler => {
   const isPost = spec.route.startsWith('POST ');
+  const observeKey = observeKeyedRequest(pipeline.idempotencyMetrics, spec.route);
   const handle = (event: ParsedBodyEvent<TBody>, context: RouteContext) =>
     context.deadline.race(
       spec.handle({
@@ -120,6 +134,7 @@ export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRout
         engine: pipeline.idempotency,
         required: spec.idempotencyKey === 'required',
         scope: (_event, context) => context.tenant,
+        observer: (_event, _context, key) => observeKey(key),
         ...(spec.recovery === undefined
           ? {}
           : {
@@ -134,16 +149,18 @@ export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRout
     noMiddyTimeout,
   )
     .use(pipeline.authenticate)
+    .use(tenantLogContext)
     .use(pipeline.rateLimit)
     .use(errorResponses());
-  return async (event, context) => {
-    const deadline = deadlineOf(context, pipeline.schedule);
-    try {
-      return await deadline.answerBy(outer(event, Object.assign(context, { deadline }) as RouteContext), context.awsRequestId);
-    } finally {
-      deadline.cancel();
-    }
-  };
+  return (event, context) =>
+    withRequestLogContext({ requestId: context.awsRequestId, apiRequestId: event.requestContext.requestId }, async () => {
+      const deadline = deadlineOf(context, pipeline.schedule);
+      try {
+        return await deadline.answerBy(outer(event, Object.assign(context, { deadline }) as RouteContext), context.awsRequestId);
+      } finally {
+        deadline.cancel();
+      }
+    });
 };
 
 const noMiddyTimeout = { timeoutEarlyInMillis: 0 };

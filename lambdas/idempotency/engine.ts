@@ -11,7 +11,15 @@ import { CompletedCache } from './completed-cache.js';
 import type { IdempotencyKey } from './key-header.js';
 import { keyInUseResponse, keyReusedResponse, recordTooLargeResponse } from './problems.js';
 import { classify, type IdempotencyRecord, retryAfterSeconds, type Verdict } from './state-machine.js';
-import { type Claim, type DueRecoveryPoint, IdempotencyStore, recordId, type RecordTable, type UnresolvedRecoveryPoint } from './store.js';
+import {
+  type Claim,
+  type ClaimResult,
+  type DueRecoveryPoint,
+  IdempotencyStore,
+  recordId,
+  type RecordTable,
+  type UnresolvedRecoveryPoint,
+} from './store.js';
 import {
   defaultStoredHeaders,
   encodeResponse,
@@ -66,7 +74,19 @@ export interface IdempotentRequest {
    * `since` carries a taken-over point's first claim forward; absent, it is now.
    */
   readonly recovery?: { readonly request: Readonly<Record<string, unknown>>; readonly since?: number };
+  /** Told what became of the request under its key, for an adapter to count; the engine itself records nothing. */
+  readonly observe?: IdempotencyObserver;
 }
+
+/**
+ * What became of a request under its key: how it got (or did not get) the key, then, for one
+ * that held it and gave it back without an answer, `released` (a retry executes again) or
+ * `suspended` (a recovery point waits for the retry or the completer). `resumed` is a recovery
+ * point taken over; `takeover` an ordinary claim whose executor's lease ran out.
+ */
+export type IdempotencyOutcome = 'first-execution' | 'replay' | 'in-use' | 'reused' | 'takeover' | 'resumed' | 'released' | 'suspended';
+
+export type IdempotencyObserver = (outcome: IdempotencyOutcome) => void;
 
 /** What trying to claim a key came to. */
 export type Acquisition =
@@ -78,6 +98,23 @@ export type Acquisition =
   | { readonly kind: 'key-in-use'; readonly retryAfterSeconds: number };
 
 export type Answered = Exclude<Acquisition, { readonly kind: 'claimed' }>;
+
+const outcomeOfAnswer = (answered: Answered): IdempotencyOutcome => {
+  switch (answered.kind) {
+    case 'replay':
+      return 'replay';
+    case 'key-reused':
+      return 'reused';
+    case 'key-in-use':
+      return 'in-use';
+  }
+};
+
+/** How a claim got its key, from the record it replaced: only a live executor's record makes it someone else's. */
+const outcomeOfClaim = (previous: IdempotencyRecord | undefined): IdempotencyOutcome => {
+  if (previous?.status !== 'IN_PROGRESS') return 'first-execution';
+  return previous.recovery === undefined ? 'takeover' : 'resumed';
+};
 
 /** The HTTP answer to a request that did not get its key. */
 export const answerFor = (answered: Answered): HttpResponse => {
@@ -128,6 +165,8 @@ const acquisitionFor = (verdict: Verdict): Answered | undefined => {
 /** A claim lost and retaken in every round: the key is contended, and the client should come back. */
 const maxClaimRounds = 3;
 
+type ClaimedWithPrevious = Extract<ClaimResult, { readonly kind: 'claimed' }>;
+
 const logger = createLogger('idempotency');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -148,6 +187,8 @@ export class IdempotencyEngine {
   private readonly functionTimeoutMs: number;
   private readonly recoveryDelayMs: number;
   private readonly cache: CompletedCache | undefined;
+  /** The observer of the request that holds each claim, told when the claim is given back. */
+  private readonly observers = new WeakMap<Claim, IdempotencyObserver>();
 
   constructor(private readonly options: IdempotencyEngineOptions = {}) {
     const { tableName } = options;
@@ -167,6 +208,15 @@ export class IdempotencyEngine {
 
   /** Claims the key with one conditional write, or answers from the record that holds it. */
   async acquire(request: IdempotentRequest): Promise<Acquisition> {
+    const acquired = await this.tryToAcquire(request);
+    if (request.observe !== undefined) {
+      if (acquired.kind === 'claimed') this.observers.set(acquired.claim, request.observe);
+      request.observe(acquired.kind === 'claimed' ? outcomeOfClaim(acquired.previous) : outcomeOfAnswer(acquired));
+    }
+    return acquired.kind === 'claimed' ? { kind: 'claimed', claim: acquired.claim } : acquired;
+  }
+
+  private async tryToAcquire(request: IdempotentRequest): Promise<ClaimedWithPrevious | Answered> {
     const pk = recordId(request.scope, request.key);
     const cached = this.cache?.get(pk, this.now());
     if (cached !== undefined) {
@@ -198,7 +248,7 @@ export class IdempotencyEngine {
               },
             }),
       });
-      if (result.kind === 'claimed') return { kind: 'claimed', claim: result.claim };
+      if (result.kind === 'claimed') return result;
       const answered = acquisitionFor(
         await this.waitForOutcome(pk, request.fingerprint, this.observe(result.record, request.fingerprint, nowMs)),
       );
@@ -240,6 +290,7 @@ export class IdempotencyEngine {
 
   /** Gives the key back so a retry executes again; a no-op when this executor no longer holds it. */
   async release(claim: Claim): Promise<void> {
+    this.observers.get(claim)?.('released');
     try {
       await this.store.release(claim);
     } catch (error) {
@@ -253,6 +304,7 @@ export class IdempotencyEngine {
    * take it over at once, the completer from `recoverAt`.
    */
   async suspend(claim: Claim, recoverAt: number): Promise<void> {
+    this.observers.get(claim)?.('suspended');
     try {
       await this.store.suspend(claim, this.now(), recoverAt);
     } catch (error) {

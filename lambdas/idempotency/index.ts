@@ -8,7 +8,14 @@ export type { ActiveIdempotency, IdempotencyContext, IdempotencyOptions } from '
 export { answerFor, defaultLeaseMarginMs, finalOutcomeOfThrown, IdempotencyEngine, isFinal } from './engine.js';
 export { decodeResponse, defaultStoredHeaders, encodeResponse, replayResponse, storedForm } from './stored-response.js';
 export type { EncodedResponse, StoredResponse } from './stored-response.js';
-export type { Acquisition, Answered, IdempotencyEngineOptions, IdempotentRequest } from './engine.js';
+export type {
+  Acquisition,
+  Answered,
+  IdempotencyEngineOptions,
+  IdempotencyObserver,
+  IdempotencyOutcome,
+  IdempotentRequest,
+} from './engine.js';
 export type { IdempotentEvent } from './event-shape.js';
 export { withAtomicCommit, withoutStoring } from './atomic-commit.js';
 export type { Claim, DueRecoveryPoint, UnresolvedRecoveryPoint } from './store.js';

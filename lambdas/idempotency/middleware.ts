@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { HttpResponse } from '../http/types.js';
-import { answerFor, finalOutcomeOfThrown, IdempotencyEngine, type IdempotencyEngineOptions } from './engine.js';
+import { answerFor, finalOutcomeOfThrown, IdempotencyEngine, type IdempotencyEngineOptions, type IdempotencyObserver } from './engine.js';
 import { fingerprintInput, headerValues, type IdempotentEvent, methodOf } from './event-shape.js';
 import { requestFingerprint } from './fingerprint.js';
 import { type IdempotencyKey, parseIdempotencyKeyHeader } from './key-header.js';
@@ -37,6 +37,8 @@ export interface IdempotencyOptions<
    * without the client, kept by the claim as a recovery point (see engine.ts).
    */
   readonly recovery?: (event: TEvent, context: TContext, key: IdempotencyKey) => Readonly<Record<string, unknown>>;
+  /** Called once a request's key is read: what is told the request's outcomes (to count them, say), if anything. */
+  readonly observer?: (event: TEvent, context: TContext, key: IdempotencyKey) => IdempotencyObserver | undefined;
 }
 
 /**
@@ -67,12 +69,14 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       const remainingMs =
         typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
       const recovery = options.recovery?.(event, context, header.key);
+      const observe = options.observer?.(event, context, header.key);
       const acquired = await engine.acquire({
         scope,
         key: header.key,
         fingerprint,
         remainingMs,
         ...(recovery === undefined ? {} : { recovery: { request: recovery } }),
+        ...(observe === undefined ? {} : { observe }),
       });
       if (acquired.kind !== 'claimed') return answerFor(acquired);
       held.set(request, acquired.claim);

@@ -50,7 +50,13 @@ export interface Claim {
 }
 
 export type ClaimResult =
-  { readonly kind: 'claimed'; readonly claim: Claim } | { readonly kind: 'taken'; readonly record: IdempotencyRecord | undefined };
+  /**
+   * `previous` is the record the claim replaced: none, one whose time was up, or an IN_PROGRESS
+   * record whose lease had ended (a takeover). Undefined too when the SDK's retry of our own
+   * write found it already there, which only loses a takeover from the counts.
+   */
+  | { readonly kind: 'claimed'; readonly claim: Claim; readonly previous: IdempotencyRecord | undefined }
+  | { readonly kind: 'taken'; readonly record: IdempotencyRecord | undefined };
 
 export type CommitResult =
   | { readonly kind: 'committed' }
@@ -153,21 +159,23 @@ export class IdempotencyStore {
           };
     const claim: Claim = { pk: input.pk, token: input.token, fingerprint: input.fingerprint, recoverable: input.recovery !== undefined };
     try {
-      await this.client.send(
+      const written = await this.client.send(
         new PutCommand({
           TableName: this.table.name(),
           Item: { ...record, ...this.key(input.pk) },
           ConditionExpression: claimCondition.expression,
           ExpressionAttributeNames: claimCondition.names,
           ExpressionAttributeValues: claimCondition.values(input.nowMs, input.fingerprint),
+          // Free on a PutItem: tells a first execution from a takeover without another read.
+          ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { kind: 'claimed', claim };
+      return { kind: 'claimed', claim, previous: written.Attributes as IdempotencyRecord | undefined };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = oldItem(error.Item);
-      return writtenByUs(current, input.token) ? { kind: 'claimed', claim } : { kind: 'taken', record: current };
+      return writtenByUs(current, input.token) ? { kind: 'claimed', claim, previous: undefined } : { kind: 'taken', record: current };
     }
   }
 

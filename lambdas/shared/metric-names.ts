@@ -14,6 +14,46 @@ export const metricServices = {
     metrics: {
       /** Emitted with a `failMode` dimension: `open` (served unlimited) or `closed` (refused with 503). */
       storeUnavailable: 'RateLimitStoreUnavailable',
+      /** Requests refused with 429, with a `route` dimension. */
+      rateLimited: 'RateLimitedRequests',
+    },
+  },
+  /**
+   * What became of each request that sent an Idempotency-Key, one count per outcome with a
+   * `route` dimension (lambdas/http/idempotency-metrics.ts): "cached versus fresh" is
+   * firstExecution against replay.
+   */
+  idempotency: {
+    service: 'retrysafe-idempotency',
+    metrics: {
+      firstExecution: 'IdempotencyFirstExecution',
+      replay: 'IdempotencyReplay',
+      inUse: 'IdempotencyKeyInUse',
+      reused: 'IdempotencyKeyReused',
+      /** An ordinary claim whose executor's lease ran out, taken by a retry. */
+      takeover: 'IdempotencyTakeover',
+      /** A recovery point taken over by the client's retry: the charge resumes where it stopped. */
+      resumed: 'IdempotencyResumed',
+      released: 'IdempotencyReleased',
+      /** A recovery point's executor stopped without an answer; the retry or the completer resumes it. */
+      suspended: 'IdempotencySuspended',
+    },
+  },
+  /** Every card processor call, with `operation` and `outcome` dimensions (lambdas/payments/processor-client/metered.ts). */
+  processor: {
+    service: 'retrysafe-processor-client',
+    metrics: {
+      calls: 'ProcessorCalls',
+      latency: 'ProcessorLatency',
+    },
+  },
+  /** One count per webhook attempt, and whether the receiver took it (lambdas/webhooks/metered-sender.ts). */
+  webhookDispatcher: {
+    service: 'retrysafe-webhook-dispatcher',
+    metrics: {
+      attempts: 'WebhookAttempts',
+      delivered: 'WebhookDeliveries',
+      failed: 'WebhookAttemptsFailed',
     },
   },
   completer: {
