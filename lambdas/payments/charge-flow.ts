@@ -1,5 +1,6 @@
 import type { RouteInput } from '../http/api-route.js';
 import type { CommittableResponse } from '../idempotency/index.js';
+import { addRequestLogContext } from '../shared/request-log-context.js';
 import { decideCharge } from './charge-decision.js';
 import { callProcessorThenDecide } from './decision.js';
 import { identityOf, replayFromGuard } from './key-guard.js';
@@ -39,6 +40,8 @@ export const createCharge = async (
 ): Promise<CommittableResponse> => {
   if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
   const identity = identityOf(tenant, idempotency);
+  // The processor's records carry this key, not the client's: logs name it to join the two.
+  addRequestLogContext({ downstreamKey: identity.downstreamKey });
   const guard = await deps.store.findKeyGuard(tenant, identity.downstreamKey);
   if (guard !== undefined) return replayFromGuard(guard, identity, 'charge');
 

@@ -1,5 +1,6 @@
 import type { RouteInput } from '../http/api-route.js';
 import type { CommittableResponse } from '../idempotency/index.js';
+import { addRequestLogContext } from '../shared/request-log-context.js';
 import { parseId } from '../shared/ids.js';
 import { chargeNotFound } from './charge-responses.js';
 import { callProcessorThenDecide } from './decision.js';
@@ -38,6 +39,8 @@ export const createRefund = async (
   if (chargeId === undefined) return chargeNotFound(rawId);
 
   const identity = identityOf(tenant, idempotency);
+  // The processor's records carry this key, not the client's: logs name it to join the two.
+  addRequestLogContext({ downstreamKey: identity.downstreamKey });
   const guard = await store.findKeyGuard(tenant, identity.downstreamKey);
   if (guard !== undefined) return replayFromGuard(guard, identity, 'refund');
 
