@@ -6,6 +6,7 @@ import type { RouteKey } from '../topology.js';
 import { rateLimitSettingsFromEnv } from './config.js';
 import { policyName, rateLimitHeaders } from './headers.js';
 import { createRateLimiter, type RateLimitDecision, type RateLimiterOptions } from './limiter.js';
+import { reportRateLimited } from './telemetry.js';
 
 export interface RateLimitOptions extends Partial<RateLimiterOptions> {
   /** Routes that spend no tokens and carry no RateLimit headers. */
@@ -52,10 +53,14 @@ export const rateLimit = (options: RateLimitOptions = {}): MiddlewareObj<ApiGate
 
   return {
     before: async (request) => {
-      if (exempt.has(`${request.event.httpMethod} ${request.event.resource}`)) return;
+      const route = `${request.event.httpMethod} ${request.event.resource}`;
+      if (exempt.has(route)) return;
       const decision = await limiter.check(request.context.tenant);
       decisions.set(request, decision);
-      if (decision.outcome === 'rejected') throw tooManyRequests(decision);
+      if (decision.outcome === 'rejected') {
+        reportRateLimited(route);
+        throw tooManyRequests(decision);
+      }
       if (decision.outcome === 'store-unavailable' && decision.failMode === 'closed') throw limiterUnavailable();
     },
     after: decorate,

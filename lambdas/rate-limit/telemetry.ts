@@ -24,3 +24,10 @@ export const reportStoreUnavailable = (details: { tenant: string; failMode: Fail
   metric.addDimension('failMode', details.failMode);
   metric.addMetric(metricServices.rateLimit.metrics.storeUnavailable, MetricUnit.Count, 1);
 };
+
+/** A request refused with 429, counted per route: which callers the limit holds back, and where. */
+export const reportRateLimited = (route: string): void => {
+  const metric = rateLimitMetrics.singleMetric();
+  metric.addDimension('route', route);
+  metric.addMetric(metricServices.rateLimit.metrics.rateLimited, MetricUnit.Count, 1);
+};

@@ -5,8 +5,9 @@ import { errorResponses } from '../../lambdas/http/error-responses.js';
 import { ProblemError } from '../../lambdas/http/problem.js';
 import { type ApiGatewayEvent, type HttpResponse, jsonResponse } from '../../lambdas/http/types.js';
 import { rateLimit, type RateLimitOptions } from '../../lambdas/rate-limit/middleware.js';
-import { rateLimitLogger } from '../../lambdas/rate-limit/telemetry.js';
+import { rateLimitLogger, rateLimitMetrics } from '../../lambdas/rate-limit/telemetry.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
+import { metricServices } from '../../lambdas/shared/metric-names.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import { restApiEvent } from '../../local/proxy-events.js';
 import { answeringClient, countingClient, freshTenant, rateLimitTable, unreachableClient } from './clients.js';
@@ -67,6 +68,18 @@ describe('rateLimit middleware', () => {
       'violated-policies': ['default'],
     });
     expect(handle).toHaveBeenCalledTimes(2);
+  });
+
+  it('counts each refused request under its route, and only refused ones', async () => {
+    const metric = { addDimension: vi.fn(), addMetric: vi.fn() };
+    vi.spyOn(rateLimitMetrics, 'singleMetric').mockReturnValue(metric as unknown as typeof rateLimitMetrics);
+    const call = pipeline(freshTenant(), { policy: { ratePerMinute: 6, burst: 1 } });
+    const event = apiEvent('POST', '/v1/charges', 'Bearer good-key');
+    expect((await call(event)).statusCode).toBe(200);
+    expect(metric.addMetric).not.toHaveBeenCalled();
+    expect((await call(event)).statusCode).toBe(429);
+    expect(metric.addDimension).toHaveBeenCalledWith('route', 'POST /v1/charges');
+    expect(metric.addMetric).toHaveBeenCalledWith(metricServices.rateLimit.metrics.rateLimited, 'Count', 1);
   });
 
   it('decorates error responses built by errorResponses too', async () => {
