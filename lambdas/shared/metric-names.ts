@@ -47,13 +47,17 @@ export const metricServices = {
       latency: 'ProcessorLatency',
     },
   },
-  /** One count per webhook attempt, and whether the receiver took it (lambdas/webhooks/metered-sender.ts). */
+  /** Webhook attempts and what came of them (lambdas/webhooks/dispatcher.ts). */
   webhookDispatcher: {
     service: 'retrysafe-webhook-dispatcher',
     metrics: {
       attempts: 'WebhookAttempts',
+      /** Attempts the receiver answered 2xx: delivered. */
       delivered: 'WebhookDeliveries',
-      failed: 'WebhookAttemptsFailed',
+      /** Attempts that were not, whether retried later or not. */
+      failedAttempts: 'WebhookAttemptsFailed',
+      /** Deliveries given up on, with a `reason` dimension: `attempts-exhausted` or `endpoint-gone`. */
+      failedDeliveries: 'WebhookDeliveriesFailed',
     },
   },
   completer: {

@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { onFirstInvocation } from '../shared/first-invocation.js';
+import { emfRecorder } from '../shared/metric-recorder.js';
 import { dispatchBatch, type DispatcherDeps } from './dispatcher.js';
 import { createSender } from './http-sender.js';
 import { webhookSettings } from './settings.js';
@@ -16,6 +17,7 @@ export const depsFromEnvironment = (): DispatcherDeps => {
     schedule: settings.schedule,
     now: Date.now,
     random: Math.random,
+    metrics: emfRecorder('webhookDispatcher'),
   };
 };
 

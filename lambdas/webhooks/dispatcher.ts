@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createLogger } from '../shared/logger.js';
+import { type MetricRecorder, MetricUnit } from '../shared/metric-recorder.js';
 import { functions, queues } from '../topology.js';
 import type { AttemptRecord, ClaimedDelivery } from './delivery-record.js';
 import { type DeliveryMessage, type DeliveryQueue, parseDeliveryMessage } from './delivery-queue.js';
@@ -9,7 +10,7 @@ import type { DeliveryStore, Settlement } from './delivery-store.js';
 import { type EndpointItem, validSecrets } from './endpoint-record.js';
 import type { EndpointStore } from './endpoint-store.js';
 import type { SentAttempt, WebhookSender } from './http-sender.js';
-import { decideAfterAttempt, type RetrySchedule, sqsDelaySeconds } from './retry-policy.js';
+import { type AttemptVerdict, decideAfterAttempt, type RetrySchedule, sqsDelaySeconds } from './retry-policy.js';
 import { signedHeaders } from './signing.js';
 
 export interface DispatcherDeps {
@@ -22,7 +23,21 @@ export interface DispatcherDeps {
   readonly now: () => number;
   /** Uniform in [0, 1): the jitter source. */
   readonly random: () => number;
+  /** Where attempts and their outcomes are counted. */
+  readonly metrics: MetricRecorder<'webhookDispatcher'>;
 }
+
+/** Counts an attempt by what it came to: delivered, or failed, and a delivery failed for good by why. */
+const countAttempt = (metrics: DispatcherDeps['metrics'], verdict: AttemptVerdict): void => {
+  metrics.record('attempts', MetricUnit.Count, 1);
+  if (verdict.kind === 'delivered') {
+    metrics.record('delivered', MetricUnit.Count, 1);
+    return;
+  }
+  metrics.record('failedAttempts', MetricUnit.Count, 1);
+  if (verdict.kind === 'exhausted') metrics.record('failedDeliveries', MetricUnit.Count, 1, { reason: 'attempts-exhausted' });
+  if (verdict.kind === 'endpoint-gone') metrics.record('failedDeliveries', MetricUnit.Count, 1, { reason: 'endpoint-gone' });
+};
 
 /**
  * How long a claimed attempt keeps others off the delivery: longer than the invocation can
@@ -64,6 +79,7 @@ const attempt = async (
   const sent = await deps.sender.send({ url: endpoint.url, headers, body: claimed.payload });
   const record = attemptRecord(claimed.attemptCount + 1, attemptedAt, sent);
   const verdict = decideAfterAttempt(sent, record.number - claimed.roundStart, deps.schedule, deps.random);
+  countAttempt(deps.metrics, verdict);
   const settledAt = deps.now();
   const next: DeliveryMessage = { ...message, attempt: record.number + 1 };
 

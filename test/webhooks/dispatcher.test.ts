@@ -7,6 +7,7 @@ import type { EventId, WebhookEndpointId } from '../../lambdas/shared/ids.js';
 import type { DeliveryMessage } from '../../lambdas/webhooks/delivery-queue.js';
 import { DeliveryStore } from '../../lambdas/webhooks/delivery-store.js';
 import type { Resolver } from '../../lambdas/webhooks/destination-policy.js';
+import type { MetricRecorder } from '../../lambdas/shared/metric-recorder.js';
 import type { DispatcherDeps } from '../../lambdas/webhooks/dispatcher.js';
 import { createDispatcherHandler, depsFromEnvironment as dispatcherDeps } from '../../lambdas/webhooks/dispatcher-handler.js';
 import { createEndpointsHandler, depsFromEnvironment as endpointsDeps } from '../../lambdas/webhooks/endpoints-handler.js';
@@ -40,6 +41,17 @@ const resolveTo =
  * publisher, receives the resulting messages from its own queue, and invokes the dispatcher
  * with them, with an injected clock where time matters.
  */
+/** A recorder that keeps each count's name and dimensions (every dispatcher count is 1). */
+const recordingMetrics = () => {
+  const recorded: [string, Readonly<Record<string, string>> | undefined][] = [];
+  const recorder: MetricRecorder<'webhookDispatcher'> = {
+    record: (name, _unit, _value, dimensions) => {
+      recorded.push([name, dimensions]);
+    },
+  };
+  return Object.assign(recorder, { recorded });
+};
+
 describe('webhook dispatcher', () => {
   const sqs = new SQSClient({});
   const store = new DeliveryStore(dynamo(), () => tableName('webhooks'));
@@ -111,7 +123,8 @@ describe('webhook dispatcher', () => {
     const clock = manualClock();
     const start = clock.now();
     // Zero jitter: the schedule alone would retry at once, so any wait is Retry-After's.
-    const timed = dispatcherWith({ now: clock.now, random: () => 0 });
+    const metrics = recordingMetrics();
+    const timed = dispatcherWith({ now: clock.now, random: () => 0, metrics });
 
     expect(await timed(sqsEvent(messages, queues.arn))).toEqual({ batchItemFailures: [] });
     expect(limited.requests).toHaveLength(1);
@@ -126,6 +139,12 @@ describe('webhook dispatcher', () => {
     expect(await timed(sqsEvent(await receiveCount(sqs, queues.url, 1), queues.arn))).toEqual({ batchItemFailures: [] });
     expect(limited.requests).toHaveLength(2);
     expect(await store.get(endpoint.id, events[0]?.id as EventId)).toMatchObject({ status: 'delivered', attemptCount: 2 });
+    expect(metrics.recorded).toEqual([
+      ['attempts', undefined],
+      ['failedAttempts', undefined],
+      ['attempts', undefined],
+      ['delivered', undefined],
+    ]);
   });
 
   it('carries a wait longer than SQS allows as a chain of hops, attempting only when due', async () => {
@@ -157,9 +176,16 @@ describe('webhook dispatcher', () => {
     const tenant = await createTenant();
     const endpoint = await register(tenant, gone.url);
     const { messages } = await publishEvents(tenant, 2);
+    const metrics = recordingMetrics();
+    const dispatch = dispatcherWith({ metrics });
 
     expect(await dispatch(sqsEvent(messages.slice(0, 1), queues.arn))).toEqual({ batchItemFailures: [] });
     expect(gone.requests).toHaveLength(1);
+    expect(metrics.recorded).toEqual([
+      ['attempts', undefined],
+      ['failedAttempts', undefined],
+      ['failedDeliveries', { reason: 'endpoint-gone' }],
+    ]);
     expect(await endpointOf(tenant, endpoint.id)).toMatchObject({ status: 'disabled', disabled_reason: 'gone' });
 
     expect(await dispatch(sqsEvent(messages.slice(1), queues.arn))).toEqual({ batchItemFailures: [] });
