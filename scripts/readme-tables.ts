@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { metricNamespace, metricServices } from '../lambdas/shared/metric-names.js';
 import { formatDefault, settingNames, settings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
 import { tableEnvVar } from '../lambdas/topology.js';
 import { alarmCondition, alarmDeclarationsFor } from '../lib/alarm-declarations.js';
@@ -9,7 +10,8 @@ import { localHandlerSettings, localLibraryVariables, localVariables, readSettin
 /**
  * The README's tables of deployment settings, written from their declarations: the stack's
  * context keys (lib/config.ts), the handler settings (lambdas/settings.ts), the local stack's
- * variables (local/settings.ts) and the alarms (lib/alarm-declarations.ts). `npm run docs` rewrites each between its two marker comments;
+ * variables (local/settings.ts), the alarms (lib/alarm-declarations.ts) and the metrics
+ * (lambdas/shared/metric-names.ts). `npm run docs` rewrites each between its two marker comments;
  * test/docs/readme.test.ts fails when README.md lags behind.
  */
 
@@ -95,10 +97,17 @@ const alarmsTable = (): string =>
     alarmDeclarationsFor({}).map((alarm) => [code(alarm.id), alarm.watches, alarmCondition(alarm), alarm.reason]),
   );
 
+const metricsTable = (): string =>
+  table(
+    ['Service (`service` dimension)', `Metrics (namespace ${code(metricNamespace)})`],
+    Object.values(metricServices).map(({ service, metrics }) => [code(service), Object.values(metrics).map(code).join(', ')]),
+  );
+
 const generatedTables: Readonly<Record<string, () => string>> = {
   'context-keys': contextKeysTable,
   'environment-variables': environmentTable,
   alarms: alarmsTable,
+  metrics: metricsTable,
 };
 
 /** README.md with every generated table rewritten from the declarations. */
