@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { AlarmStatusWidget, Dashboard, GraphWidget, type IMetric, type IWidget, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { AlarmStatusWidget, Dashboard, GraphWidget, type IMetric, type IWidget, MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { metricNamespace, type MetricService, metricServices } from '../lambdas/shared/metric-names.js';
 import { routes, type RouteSpec } from '../lambdas/topology.js';
 import { type AlarmSources, serviceMetric } from './alarm-declarations.js';
 import type { DeclaredAlarm } from './alarms.js';
@@ -27,6 +28,60 @@ const routeRequests = (sources: AlarmSources, route: RouteSpec): IMetric =>
       Resource: route.path,
     },
   });
+
+/**
+ * A metric emitted with dimensions beyond its service (a route, an operation, an outcome), whose
+ * series only a search finds: one line per series, or with `sum`, all of them added up.
+ */
+const searched = <S extends MetricService>(
+  service: S,
+  name: keyof (typeof metricServices)[S]['metrics'],
+  dimensions: readonly string[],
+  options: { readonly statistic: string; readonly label: string; readonly sum?: boolean },
+): IMetric => {
+  const metricName = (metricServices[service].metrics as Record<typeof name, string>)[name];
+  const search = `SEARCH('{${[metricNamespace, 'service', ...dimensions].join(',')}} MetricName="${metricName}" service="${metricServices[service].service}"', '${options.statistic}', ${fiveMinutes.toSeconds()})`;
+  return new MathExpression({
+    expression: options.sum === true ? `SUM(${search})` : search,
+    label: options.label,
+    period: fiveMinutes,
+    usingMetrics: {},
+  });
+};
+
+const idempotencyOutcomes = Object.keys(metricServices.idempotency.metrics) as (keyof typeof metricServices.idempotency.metrics)[];
+
+/** What Powertools users ask for: cached versus fresh, processor health, who is held back, webhook delivery. */
+const trafficWidgets = (): IWidget[] => [
+  new GraphWidget({
+    title: 'Idempotency outcomes (all routes)',
+    width: 6,
+    left: idempotencyOutcomes.map((outcome) =>
+      searched('idempotency', outcome, ['route'], { statistic: 'Sum', label: outcome, sum: true }),
+    ),
+  }),
+  new GraphWidget({
+    title: 'Processor calls by operation and outcome',
+    width: 6,
+    left: [searched('processor', 'calls', ['operation', 'outcome'], { statistic: 'Sum', label: '' })],
+  }),
+  new GraphWidget({
+    title: 'Processor latency p99 (ms)',
+    width: 6,
+    left: [searched('processor', 'latency', ['operation', 'outcome'], { statistic: 'p99', label: '' })],
+  }),
+  new GraphWidget({
+    title: 'Rate-limited requests and webhooks',
+    width: 6,
+    left: [
+      searched('rateLimit', 'rateLimited', ['route'], { statistic: 'Sum', label: 'Rate limited (429)', sum: true }),
+      serviceMetric('webhookDispatcher', 'attempts', { ...sum, label: 'Webhook attempts' }),
+      serviceMetric('webhookDispatcher', 'delivered', { ...sum, label: 'Webhooks delivered' }),
+      serviceMetric('webhookDispatcher', 'failedAttempts', { ...sum, label: 'Webhook attempts failed' }),
+      searched('webhookDispatcher', 'failedDeliveries', ['reason'], { statistic: 'Sum', label: 'Webhook deliveries given up', sum: true }),
+    ],
+  }),
+];
 
 /** The money the API moved and what recovery and reconciliation did about the rest. */
 const businessWidgets = (sources: AlarmSources): IWidget[] => [
@@ -88,6 +143,7 @@ export class OperationsDashboard extends Construct {
       widgets: [
         [new AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: props.alarms.map((entry) => entry.alarm) })],
         businessWidgets(props.sources),
+        trafficWidgets(),
         alarmWidgets(props.sources, props.alarms),
       ],
     });

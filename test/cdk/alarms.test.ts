@@ -188,4 +188,13 @@ describe('dashboard', () => {
       expect(body).toContain(name);
     expect(body).toContain(metricServices.reconciler.metrics.recovered);
   });
+
+  it('shows every idempotency outcome, processor calls and latency, rate-limited requests and webhook deliveries', () => {
+    for (const service of ['idempotency', 'processor', 'webhookDispatcher'] as const)
+      for (const name of Object.values(metricServices[service].metrics)) expect(body, name).toContain(name);
+    expect(body).toContain(metricServices.rateLimit.metrics.rateLimited);
+    // Metrics with a route, operation or outcome dimension are drawn through searches, one series per value.
+    expect(body).toContain(`{${metricNamespace},service,route} MetricName=`);
+    expect(body).toContain(`{${metricNamespace},service,operation,outcome} MetricName=`);
+  });
 });
