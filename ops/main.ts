@@ -44,9 +44,10 @@ const localHint = ' Is `npm start` running (with the same DYNAMODB_PORT / SQS_PO
  */
 const status = async (target: OpsTarget, stuckAfterMs: number, io: OpsIo): Promise<number> => {
   let preflight: [Finding, Finding];
+  const nowMs = io.now();
   try {
     preflight = await Promise.all([
-      readLastReconciliation(target).then(lastReconciliation),
+      readLastReconciliation(target).then((summary) => lastReconciliation(summary, nowMs)),
       target.queues().then((queues) => deadLetterQueues(target, queues)),
     ]);
   } catch (error) {
@@ -54,7 +55,6 @@ const status = async (target: OpsTarget, stuckAfterMs: number, io: OpsIo): Promi
     return 2;
   }
   const [reconciliation, deadLetters] = preflight;
-  const nowMs = io.now();
   const [recovery, outbox, rateLimits] = await Promise.all([
     recoveryPoints(target, nowMs, stuckAfterMs),
     outboxLag(target, nowMs),

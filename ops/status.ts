@@ -125,18 +125,33 @@ export const outboxLag = async (target: OpsTarget, nowMs: number): Promise<Findi
   };
 };
 
-export const lastReconciliation = (summary: RunSummary | undefined): Finding => ({
-  title: 'Last reconciliation',
-  attention: summary !== undefined && summaryNeedsAttention(summary),
-  lines:
-    summary === undefined
-      ? ['none recorded yet: the reconciler runs on its schedule, or `npm run ops -- reconcile`']
-      : [
-          `ended ${at(summary.at)}${summary.finished ? '' : ' (stopped early: the next run goes on)'}: ` +
-            `${summary.counts.matched} matched, ${summary.counts.recovered} recovered, ${summary.counts.pending} pending, ` +
-            `${summary.counts.mismatched} mismatched, ${summary.counts.unknown} unknown, ${summary.failed} failed, ${summary.stuck} stuck`,
-        ],
-});
+/**
+ * A summary older than three of the reconciler's intervals means it has stopped running (its
+ * schedule, its role, the processor's listing): what it would report goes unseen. None at all
+ * is a stack that has not reached its first run yet, which is not a reason to wake anybody.
+ */
+export const lastReconciliation = (summary: RunSummary | undefined, nowMs: number): Finding => {
+  if (summary === undefined)
+    return {
+      title: 'Last reconciliation',
+      attention: false,
+      lines: ['none recorded yet: the reconciler runs on its schedule, or `npm run ops -- reconcile`'],
+    };
+  const staleAfterMs = 3 * recoveryIntervalMs();
+  const stale = nowMs - summary.at > staleAfterMs;
+  return {
+    title: 'Last reconciliation',
+    attention: stale || summaryNeedsAttention(summary),
+    lines: [
+      `ended ${at(summary.at)}${summary.finished ? '' : ' (stopped early: the next run goes on)'}: ` +
+        `${summary.counts.matched} matched, ${summary.counts.recovered} recovered, ${summary.counts.pending} pending, ` +
+        `${summary.counts.mismatched} mismatched, ${summary.counts.unknown} unknown, ${summary.failed} failed, ${summary.stuck} stuck`,
+      ...(stale
+        ? [`no run for ${minutes(nowMs - summary.at)}, more than three intervals (${minutes(staleAfterMs)}): is the reconciler running?`]
+        : []),
+    ],
+  };
+};
 
 export const readLastReconciliation = (target: OpsTarget): Promise<RunSummary | undefined> =>
   new WatermarkStore(target.client, target.tables.reconciliation).lastRun();

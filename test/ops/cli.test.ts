@@ -146,13 +146,17 @@ describe('npm run ops', () => {
     expect(result.out).toContain('Needs attention: outbox.');
   });
 
-  it("shows the last reconciliation's summary, and exits 1 when it found a mismatch", async () => {
+  it("shows the last reconciliation's summary, and exits 1 when it found a mismatch or the reconciler stopped", async () => {
     const counts = { matched: 5, recovered: 1, pending: 0, mismatched: 0, unknown: 0 };
     const watermarks = new WatermarkStore(client, stack.tables.reconciliation);
-    await watermarks.recordRun({ at: hourAgo, counts, failed: 0, stuck: 0, finished: true });
+    await watermarks.recordRun({ at: nowMs - 60_000, counts, failed: 0, stuck: 0, finished: true });
     const clean = await status();
     expect(clean.code).toBe(0);
-    expect(clean.out).toContain('ended 2026-06-01T11:00:00.000Z: 5 matched, 1 recovered, 0 pending, 0 mismatched');
+    expect(clean.out).toContain('ended 2026-06-01T11:59:00.000Z: 5 matched, 1 recovered, 0 pending, 0 mismatched');
+    await watermarks.recordRun({ at: hourAgo, counts, failed: 0, stuck: 0, finished: true });
+    const stale = await status();
+    expect(stale.code).toBe(1);
+    expect(stale.out).toContain('no run for 60 min, more than three intervals (3 min): is the reconciler running?');
     await watermarks.recordRun({ at: nowMs, counts: { ...counts, mismatched: 2 }, failed: 0, stuck: 0, finished: true });
     const mismatched = await status();
     expect(mismatched.code).toBe(1);
