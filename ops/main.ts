@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { UsageError } from '../cli/flags.js';
+import { type CliIo, processIo, reason } from '../cli/io.js';
 import { readSetting } from '../lambdas/settings.js';
 import { main as reconcileMain } from '../reconcile/main.js';
 import { type OpsCommand, parseCommand, usage } from './options.js';
@@ -16,25 +17,6 @@ import {
 } from './status.js';
 import { openOpsTarget, type OpsTarget } from './target.js';
 
-/** Where the command writes, and the clock it runs by; tests pass their own. */
-export interface OpsIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly now: () => number;
-}
-
-const processIo: OpsIo = {
-  out: (text) => {
-    console.log(text);
-  },
-  err: (text) => {
-    console.error(text);
-  },
-  now: Date.now,
-};
-
-const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 const localHint = ' Is `npm start` running (with the same DYNAMODB_PORT / SQS_PORT)?';
 
 /**
@@ -42,7 +24,7 @@ const localHint = ' Is `npm start` running (with the same DYNAMODB_PORT / SQS_PO
  * failure there means DynamoDB or SQS cannot be reached at all (exit 2); the other checks then
  * run together, each reporting its own failure.
  */
-const status = async (target: OpsTarget, stuckAfterMs: number, io: OpsIo): Promise<number> => {
+const status = async (target: OpsTarget, stuckAfterMs: number, io: CliIo): Promise<number> => {
   let preflight: [Finding, Finding];
   const nowMs = io.now();
   try {
@@ -65,7 +47,7 @@ const status = async (target: OpsTarget, stuckAfterMs: number, io: OpsIo): Promi
   return findings.some((finding) => finding.attention) ? 1 : 0;
 };
 
-const run = async (command: Exclude<OpsCommand, { command: 'help' | 'reconcile' }>, io: OpsIo): Promise<number> => {
+const run = async (command: Exclude<OpsCommand, { command: 'help' | 'reconcile' }>, io: CliIo): Promise<number> => {
   const target = openOpsTarget(command.target);
   try {
     if (command.command === 'status')
@@ -79,7 +61,7 @@ const run = async (command: Exclude<OpsCommand, { command: 'help' | 'reconcile' 
 };
 
 /** `npm run ops`: 0 nothing needs a human, 1 something does, 2 bad options or unreachable. */
-export const main = async (argv: readonly string[], io: OpsIo = processIo): Promise<number> => {
+export const main = async (argv: readonly string[], io: CliIo = processIo): Promise<number> => {
   let command: OpsCommand;
   try {
     command = parseCommand(argv);

@@ -8,6 +8,7 @@ import { sweepShards } from '../lambdas/shared/sweep-index.js';
 import { type IndexSpec, type KeyAttribute, pendingDeliveriesIndex, type QueueName, unpublishedEventsIndex } from '../lambdas/topology.js';
 import { overdueAfterMs } from '../lambdas/webhooks/delivery-state.js';
 import { unpublishedAfterMs } from '../lambdas/webhooks/outbox-sweep.js';
+import { reason } from '../cli/io.js';
 import type { OpsTarget, QueueUrls } from './target.js';
 
 /** One thing the status looks at: whether it needs a human, and what to tell them. */
@@ -19,7 +20,6 @@ export interface Finding {
 
 const at = (epochMs: number): string => new Date(epochMs).toISOString();
 const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
-const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * Recovery points are the only IN_PROGRESS keys that wait for someone else: an ordinary claim

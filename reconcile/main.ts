@@ -2,28 +2,10 @@ import { needsAttention, reconcile } from '../lambdas/reconciliation/reconciler.
 import { reconcilerDeps } from '../lambdas/reconciliation/reconciler-deps.js';
 import { readSetting } from '../lambdas/settings.js';
 import { UsageError } from '../cli/flags.js';
+import { type CliIo, processIo, reason } from '../cli/io.js';
 import { parseOptions, usage, type ReconcileCliOptions } from './options.js';
 import { renderSummary } from './summary.js';
 import { openTarget, type ReconcileTarget } from './target.js';
-
-/** Where the CLI writes, and the clock it runs by; tests pass their own. */
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly now: () => number;
-}
-
-const processIo: CliIo = {
-  out: (text) => {
-    console.log(text);
-  },
-  err: (text) => {
-    console.error(text);
-  },
-  now: Date.now,
-};
-
-const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const localHint = ' Is `npm start` running (with the same PROCESSOR_PORT / DYNAMODB_PORT)?';
 
