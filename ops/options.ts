@@ -1,7 +1,7 @@
 import { parseFlags, tableFlag, tableFlagUsage, tablesFromFlags, UsageError, urlFlag, wholeNumberFlag } from '../cli/flags.js';
 import { readSetting } from '../lambdas/settings.js';
 import { parseId, type WebhookEndpointId } from '../lambdas/shared/ids.js';
-import { queues, type QueueName, type TableName } from '../lambdas/topology.js';
+import { eventSources, type EventSourceSpec, queues, type QueueName, type TableName } from '../lambdas/topology.js';
 
 /** The tables `npm run ops` reads: where stuck work, lag, the last reconciliation and the rate-limit store live. */
 export const opsTables = ['idempotency', 'events', 'webhooks', 'rateLimits', 'reconciliation'] as const satisfies readonly TableName[];
@@ -10,13 +10,25 @@ export type OpsTable = (typeof opsTables)[number];
 export const queueNames = Object.keys(queues) as QueueName[];
 
 const kebab = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const pascal = (camel: string): string => `${camel.charAt(0).toUpperCase()}${camel.slice(1)}`;
 
 /** `--webhook-deliveries-queue-url` and `--webhook-deliveries-dead-letter-queue-url`, after the stack's outputs. */
 const queueFlags = (queue: QueueName) => ({ main: `${kebab(queue)}-queue-url`, deadLetter: `${kebab(queue)}-dead-letter-queue-url` });
-const queueOutputs = (queue: QueueName) => {
-  const pascal = `${queue.charAt(0).toUpperCase()}${queue.slice(1)}`;
-  return { main: `${pascal}QueueUrl`, deadLetter: `${pascal}DeadLetterQueueUrl` };
-};
+const queueOutputs = (queue: QueueName) => ({ main: `${pascal(queue)}QueueUrl`, deadLetter: `${pascal(queue)}DeadLetterQueueUrl` });
+
+/**
+ * Each stream mapping's failure queue, where a deployed stack puts the records it gave up on:
+ * a dead-letter queue in all but name. The local stack's stream poller has none.
+ */
+export const streamFailureSources = (eventSources as readonly EventSourceSpec[]).flatMap((spec) =>
+  spec.source.kind === 'stream' ? [{ function: spec.function, table: spec.source.table }] : [],
+);
+type StreamFailureSource = (typeof streamFailureSources)[number];
+/** `--webhook-publisher-events-stream-failure-queue-url`, after the stack's `WebhookPublisherEventsStreamFailureQueueUrl` output. */
+const streamFailureFlag = (source: StreamFailureSource) => `${kebab(source.function)}-${kebab(source.table)}-stream-failure-queue-url`;
+const streamFailureOutput = (source: StreamFailureSource) => `${pascal(source.function)}${pascal(source.table)}StreamFailureQueueUrl`;
+/** How the status names a stream's failure queue. */
+export const streamFailureLabel = (source: StreamFailureSource) => `${source.function} stream failures (${source.table})`;
 
 export const usage = `Usage: npm run ops -- <command> [options]
 
@@ -38,6 +50,7 @@ ${queueNames
     ];
   })
   .join('\n')}
+${streamFailureSources.map((source) => `  --${streamFailureFlag(source)} <url>`.padEnd(32) + ` the ${streamFailureOutput(source)} output`).join('\n')}
                                 (any of these names a deployed stack: then give all of them)
   --region <region>             AWS region (default: AWS_REGION); credentials from the default provider chain
   --dynamodb-endpoint <url>     a DynamoDB endpoint other than AWS's
@@ -59,6 +72,8 @@ export type OpsTargetOptions =
       readonly sqsEndpoint: string | undefined;
       readonly tables: Readonly<Record<OpsTable, string>>;
       readonly queues: Readonly<Record<QueueName, { readonly url: string; readonly deadLetterUrl: string }>>;
+      /** Failure queue URLs by `streamFailureLabel`. */
+      readonly streamFailureQueues: Readonly<Record<string, string>>;
     };
 
 export type OpsCommand =
@@ -69,9 +84,11 @@ export type OpsCommand =
   | { readonly command: 'redrive'; readonly target: OpsTargetOptions; readonly endpoint: WebhookEndpointId };
 
 const targetOf = (text: (flag: string) => string | undefined): OpsTargetOptions => {
-  const placeFlags = [...opsTables.map(tableFlag), ...queueNames.flatMap((queue) => Object.values(queueFlags(queue)))].filter(
-    (flag) => text(flag) !== undefined,
-  );
+  const placeFlags = [
+    ...opsTables.map(tableFlag),
+    ...queueNames.flatMap((queue) => Object.values(queueFlags(queue))),
+    ...streamFailureSources.map(streamFailureFlag),
+  ].filter((flag) => text(flag) !== undefined);
   const awsFlags = ['region', 'dynamodb-endpoint', 'sqs-endpoint'].filter((flag) => text(flag) !== undefined);
   if (placeFlags.length === 0) {
     if (awsFlags.length > 0)
@@ -86,6 +103,11 @@ const targetOf = (text: (flag: string) => string | undefined): OpsTargetOptions 
       .filter((which) => text(flags[which]) === undefined)
       .map((which) => `--${flags[which]} (${outputs[which]})`);
   });
+  missingQueues.push(
+    ...streamFailureSources
+      .filter((source) => text(streamFailureFlag(source)) === undefined)
+      .map((source) => `--${streamFailureFlag(source)} (${streamFailureOutput(source)})`),
+  );
   if (missingQueues.length > 0) throw new UsageError(`${because}, also give ${missingQueues.join(', ')}`);
   const urlOf = (flag: string): string => urlFlag(text(flag) ?? '', flag);
   const optionalUrl = (flag: string): string | undefined => (text(flag) === undefined ? undefined : urlOf(flag));
@@ -98,6 +120,9 @@ const targetOf = (text: (flag: string) => string | undefined): OpsTargetOptions 
     queues: Object.fromEntries(
       queueNames.map((queue) => [queue, { url: urlOf(queueFlags(queue).main), deadLetterUrl: urlOf(queueFlags(queue).deadLetter) }]),
     ) as Record<QueueName, { url: string; deadLetterUrl: string }>,
+    streamFailureQueues: Object.fromEntries(
+      streamFailureSources.map((source) => [streamFailureLabel(source), urlOf(streamFailureFlag(source))]),
+    ),
   };
 };
 
@@ -113,6 +138,7 @@ export const parseCommand = (argv: readonly string[]): OpsCommand => {
     ...Object.fromEntries(
       queueNames.flatMap((queue) => Object.values(queueFlags(queue)).map((flag) => [flag, { type: 'string' as const }])),
     ),
+    ...Object.fromEntries(streamFailureSources.map((source) => [streamFailureFlag(source), { type: 'string' as const }])),
     region: { type: 'string' },
     'dynamodb-endpoint': { type: 'string' },
     'sqs-endpoint': { type: 'string' },

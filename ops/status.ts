@@ -45,10 +45,17 @@ export const recoveryPoints = async (target: OpsTarget, nowMs: number, stuckAfte
   };
 };
 
-/** Visible, in flight and delayed: every message a dead-letter queue holds is a failure someone must look at. */
+/**
+ * Visible, in flight and delayed: every message a dead-letter queue, or a stream's failure
+ * queue, holds is a failure someone must look at.
+ */
 export const deadLetterQueues = async (target: OpsTarget, urls: Readonly<Record<QueueName, QueueUrls>>): Promise<Finding> => {
+  const watched: [string, string][] = [
+    ...(Object.entries(urls) as [QueueName, QueueUrls][]).map(([queue, { deadLetterUrl }]): [string, string] => [queue, deadLetterUrl]),
+    ...Object.entries(target.streamFailureQueues),
+  ];
   const depths = await Promise.all(
-    (Object.entries(urls) as [QueueName, QueueUrls][]).map(async ([queue, { deadLetterUrl }]) => {
+    watched.map(async ([queue, deadLetterUrl]) => {
       const { Attributes = {} } = await target.sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: deadLetterUrl,

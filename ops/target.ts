@@ -20,6 +20,8 @@ export interface OpsTarget {
   readonly tables: Readonly<Record<OpsTable, string>>;
   /** The local stack's queue URLs are asked of its SQS; a deployed stack's come from the flags. */
   readonly queues: () => Promise<Readonly<Record<QueueName, QueueUrls>>>;
+  /** A deployed stack's stream failure queues by label; the local stack has none. */
+  readonly streamFailureQueues: Readonly<Record<string, string>>;
   close(): void;
 }
 
@@ -52,6 +54,7 @@ export const openOpsTarget = (options: OpsTargetOptions): OpsTarget => {
     sqs,
     tables: options.kind === 'local-stack' ? localTableNames(opsTables) : options.tables,
     queues: options.kind === 'local-stack' ? () => localQueueUrls(sqs) : () => Promise.resolve(options.queues),
+    streamFailureQueues: options.kind === 'local-stack' ? {} : options.streamFailureQueues,
     close: () => {
       dynamo.close();
       sqs.destroy();

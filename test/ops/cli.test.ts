@@ -24,6 +24,7 @@ afterAll(() => {
 interface Stack {
   readonly tables: Record<OpsTable, string>;
   readonly deadLetterUrl: string;
+  readonly streamFailureUrl: string;
   readonly flags: string[];
 }
 
@@ -34,16 +35,23 @@ beforeEach(async () => {
   const names = Object.fromEntries(opsTables.map((table) => [table, `test-ops-${table}-${suffix}`])) as Record<OpsTable, string>;
   await Promise.all(opsTables.map((table) => ensureTable(admin, names[table], tables[table])));
   const queueUrl = async (name: string) => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
-  const [url, deadLetterUrl] = await Promise.all([queueUrl(`test-ops-${suffix}`), queueUrl(`test-ops-${suffix}-dlq`)]);
+  const [url, deadLetterUrl, streamFailureUrl] = await Promise.all([
+    queueUrl(`test-ops-${suffix}`),
+    queueUrl(`test-ops-${suffix}-dlq`),
+    queueUrl(`test-ops-${suffix}-stream-failures`),
+  ]);
   stack = {
     tables: names,
     deadLetterUrl,
+    streamFailureUrl,
     flags: [
       ...opsTables.flatMap((table) => [`--${tableFlag(table)}`, names[table]]),
       '--webhook-deliveries-queue-url',
       url,
       '--webhook-deliveries-dead-letter-queue-url',
       deadLetterUrl,
+      '--webhook-publisher-events-stream-failure-queue-url',
+      streamFailureUrl,
       '--region',
       'us-east-1',
       '--dynamodb-endpoint',
@@ -126,6 +134,21 @@ describe('npm run ops', () => {
     const result = await status();
     expect(result.code).toBe(1);
     expect(result.out).toContain('webhookDeliveries: 1 message');
+    expect(result.out).toContain('Needs attention: dead-letter queues.');
+  });
+
+  it('exits 1 for a stream record the publisher gave up on, and asks a deployed stack for its failure queue', async () => {
+    const withoutFailureQueue = stack.flags.filter(
+      (_, i, flags) => flags[i] !== stack.streamFailureUrl && flags[i + 1] !== stack.streamFailureUrl,
+    );
+    expect((await run(['status', ...withoutFailureQueue])).err).toContain(
+      '--webhook-publisher-events-stream-failure-queue-url (WebhookPublisherEventsStreamFailureQueueUrl)',
+    );
+    expect((await status()).out).toContain('webhookPublisher stream failures (events): 0 messages');
+    await sqs.send(new SendMessageCommand({ QueueUrl: stack.streamFailureUrl, MessageBody: '{}' }));
+    const result = await status();
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('webhookPublisher stream failures (events): 1 message');
     expect(result.out).toContain('Needs attention: dead-letter queues.');
   });
 
