@@ -6,6 +6,7 @@ import { main as reconcileMain } from '../reconcile/main.js';
 import { type OpsCommand, parseCommand, usage } from './options.js';
 import { redrive } from './redrive.js';
 import {
+  claimsPastLease,
   deadLetterQueues,
   type Finding,
   lastReconciliation,
@@ -24,7 +25,7 @@ const localHint = ' Is `npm start` running (with the same DYNAMODB_PORT / SQS_PO
  * failure there means DynamoDB or SQS cannot be reached at all (exit 2); the other checks then
  * run together, each reporting its own failure.
  */
-const status = async (target: OpsTarget, stuckAfterMs: number, io: CliIo): Promise<number> => {
+const status = async (target: OpsTarget, stuckAfterMs: number, scanClaims: boolean, io: CliIo): Promise<number> => {
   let preflight: [Finding, Finding];
   const nowMs = io.now();
   try {
@@ -37,12 +38,13 @@ const status = async (target: OpsTarget, stuckAfterMs: number, io: CliIo): Promi
     return 2;
   }
   const [reconciliation, deadLetters] = preflight;
-  const [recovery, outbox, rateLimits] = await Promise.all([
+  const [recovery, claims, outbox, rateLimits] = await Promise.all([
     recoveryPoints(target, nowMs, stuckAfterMs),
+    scanClaims ? claimsPastLease(target, nowMs) : undefined,
     outboxLag(target, nowMs),
     rateLimitStore(target, () => performance.now()),
   ]);
-  const findings = [recovery, deadLetters, outbox, reconciliation, rateLimits];
+  const findings = [recovery, ...(claims === undefined ? [] : [claims]), deadLetters, outbox, reconciliation, rateLimits];
   io.out(renderStatus(`Status of ${target.description} at ${new Date(nowMs).toISOString()}`, findings));
   return findings.some((finding) => finding.attention) ? 1 : 0;
 };
@@ -51,7 +53,7 @@ const run = async (command: Exclude<OpsCommand, { command: 'help' | 'reconcile' 
   const target = openOpsTarget(command.target);
   try {
     if (command.command === 'status')
-      return await status(target, command.stuckAfterMs ?? readSetting('RECOVERY_STUCK_AFTER_SECONDS') * 1000, io);
+      return await status(target, command.stuckAfterMs ?? readSetting('RECOVERY_STUCK_AFTER_SECONDS') * 1000, command.scanClaims, io);
     const result = await redrive(target, command.endpoint, io.now);
     (result.code === 0 ? io.out : io.err)(result.text);
     return result.code;

@@ -59,6 +59,8 @@ ${streamFailureSources.map((source) => `  --${streamFailureFlag(source)} <url>`.
 status:
   --stuck-after-seconds <n>     a recovery point unresolved this long needs a human (default
                                 RECOVERY_STUCK_AFTER_SECONDS, ${readSetting('RECOVERY_STUCK_AFTER_SECONDS', {})})
+  --scan-claims                 also list ordinary claims IN_PROGRESS past their lease; they are not indexed,
+                                so this reads the whole idempotency table
 
 Exit status: 0 when nothing needs a human, 1 when something does (status) or the redrive failed,
 2 for bad options or an unreachable DynamoDB or SQS.`;
@@ -80,7 +82,13 @@ export type OpsCommand =
   | { readonly command: 'help' }
   /** Everything after `reconcile`, for the reconcile CLI to parse. */
   | { readonly command: 'reconcile'; readonly argv: readonly string[] }
-  | { readonly command: 'status'; readonly target: OpsTargetOptions; readonly stuckAfterMs: number | undefined }
+  | {
+      readonly command: 'status';
+      readonly target: OpsTargetOptions;
+      readonly stuckAfterMs: number | undefined;
+      /** Also scan the idempotency table for ordinary claims past their lease. */
+      readonly scanClaims: boolean;
+    }
   | { readonly command: 'redrive'; readonly target: OpsTargetOptions; readonly endpoint: WebhookEndpointId };
 
 const targetOf = (text: (flag: string) => string | undefined): OpsTargetOptions => {
@@ -142,13 +150,20 @@ export const parseCommand = (argv: readonly string[]): OpsCommand => {
     region: { type: 'string' },
     'dynamodb-endpoint': { type: 'string' },
     'sqs-endpoint': { type: 'string' },
-    ...(command === 'status' ? { 'stuck-after-seconds': { type: 'string' } } : { endpoint: { type: 'string' } }),
+    ...(command === 'status'
+      ? { 'stuck-after-seconds': { type: 'string' }, 'scan-claims': { type: 'boolean' } }
+      : { endpoint: { type: 'string' } }),
   });
   if (has('help')) return { command: 'help' };
   const target = targetOf(text);
   if (command === 'status') {
     const stuckAfterSeconds = wholeNumberFlag(text('stuck-after-seconds'), 'stuck-after-seconds', 1);
-    return { command, target, stuckAfterMs: stuckAfterSeconds === undefined ? undefined : stuckAfterSeconds * 1000 };
+    return {
+      command,
+      target,
+      stuckAfterMs: stuckAfterSeconds === undefined ? undefined : stuckAfterSeconds * 1000,
+      scanClaims: has('scan-claims'),
+    };
   }
   const raw = text('endpoint');
   const endpoint = raw === undefined ? undefined : parseId('webhookEndpoint', raw);

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { summaryNeedsAttention } from '../lambdas/reconciliation/reconciler.js';
 import { type RunSummary, WatermarkStore } from '../lambdas/reconciliation/watermarks.js';
 import { idempotencyEngineFor } from '../lambdas/shared/idempotency-engine.js';
@@ -41,6 +41,40 @@ export const recoveryPoints = async (target: OpsTarget, nowMs: number, stuckAfte
         (point) =>
           `  ${point.recovery.scope ?? '-'} key ${point.recovery.key}: unresolved since ${at(point.recovery.since)} (${minutes(nowMs - point.recovery.since)}), lease ${point.leaseUntil <= nowMs ? 'over' : 'held'}`,
       ),
+    ],
+  };
+};
+
+/**
+ * Ordinary claims (a webhook endpoint's create, say) still IN_PROGRESS after their lease: their
+ * executor died. Nothing is lost: a retry with the same request takes the key over, and TTL
+ * removes it otherwise, so they are shown, not alarmed. They are not indexed, hence the scan.
+ */
+export const claimsPastLease = async (target: OpsTarget, nowMs: number): Promise<Finding> => {
+  const keys: { pk: string; leaseUntil: number }[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await target.client.send(
+      new ScanCommand({
+        TableName: target.tables.idempotency,
+        FilterExpression: '#status = :inProgress AND #leaseUntil <= :now AND attribute_not_exists(#recoveryShard)',
+        ExpressionAttributeNames: { '#status': 'status', '#leaseUntil': 'leaseUntil', '#recoveryShard': 'recoveryShard', '#pk': 'pk' },
+        ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS', ':now': nowMs },
+        ProjectionExpression: '#pk, #leaseUntil',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    keys.push(...((page.Items ?? []) as { pk: string; leaseUntil: number }[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  const shown = keys.sort((a, b) => a.leaseUntil - b.leaseUntil).slice(0, 20);
+  return {
+    title: 'Claims past their lease',
+    attention: false,
+    lines: [
+      `${keys.length} ordinary claim${keys.length === 1 ? '' : 's'} IN_PROGRESS past their lease (a retry takes each over; TTL removes the rest)`,
+      ...shown.map(({ pk, leaseUntil }) => `  ${pk}: lease ended ${at(leaseUntil)} (${minutes(nowMs - leaseUntil)} ago)`),
+      ...(keys.length > shown.length ? [`  ... and ${keys.length - shown.length} more`] : []),
     ],
   };
 };

@@ -129,6 +129,23 @@ describe('npm run ops', () => {
     expect(result.out).toContain('Needs attention: recovery points.');
   });
 
+  it('lists ordinary claims past their lease with --scan-claims, without calling for a human', async () => {
+    const claim = (pk: string, leaseUntil: number) =>
+      client.send(
+        new PutCommand({
+          TableName: stack.tables.idempotency,
+          Item: { pk, status: 'IN_PROGRESS', fingerprint: 'f', token: 't', claimedAt: leaseUntil - 15_000, leaseUntil },
+        }),
+      );
+    await Promise.all([claim('acct_ops#dead-executor', hourAgo), claim('acct_ops#still-running', nowMs + 10_000)]);
+    expect((await status()).out).not.toContain('Claims past their lease');
+    const result = await run(['status', '--scan-claims', ...stack.flags]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('1 ordinary claim IN_PROGRESS past their lease');
+    expect(result.out).toContain('acct_ops#dead-executor: lease ended 2026-06-01T11:00:00.000Z (60 min ago)');
+    expect(result.out).not.toContain('still-running');
+  });
+
   it('exits 1 for a message in the dead-letter queue', async () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: stack.deadLetterUrl, MessageBody: '{}' }));
     const result = await status();
