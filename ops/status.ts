@@ -1,11 +1,11 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { summaryNeedsAttention } from '../lambdas/reconciliation/reconciler.js';
 import { type RunSummary, WatermarkStore } from '../lambdas/reconciliation/watermarks.js';
 import { idempotencyEngineFor } from '../lambdas/shared/idempotency-engine.js';
 import { recoveryIntervalMs } from '../lambdas/shared/recovery-run.js';
-import { sweepShards } from '../lambdas/shared/sweep-index.js';
-import { type IndexSpec, type KeyAttribute, pendingDeliveriesIndex, type QueueName, unpublishedEventsIndex } from '../lambdas/topology.js';
+import { type SweepIndex, sweepIndexEntries, sweepShards } from '../lambdas/shared/sweep-index.js';
+import { pendingDeliveriesIndex, type QueueName, unpublishedEventsIndex } from '../lambdas/topology.js';
 import { overdueAfterMs } from '../lambdas/webhooks/delivery-state.js';
 import { unpublishedAfterMs } from '../lambdas/webhooks/outbox-sweep.js';
 import { reason } from '../cli/io.js';
@@ -114,31 +114,16 @@ export const deadLetterQueues = async (target: OpsTarget, urls: Readonly<Record<
 const backlog = async (
   target: OpsTarget,
   table: string,
-  index: IndexSpec & { readonly sortKey: KeyAttribute },
+  index: SweepIndex,
   upTo: number,
 ): Promise<{ count: number; lowest: number | undefined }> => {
   let count = 0;
   let lowest: number | undefined;
   for (const shard of sweepShards) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await target.client.send(
-        new QueryCommand({
-          TableName: table,
-          IndexName: index.indexName,
-          KeyConditionExpression: '#shard = :shard AND #sort <= :upTo',
-          ExpressionAttributeNames: { '#shard': index.partitionKey.name, '#sort': index.sortKey.name },
-          ExpressionAttributeValues: { ':shard': shard, ':upTo': upTo },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const items = page.Items ?? [];
-      count += items.length;
-      // Ascending within a shard: the first entry of its first page is the shard's lowest.
-      const first = items[0]?.[index.sortKey.name] as number | undefined;
-      if (startKey === undefined && first !== undefined) lowest = Math.min(lowest ?? first, first);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const entries of sweepIndexEntries(target.client, table, index, shard, upTo)) {
+      count += entries.length;
+      for (const { sortValue } of entries) lowest = Math.min(lowest ?? sortValue, sortValue);
+    }
   }
   return { count, lowest };
 };

@@ -22,22 +22,28 @@ export interface TableKey {
   readonly sk: string;
 }
 
-type SweepIndex = IndexSpec & { readonly sortKey: KeyAttribute };
+export type SweepIndex = IndexSpec & { readonly sortKey: KeyAttribute };
 
 const pageSize = 100;
 
+/** An entry of a sweeper index: the item's primary key, and the index's sort key (when it is due). */
+export interface SweepIndexEntry {
+  readonly key: TableKey;
+  readonly sortValue: number;
+}
+
 /**
- * The keys of the items in one shard of a sweeper index whose sort key is at most `upTo`, lowest
- * first, a page at a time. The index is eventually consistent and holds keys only: the caller
- * reads each item before acting on it.
+ * The entries of one shard of a sweeper index whose sort key is at most `upTo`, lowest first, a
+ * page at a time. The index is eventually consistent and holds keys only: the caller reads each
+ * item before acting on it.
  */
-export async function* sweepIndexKeys(
+export async function* sweepIndexEntries(
   client: DynamoDBDocumentClient,
   table: string,
   index: SweepIndex,
   shard: number,
   upTo: number,
-): AsyncGenerator<readonly TableKey[]> {
+): AsyncGenerator<readonly SweepIndexEntry[]> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await client.send(
@@ -51,9 +57,23 @@ export async function* sweepIndexKeys(
         ExclusiveStartKey: startKey,
       }),
     );
-    yield ((page.Items ?? []) as TableKey[]).map(({ pk, sk }) => ({ pk, sk }));
+    yield (page.Items ?? []).map((item) => ({
+      key: { pk: item.pk as string, sk: item.sk as string },
+      sortValue: item[index.sortKey.name] as number,
+    }));
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
+}
+
+/** The primary keys of `sweepIndexEntries`, for a sweeper that reads each item before acting on it. */
+export async function* sweepIndexKeys(
+  client: DynamoDBDocumentClient,
+  table: string,
+  index: SweepIndex,
+  shard: number,
+  upTo: number,
+): AsyncGenerator<readonly TableKey[]> {
+  for await (const entries of sweepIndexEntries(client, table, index, shard, upTo)) yield entries.map(({ key }) => key);
 }
 
 /** Every shard of a sweep index, one after another. */
