@@ -3,7 +3,7 @@ import { downstreamKey } from '../lambdas/payments/key-guard.js';
 import { merchantBalances } from '../lambdas/payments/ledger.js';
 import type { Refund } from '../lambdas/payments/records.js';
 import type { AccountId } from '../lambdas/shared/ids.js';
-import { paymentEqualities, type Equality, type PaymentState } from './counterparts.js';
+import { chargeViewOf, paymentEqualities, refundViewOf, type Equality, type PaymentState } from './counterparts.js';
 import type { RecoveryWait } from './recovery.js';
 import type { ServerSnapshot } from './server-state.js';
 
@@ -40,26 +40,10 @@ export const paymentStateOf = (snapshot: ServerSnapshot): PaymentState => ({
     amount: refund.amount,
     currency: refund.currency,
   })),
-  charges: snapshot.charges.map((charge) => ({
-    id: charge.id,
-    processorChargeId: charge.processor_charge_id,
-    amount: charge.amount,
-    currency: charge.currency,
-    status: charge.status,
-    amountRefunded: charge.amount_refunded,
-  })),
+  charges: snapshot.charges.map(chargeViewOf),
   refunds: snapshot.events
     .filter((event) => event.type === 'charge.refunded')
-    .map((event) => {
-      const refund = event.data.object as unknown as Refund;
-      return {
-        id: refund.id,
-        processorRefundId: refund.processor_refund_id,
-        charge: refund.charge,
-        amount: refund.amount,
-        currency: refund.currency,
-      };
-    }),
+    .map((event) => refundViewOf(event.data.object as unknown as Refund)),
   events: snapshot.events.map((event) => ({ type: event.type, objectId: String(event.data.object.id) })),
   ledgerBalance: merchantBalances(snapshot.ledger),
   balance: snapshot.balanceAfter,

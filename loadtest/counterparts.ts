@@ -44,6 +44,30 @@ export interface RefundView {
   readonly currency: string;
 }
 
+/** A Retrysafe charge or refund as the API and the payments table both spell it. */
+type ChargeFields = Pick<ChargeView, 'id' | 'amount' | 'currency' | 'status'> & {
+  readonly processor_charge_id: string;
+  readonly amount_refunded: number;
+};
+type RefundFields = Pick<RefundView, 'id' | 'charge' | 'amount' | 'currency'> & { readonly processor_refund_id: string };
+
+export const chargeViewOf = (charge: ChargeFields): ChargeView => ({
+  id: charge.id,
+  processorChargeId: charge.processor_charge_id,
+  amount: charge.amount,
+  currency: charge.currency,
+  status: charge.status,
+  amountRefunded: charge.amount_refunded,
+});
+
+export const refundViewOf = (refund: RefundFields): RefundView => ({
+  id: refund.id,
+  processorRefundId: refund.processor_refund_id,
+  charge: refund.charge,
+  amount: refund.amount,
+  currency: refund.currency,
+});
+
 export interface EventView {
   readonly type: EventType;
   /** The id of the charge or refund the event is about. */

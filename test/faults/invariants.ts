@@ -14,7 +14,7 @@ import { accountPartition } from '../../lambdas/shared/account-partition.js';
 import { dynamo, queryAll } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { merchantBalances } from '../../lambdas/payments/ledger.js';
-import { equalityLine, paymentEqualities } from '../../loadtest/counterparts.js';
+import { chargeViewOf, equalityLine, paymentEqualities, refundViewOf } from '../../loadtest/counterparts.js';
 import { json, ledgerEntries, sandbox, unbalancedTransactions, type Api } from '../payments/harness.js';
 import type { TestTenant } from '../support/tenants.js';
 
@@ -123,21 +123,8 @@ export const assertPaymentInvariants = async (options: {
       amount: refund.amount,
       currency: refund.currency,
     })),
-    charges: charges.map((charge) => ({
-      id: charge.id,
-      processorChargeId: charge.processor_charge_id,
-      amount: charge.amount,
-      currency: charge.currency,
-      status: charge.status,
-      amountRefunded: charge.amount_refunded,
-    })),
-    refunds: refunds.map((refund) => ({
-      id: refund.id,
-      processorRefundId: refund.processor_refund_id,
-      charge: refund.charge,
-      amount: refund.amount,
-      currency: refund.currency,
-    })),
+    charges: charges.map(chargeViewOf),
+    refunds: refunds.map(refundViewOf),
     events: events.map((item) => ({ type: item.event.type, objectId: String(item.event.data.object.id) })),
     ledgerBalance: merchantBalances(entries),
     balance: new Map(balance.available.map(({ currency, amount }) => [currency, amount])),
