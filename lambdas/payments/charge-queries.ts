@@ -1,6 +1,7 @@
 import type { RouteInput } from '../http/api-route.js';
+import { listResponse } from '../http/paging.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
-import { fieldProblem, parseQuery } from '../http/validation.js';
+import { parseQuery } from '../http/validation.js';
 import { parseId } from '../shared/ids.js';
 import { chargeNotFound } from './charge-responses.js';
 import type { PaymentsStore } from './payments-store.js';
@@ -20,11 +21,7 @@ export const getCharge = async ({ store }: ChargeQueryDependencies, { tenant, ev
 
 /** GET /v1/charges?limit=&starting_after=: newest first. */
 export const listCharges = async ({ store }: ChargeQueryDependencies, { tenant, event }: RouteInput<undefined>): Promise<HttpResponse> => {
-  const { limit, starting_after: startingAfter } = parseQuery(listQuerySchema, event);
-  const after = startingAfter === undefined ? undefined : parseId('charge', startingAfter);
-  if (startingAfter !== undefined && after === undefined) {
-    throw fieldProblem('starting_after', 'must be a charge id');
-  }
+  const { limit, starting_after: after } = parseQuery(listQuerySchema, event);
   const page = await store.listCharges(tenant, { limit, after });
-  return jsonResponse(200, { object: 'list', url: '/v1/charges', data: page.charges, has_more: page.hasMore });
+  return listResponse('/v1/charges', page.charges, page.hasMore);
 };

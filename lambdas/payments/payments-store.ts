@@ -1,10 +1,10 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { eventItem, type EventItem, type EventType, type RetrysafeEvent } from '../events/outbox.js';
+import { eventItem, eventKey, type EventItem, type EventType, type RetrysafeEvent } from '../events/outbox.js';
 import type { HttpResponse } from '../http/types.js';
 import { encodeResponse, storedForm } from '../idempotency/index.js';
 import { accountPartition } from '../shared/account-partition.js';
 import { dynamo, queryAll, type TransactItem } from '../shared/dynamodb.js';
-import type { AccountId, ChargeId, RefundId } from '../shared/ids.js';
+import type { AccountId, ChargeId, EventId, RefundId } from '../shared/ids.js';
 import { anyBalanceShard, totalBalance, type Balance } from './balance.js';
 import type { DownstreamKey } from './key-guard.js';
 import { ledgerPuts, type LedgerEntry } from './ledger.js';
@@ -107,10 +107,13 @@ export class PaymentsStore {
    * The tenant's events, newest first. A type filter is applied by DynamoDB after the key
    * condition, so pages are read until the limit is met or the partition ends.
    */
-  async listEvents(tenant: AccountId, page: { readonly limit: number; readonly type?: EventType }): Promise<EventPage> {
-    const { limit, type } = page;
+  async listEvents(
+    tenant: AccountId,
+    page: { readonly limit: number; readonly type?: EventType; readonly after?: EventId },
+  ): Promise<EventPage> {
+    const { limit, type, after } = page;
     const events: RetrysafeEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: Record<string, unknown> | undefined = after === undefined ? undefined : { ...eventKey(tenant, after) };
     do {
       const result = await this.client.send(
         new QueryCommand({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { pageLimitParameter } from '../http/validation.js';
+import { pageQuery } from '../http/paging.js';
+import { parseId } from '../shared/ids.js';
 import { amountSchema, currencySchema } from './money.js';
 
 /**
@@ -52,7 +53,4 @@ export const createRefundSchema = z.strictObject({
 
 export type CreateRefundRequest = z.infer<typeof createRefundSchema>;
 
-export const listQuerySchema = z.strictObject({
-  limit: pageLimitParameter(100).default(10),
-  starting_after: z.string().optional(),
-});
+export const listQuerySchema = z.strictObject(pageQuery('charge', (raw) => parseId('charge', raw)));

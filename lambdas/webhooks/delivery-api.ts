@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { RouteInput } from '../http/api-route.js';
+import { listResponse, pageQuery } from '../http/paging.js';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
-import type { EventId } from '../shared/ids.js';
+import { eventIdOfDelivery } from './delivery-id.js';
 import { deliveryStatuses, type FailedDelivery } from './delivery-record.js';
 import type { DeliveryMessage, DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryStore } from './delivery-store.js';
@@ -9,7 +10,7 @@ import { requireEndpoint, type EmptyBody } from './endpoint-api.js';
 import type { EndpointStore } from './endpoint-store.js';
 import type { EndpointItem } from './endpoint-record.js';
 import { deliveryView } from './views.js';
-import { pageLimitParameter, parseQuery } from '../http/validation.js';
+import { parseQuery } from '../http/validation.js';
 
 export interface DeliveryApiDeps {
   readonly endpoints: EndpointStore;
@@ -19,9 +20,6 @@ export interface DeliveryApiDeps {
   readonly now: () => number;
 }
 
-export const defaultPageSize = 20;
-export const maxPageSize = 100;
-
 /**
  * A redrive answers within the API's 10-second function timeout, so one request moves at most
  * this many deliveries; `has_more` tells the caller to send another (with a new Idempotency-Key).
@@ -29,34 +27,24 @@ export const maxPageSize = 100;
 export const maxRedrivePerRequest = 500;
 const revivesInParallel = 25;
 
-const listQuery = z.strictObject({
-  status: z.enum(deliveryStatuses).optional(),
-  limit: pageLimitParameter(maxPageSize).optional(),
-  cursor: z
-    .string()
-    .regex(/^[\w-]{1,100}$/, 'must be the next_cursor of a previous page')
-    .optional(),
+export const deliveriesQuerySchema = z.strictObject({
+  status: z.enum(deliveryStatuses, { error: `must be one of ${deliveryStatuses.join(', ')}` }).optional(),
+  ...pageQuery('webhook delivery', eventIdOfDelivery),
 });
 
 /**
- * GET /v1/webhook_endpoints/{id}/deliveries?status=&limit=&cursor= lists deliveries newest
- * first, each with every attempt. The cursor is the event id of the page's last delivery.
+ * GET /v1/webhook_endpoints/{id}/deliveries?status=&limit=&starting_after= lists deliveries
+ * newest first (by event), each with every attempt.
  */
 export const listDeliveries = async (deps: DeliveryApiDeps, input: RouteInput<unknown>): Promise<HttpResponse> => {
-  const { status, limit = defaultPageSize, cursor } = parseQuery(listQuery, input.event);
+  const { status, limit, starting_after: afterEventId } = parseQuery(deliveriesQuerySchema, input.event);
   const endpoint = await requireEndpoint(deps.endpoints, input);
   const page = await deps.deliveries.list(endpoint.id, {
     limit,
     ...(status === undefined ? {} : { status }),
-    ...(cursor === undefined ? {} : { afterEventId: cursor as EventId }),
+    ...(afterEventId === undefined ? {} : { afterEventId }),
   });
-  const last = page.deliveries.at(-1);
-  return jsonResponse(200, {
-    object: 'list',
-    data: page.deliveries.map(deliveryView),
-    has_more: page.hasMore,
-    next_cursor: page.hasMore && last !== undefined ? last.eventId : null,
-  });
+  return listResponse(`/v1/webhook_endpoints/${endpoint.id}/deliveries`, page.deliveries.map(deliveryView), page.hasMore);
 };
 
 const redriveMessage = (delivery: FailedDelivery): DeliveryMessage => ({

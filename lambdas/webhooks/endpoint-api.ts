@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { eventTypes } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { problem, problemResponse } from '../http/problem.js';
+import { listResponse, pageQuery } from '../http/paging.js';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
+import { parseQuery } from '../http/validation.js';
 import type { AtomicCommit, CommittableResponse } from '../idempotency/atomic-commit.js';
 import { withAtomicCommit } from '../idempotency/index.js';
 import { newId, parseId, type WebhookEndpointId } from '../shared/ids.js';
@@ -94,10 +96,13 @@ export const createEndpoint = async (deps: EndpointApiDeps, input: RouteInput<Cr
   return showingSecretOnce(201, endpointView(endpoint), secret, { writes: [deps.endpoints.createWrite(endpoint)] });
 };
 
-/** GET /v1/webhook_endpoints: newest first, without secrets. */
+export const endpointsQuerySchema = z.strictObject(pageQuery('webhook endpoint', (raw) => parseId('webhookEndpoint', raw)));
+
+/** GET /v1/webhook_endpoints?limit=&starting_after=: newest first, without secrets. */
 export const listEndpoints = async (deps: EndpointApiDeps, input: RouteInput<unknown>): Promise<HttpResponse> => {
-  const endpoints = await deps.endpoints.list(input.tenant);
-  return jsonResponse(200, { object: 'list', data: endpoints.reverse().map(endpointView), has_more: false, next_cursor: null });
+  const { limit, starting_after: after } = parseQuery(endpointsQuerySchema, input.event);
+  const page = await deps.endpoints.page(input.tenant, { limit, ...(after === undefined ? {} : { after }) });
+  return listResponse('/v1/webhook_endpoints', page.endpoints.map(endpointView), page.hasMore);
 };
 
 /** DELETE /v1/webhook_endpoints/{id}: pending deliveries die with it (the dispatcher finds no endpoint). */

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AccountId, WebhookEndpointId } from '../shared/ids.js';
 import { type EndpointItem, endpointSortKey, endpointSortKeyPrefix, type SigningSecret } from './endpoint-record.js';
 import { queryAll, type TransactItem } from '../shared/dynamodb.js';
@@ -48,6 +48,30 @@ export class EndpointStore {
       ExpressionAttributeValues: { ':pk': accountPartition(account), ':prefix': endpointSortKeyPrefix },
       ConsistentRead: true,
     });
+  }
+
+  /**
+   * One page of an account's endpoints, newest first (ids are ULIDs); consistent, like `list`.
+   * One item beyond the page says whether there is more.
+   */
+  async page(
+    account: AccountId,
+    page: { readonly limit: number; readonly after?: WebhookEndpointId },
+  ): Promise<{ endpoints: EndpointItem[]; hasMore: boolean }> {
+    const partition = accountPartition(account);
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.table(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': partition, ':prefix': endpointSortKeyPrefix },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: page.limit + 1,
+        ...(page.after === undefined ? {} : { ExclusiveStartKey: { pk: partition, sk: endpointSortKey(page.after) } }),
+      }),
+    );
+    const items = (result.Items ?? []) as EndpointItem[];
+    return { endpoints: items.slice(0, page.limit), hasMore: items.length > page.limit };
   }
 
   /** The deleted endpoint, or undefined when the account has no such endpoint. */

@@ -304,6 +304,40 @@ describe('GET /v1/charges', () => {
   });
 });
 
+describe('GET /v1/events', () => {
+  it('pages back through every event with starting_after, filtered by type or not', async () => {
+    const client = api({ processor: sandbox(processor.url) });
+    const tenant = await createTenant();
+    const charges: string[] = [];
+    for (const source of ['tok_visa', 'tok_chargeDeclined', 'tok_visa', 'tok_visa']) {
+      const response = await client.post('/v1/charges', { tenant, key: uniqueKey(), body: { ...visa(), source } });
+      // A decline answers 402 with the failed charge embedded.
+      const answer = json<{ id?: string; charge?: { id: string } }>(response);
+      charges.push(answer.charge?.id ?? String(answer.id));
+    }
+    const pageThrough = async (query: Record<string, string>): Promise<string[]> => {
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = json<{ url: string; data: { id: string; data: { object: { id: string } } }[]; has_more: boolean }>(
+          await client.get('/v1/events', tenant, { ...query, limit: '1', ...(after === undefined ? {} : { starting_after: after }) }),
+        );
+        expect(page.url).toBe('/v1/events');
+        seen.push(...page.data.map((event) => event.data.object.id));
+        if (!page.has_more) return seen;
+        after = page.data.at(-1)?.id;
+      }
+    };
+
+    expect(await pageThrough({})).toEqual([...charges].reverse());
+    expect(await pageThrough({ type: 'charge.succeeded' })).toEqual([charges[3], charges[2], charges[0]]);
+    expect(json(await client.get('/v1/events', tenant, { starting_after: charges[0] ?? '' }))).toMatchObject({
+      status: 400,
+      field: 'starting_after',
+    });
+  });
+});
+
 describe('ledger integrity', () => {
   it('has no code path that updates or deletes ledger entries', async () => {
     const { readdir, readFile } = await import('node:fs/promises');

@@ -182,12 +182,43 @@ describe('the webhook endpoints API', () => {
     const created = await create({ url: 'https://hooks.example.test/q', enabled_events: ['*'] });
     const id = created.body.id as string;
     const list = await callApi(strict, { method: 'GET', resource: deliveries, tenant, id, query: { status: 'failed', limit: '5' } });
-    expect(list).toMatchObject({ status: 200, body: { object: 'list', data: [], has_more: false, next_cursor: null } });
-    for (const query of [{ status: 'lost' }, { limit: '0' }, { limit: 'ten' }, { page: '2' }] as Record<string, string>[]) {
+    expect(list).toMatchObject({
+      status: 200,
+      body: { object: 'list', url: `/v1/webhook_endpoints/${id}/deliveries`, data: [], has_more: false },
+    });
+    const invalid: Record<string, string>[] = [
+      { status: 'lost' },
+      { limit: '0' },
+      { limit: 'ten' },
+      { page: '2' },
+      { cursor: 'x' },
+      { starting_after: id },
+    ];
+    for (const query of invalid) {
       const answer = await callApi(strict, { method: 'GET', resource: deliveries, tenant, id, query });
       expect(answer.status).toBe(400);
       expect(answer.body).toMatchObject({ type: 'https://retrysafe.dev/problems/validation-error' });
     }
+  });
+
+  it('pages endpoints newest first with starting_after', async () => {
+    const fresh = await createTenant();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push((await create({ url: `https://hooks.example.test/page/${i}`, enabled_events: ['*'] }, fresh)).body.id as string);
+    const first = await callApi(strict, { method: 'GET', resource: endpoints, tenant: fresh, query: { limit: '2' } });
+    expect(first.body).toMatchObject({ object: 'list', url: '/v1/webhook_endpoints', has_more: true });
+    const firstIds = (first.body.data as { id: string }[]).map((item) => item.id);
+    expect(firstIds).toEqual([ids[2], ids[1]]);
+    const second = await callApi(strict, {
+      method: 'GET',
+      resource: endpoints,
+      tenant: fresh,
+      query: { limit: '2', starting_after: firstIds[1] ?? '' },
+    });
+    expect(second.body).toMatchObject({ has_more: false, data: [{ id: ids[0] }] });
+    const invalid = await callApi(strict, { method: 'GET', resource: endpoints, tenant: fresh, query: { starting_after: 'ch_nope' } });
+    expect(invalid.body).toMatchObject({ status: 400, field: 'starting_after' });
   });
 
   it('redrives nothing when nothing failed', async () => {

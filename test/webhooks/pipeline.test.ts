@@ -118,6 +118,31 @@ describe('webhook delivery pipeline', () => {
     expect(new Webhook(secret).verify(request.body, headers)).toEqual(event);
   };
 
+  it("pages an endpoint's deliveries newest event first, resuming after a delivery id", async () => {
+    const tenant = await createTenant();
+    const endpoint = await register(tenant, (await receiver(() => ({ status: 200 }))).url, ['*']);
+    const events: RetrysafeEvent[] = [];
+    for (let i = 0; i < 3; i++) events.push(await writeEvent(tenant.accountId, 'charge.succeeded'));
+    expect(await publishAll(tenant, 3)).toEqual({ batchItemFailures: [] });
+
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await callApi(api, {
+        method: 'GET',
+        resource: '/v1/webhook_endpoints/{id}/deliveries',
+        tenant,
+        id: endpoint.id,
+        query: { limit: '2', ...(after === undefined ? {} : { starting_after: after }) },
+      });
+      const data = page.body.data as WebhookDeliveryView[];
+      seen.push(...data.map((delivery) => delivery.event.id));
+      if (page.body.has_more !== true) break;
+      after = data.at(-1)?.id;
+    }
+    expect(seen).toEqual(events.map((event) => event.id).reverse());
+  });
+
   it('retries a receiver that fails three times and delivers once, on the fourth attempt, under one webhook-id', async () => {
     const flaky = await receiver((n) => ({ status: n <= 3 ? 500 : 200 }));
     const tenant = await createTenant();
