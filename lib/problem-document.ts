@@ -1,4 +1,4 @@
-import { type ProblemSlug, problemType, problemTypeBase } from '../lambdas/http/problem-types.js';
+import { type ProblemSlug, problemHeaders, problemType, problemTypeBase } from '../lambdas/http/problem-types.js';
 
 /** A problem the edge (API Gateway, WAF) answers before any handler runs. */
 export interface EdgeProblem {
@@ -27,5 +27,5 @@ export const problemMembers = (problem: EdgeProblem): Record<string, string | nu
 export const edgeStatus = (problem: EdgeProblem): number | undefined =>
   problem.statusVaries === true ? undefined : problemType(problem.slug).status;
 
-/** The headers the catalogue gives every occurrence of the problem's type (Retry-After on a 429). */
-export const edgeHeaders = (problem: EdgeProblem): Readonly<Record<string, string>> => problemType(problem.slug).headers ?? {};
+/** The headers the catalogue gives every occurrence of the problem's type (Retry-After on a 429, Retrysafe-Should-Retry). */
+export const edgeHeaders = (problem: EdgeProblem): Readonly<Record<string, string>> => problemHeaders(problem.slug);

@@ -1,4 +1,4 @@
-import { type ProblemSlug, problemType, problemTypeBase } from './problem-types.js';
+import { type ProblemSlug, problemHeaders, problemType, problemTypeBase } from './problem-types.js';
 import { type HttpResponse, jsonResponse } from './types.js';
 
 /** One occurrence of a problem type from the catalogue (problem-types.ts). */
@@ -27,7 +27,7 @@ export const problem = (slug: ProblemSlug, occurrence: Occurrence = {}): Problem
     title: type.title,
     detail: occurrence.detail ?? type.detail,
     ...(occurrence.extensions === undefined ? {} : { extensions: occurrence.extensions }),
-    headers: { ...type.headers, ...occurrence.headers },
+    headers: { ...problemHeaders(slug), ...occurrence.headers },
   };
 };
 
