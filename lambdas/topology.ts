@@ -225,8 +225,8 @@ export const functions = {
     entry: 'lambdas/payments/account-handler.ts',
     memoryMb: 512,
     timeoutSeconds: 10,
-    tables: { apiKeys: 'read', rateLimits: 'readwrite', payments: 'read', events: 'read' },
-    purpose: 'Balance and event listing.',
+    tables: { apiKeys: 'read', rateLimits: 'readwrite', payments: 'read', events: 'read', idempotency: 'read' },
+    purpose: 'Balance, event listing, and what became of a request by its Idempotency-Key.',
   },
   webhookEndpoints: {
     entry: 'lambdas/webhooks/endpoints-handler.ts',
@@ -316,7 +316,7 @@ export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 export interface RouteSpec {
   readonly method: HttpMethod;
-  /** API Gateway resource template; path parameters in braces. */
+  /** API Gateway resource template; path parameters in braces, a greedy one (`{name+}`, may hold "/") last. */
   readonly path: string;
   readonly function: FunctionName;
 }
@@ -329,6 +329,8 @@ export const routes = [
   { method: 'POST', path: '/v1/charges/{id}/refunds', function: 'charges' },
   { method: 'GET', path: '/v1/balance', function: 'account' },
   { method: 'GET', path: '/v1/events', function: 'account' },
+  // Greedy ({key+}): a key may hold any printable character, "/" too.
+  { method: 'GET', path: '/v1/idempotency_keys/{key+}', function: 'account' },
   { method: 'POST', path: '/v1/webhook_endpoints', function: 'webhookEndpoints' },
   { method: 'GET', path: '/v1/webhook_endpoints', function: 'webhookEndpoints' },
   { method: 'DELETE', path: '/v1/webhook_endpoints/{id}', function: 'webhookEndpoints' },

@@ -37,10 +37,10 @@ const compile = (route: RouteSpec): CompiledRoute => {
   const source = route.path
     .split('/')
     .map((segment) => {
-      const parameter = /^\{(\w+)\}$/.exec(segment)?.[1];
+      const [, parameter, greedy] = /^\{(\w+)(\+?)\}$/.exec(segment) ?? [];
       if (parameter === undefined) return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
       parameterNames.push(parameter);
-      return '([^/]+)';
+      return greedy === '+' ? '(.+)' : '([^/]+)';
     })
     .join('/');
   return { route, pattern: new RegExp(`^${source}/?$`), parameterNames };

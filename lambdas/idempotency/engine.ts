@@ -10,7 +10,7 @@ import { type AtomicCommit, type CommittableResponse, takeAtomicCommit } from '.
 import { CompletedCache } from './completed-cache.js';
 import type { IdempotencyKey } from './key-header.js';
 import { keyInUseResponse, keyReusedResponse, recordTooLargeResponse } from './problems.js';
-import { classify, type IdempotencyRecord, retryAfterSeconds, type Verdict } from './state-machine.js';
+import { classify, type IdempotencyRecord, type KeyState, keyStateOf, retryAfterSeconds, type Verdict } from './state-machine.js';
 import {
   type Claim,
   type ClaimResult,
@@ -311,6 +311,11 @@ export class IdempotencyEngine {
       // The lease ends by itself; the completer then finds the point as it would after a crash.
       logger.warn('Could not suspend a recovery point; it resumes when its lease expires', { error, pk: claim.pk });
     }
+  }
+
+  /** The state of a key's record, for its owner asking what became of a request (see keyStateOf). */
+  async describe(scope: string | undefined, key: IdempotencyKey): Promise<KeyState> {
+    return keyStateOf(await this.store.read(recordId(scope, key)), this.now());
   }
 
   /** Recovery points the completer may take over now, at most `limit` of them. */

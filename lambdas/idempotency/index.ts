@@ -19,11 +19,11 @@ export type {
 export type { IdempotentEvent } from './event-shape.js';
 export { withAtomicCommit, withoutStoring } from './atomic-commit.js';
 export type { Claim, DueRecoveryPoint, UnresolvedRecoveryPoint } from './store.js';
-export type { RecoveryPoint } from './state-machine.js';
+export type { KeyState, RecoveryPoint } from './state-machine.js';
 export { keyReusedResponse } from './problems.js';
 export type { AtomicCommit, CommittableResponse, RejectedWrite } from './atomic-commit.js';
 export { canonicalJson } from './canonical-json.js';
 export { requestFingerprint } from './fingerprint.js';
-export { parseIdempotencyKeyHeader } from './key-header.js';
+export { parseIdempotencyKeyHeader, parseKeyValue } from './key-header.js';
 export type { IdempotencyKey } from './key-header.js';
 export type { TransactItem } from '../shared/dynamodb.js';

@@ -38,6 +38,12 @@ const parseStructuredString = (value: string): string | { error: string } => {
   return { error: 'the quoted key has no closing quote' };
 };
 
+/** A key given as its plain value rather than a header field, as a path names it: no quoting, nothing trimmed. */
+export const parseKeyValue = (value: string): IdempotencyKey | undefined =>
+  value.length >= 1 && value.length <= maxKeyLength && Array.from(value).every((char) => printable(char.charCodeAt(0)))
+    ? (value as IdempotencyKey)
+    : undefined;
+
 /** Reads the header value(s) a client sent; differing repeated headers are ambiguous and refused. */
 export const parseIdempotencyKeyHeader = (values: readonly string[]): KeyHeader => {
   if (values.length === 0) return { kind: 'absent' };

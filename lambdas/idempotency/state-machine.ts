@@ -92,6 +92,27 @@ export const classify = (record: IdempotencyRecord | undefined, fingerprint: str
 };
 
 /**
+ * What a key's record says to its owner asking "did my request happen?", whatever request it
+ * would be asked with: running now; stopped before an answer (its executor's lease ran out or it
+ * was suspended), so a retry with the key resumes it and, for a recovery point, the completer
+ * finishes it without one; answered; or unknown (never claimed, released, or expired). Times in
+ * epoch milliseconds.
+ */
+export type KeyState =
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'in-progress'; readonly since: number; readonly expiresAt: number | undefined }
+  | { readonly kind: 'in-recovery'; readonly since: number; readonly expiresAt: number | undefined }
+  | { readonly kind: 'completed'; readonly since: number; readonly expiresAt: number | undefined; readonly response: StoredResponse };
+
+export const keyStateOf = (record: IdempotencyRecord | undefined, nowMs: number): KeyState => {
+  if (record === undefined || hasExpired(record, nowMs)) return { kind: 'unknown' };
+  const expiresAt = record.expiresAt === undefined ? undefined : record.expiresAt * 1000;
+  if (record.status === 'COMPLETED') return { kind: 'completed', since: record.claimedAt, expiresAt, response: decodeResponse(record) };
+  const since = record.recovery?.since ?? record.claimedAt;
+  return { kind: record.leaseUntil <= nowMs ? 'in-recovery' : 'in-progress', since, expiresAt };
+};
+
+/**
  * How long a client should wait before retrying a key that is in use: one second for a young
  * claim (most requests finish in milliseconds), growing with the claim's age, so clients back
  * off from an executor that is probably dead, but never past the moment its lease runs out.

@@ -150,7 +150,12 @@ describe('Lambda functions', () => {
       RATE_LIMIT_FAIL_MODE: 'closed',
       PROCESSOR_TIMEOUT_MS: '4000',
     });
-    expect(settingsOf('account')).toEqual({ RATE_LIMIT_PER_MINUTE: '120', RATE_LIMIT_BURST: '40', RATE_LIMIT_FAIL_MODE: 'closed' });
+    expect(settingsOf('account')).toEqual({
+      IDEMPOTENCY_TTL_SECONDS: '86400',
+      RATE_LIMIT_PER_MINUTE: '120',
+      RATE_LIMIT_BURST: '40',
+      RATE_LIMIT_FAIL_MODE: 'closed',
+    });
     expect(settingsOf('webhookDispatcher')).toEqual({ WEBHOOK_RETRY_SCHEDULE: '60,300,1800', WEBHOOK_TIMEOUT_MS: '5000' });
     expect(settingsOf('processor')).toEqual({});
     expect(functionResource('charges', configured.template).Properties.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');

@@ -5,8 +5,10 @@ import {
   claimCondition,
   type CompletedRecord,
   type InProgressRecord,
+  keyStateOf,
   retryAfterSeconds,
 } from '../../lambdas/idempotency/state-machine.js';
+import type { IdempotencyKey } from '../../lambdas/idempotency/key-header.js';
 import { encodeResponse, type StoredResponse } from '../../lambdas/idempotency/stored-response.js';
 
 const now = 1_700_000_000_000;
@@ -80,6 +82,29 @@ describe('classify', () => {
       ageMs: 2_000,
     });
     expect(classify(inProgress(), fingerprint, now)).toEqual({ kind: 'in-progress', leaseRemainingMs: 10_000, ageMs: 2_000 });
+  });
+});
+
+describe('keyStateOf', () => {
+  it('tells a running request from one that stopped before an answer, by its lease', () => {
+    expect(keyStateOf(inProgress(), now)).toEqual({ kind: 'in-progress', since: now - 2_000, expiresAt: now + 86_400_000 });
+    expect(keyStateOf(inProgress({ leaseUntil: now }), now)).toMatchObject({ kind: 'in-recovery' });
+  });
+
+  it('dates a recovery point from its first claim, whoever holds it now, and keeps it without expiry', () => {
+    const point = inProgress({
+      expiresAt: undefined,
+      claimedAt: now - 1_000,
+      leaseUntil: now - 1,
+      recovery: { scope: 'tenant-a', key: 'key-1' as IdempotencyKey, request: {}, since: now - 3_600_000 },
+    });
+    expect(keyStateOf(point, now)).toEqual({ kind: 'in-recovery', since: now - 3_600_000, expiresAt: undefined });
+  });
+
+  it('gives a completed key its stored answer, and forgets it once expired or absent', () => {
+    expect(keyStateOf(completed(), now)).toEqual({ kind: 'completed', since: now - 60_000, expiresAt: now + 86_400_000, response: stored });
+    expect(keyStateOf(completed({ expiresAt: now / 1000 }), now)).toEqual({ kind: 'unknown' });
+    expect(keyStateOf(undefined, now)).toEqual({ kind: 'unknown' });
   });
 });
 

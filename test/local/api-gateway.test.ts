@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiGateway } from '../../local/api-gateway.js';
 import { freePort } from '../../local/ports.js';
+import { createTenant } from '../support/tenants.js';
 
 describe('local API Gateway', () => {
   let server: Server;
@@ -34,6 +35,15 @@ describe('local API Gateway', () => {
     const response = await fetch(`${baseUrl}/health`, { method: 'DELETE' });
     expect(response.status).toBe(404);
     expect(((await response.json()) as { detail: string }).detail).toContain('GET');
+  });
+
+  it('hands a greedy path parameter over whole and decoded, slashes included', async () => {
+    const tenant = await createTenant();
+    const lookUp = (encodedKey: string) => fetch(`${baseUrl}/v1/idempotency_keys/${encodedKey}`, { headers: tenant.authorization });
+    const slashed = await lookUp(encodeURIComponent('order/42 retry'));
+    expect(slashed.status).toBe(404);
+    expect(((await slashed.json()) as { detail: string }).detail).toContain('No request with this Idempotency-Key');
+    expect(await (await lookUp(encodeURIComponent('café'))).json()).toMatchObject({ status: 400, field: 'key' });
   });
 
   it('points the SDK at the emulators started by the global setup', () => {

@@ -3,13 +3,14 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiPipelineFromEnvironment } from '../../lambdas/http/api-route.js';
 import type { Schedule } from '../../lambdas/http/deadline.js';
 import type { HttpResponse } from '../../lambdas/http/types.js';
-import { handler as accountHandler } from '../../lambdas/payments/account-handler.js';
+import { createAccountHandler } from '../../lambdas/payments/account-handler.js';
 import { createChargesHandler } from '../../lambdas/payments/charges-handler.js';
 import { merchantBalances, readLedgerEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
 import { paymentsStoreFromEnvironment } from '../../lambdas/payments/payments-store.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
 import { sandboxProcessorClient } from '../../lambdas/payments/processor-client/sandbox-client.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
+import { idempotencyEngineFor } from '../../lambdas/shared/idempotency-engine.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import type { AccountId } from '../../lambdas/shared/ids.js';
 import { startFunctionUrl } from '../../local/function-url.js';
@@ -39,13 +40,22 @@ export interface Api {
   get(path: string, tenant: TestTenant, query?: Record<string, string>): Promise<HttpResponse>;
 }
 
-const templates = ['/v1/charges/{id}/refunds', '/v1/charges/{id}', '/v1/charges', '/v1/balance', '/v1/events'];
+const templates = [
+  '/v1/charges/{id}/refunds',
+  '/v1/charges/{id}',
+  '/v1/charges',
+  '/v1/balance',
+  '/v1/events',
+  '/v1/idempotency_keys/{key+}',
+];
 
 const matchTemplate = (path: string): { resource: string; pathParameters?: Record<string, string> } => {
   for (const template of templates) {
-    const pattern = new RegExp(`^${template.replace('{id}', '([^/]+)')}$`);
+    const [, name, greedy] = /\{(\w+)(\+?)\}/.exec(template) ?? [];
+    const pattern = new RegExp(`^${template.replace(/\{\w+\+?\}/, greedy === '+' ? '(.+)' : '([^/]+)')}$`);
     const match = pattern.exec(path);
-    if (match) return { resource: template, ...(match[1] === undefined ? {} : { pathParameters: { id: match[1] } }) };
+    if (match)
+      return { resource: template, ...(name === undefined || match[1] === undefined ? {} : { pathParameters: { [name]: match[1] } }) };
   }
   throw new Error(`No route template for ${path}`);
 };
@@ -59,8 +69,13 @@ export const api = (options: { processor: CardProcessor; now?: () => number; sch
     store: paymentsStoreFromEnvironment(),
     now,
   });
+  const account = createAccountHandler({
+    api: apiPipelineFromEnvironment('account', { now, ...(options.schedule === undefined ? {} : { schedule: options.schedule }) }),
+    store: paymentsStoreFromEnvironment(),
+    idempotency: idempotencyEngineFor('account', { now }),
+  });
   const invoke = (event: APIGatewayProxyEvent) =>
-    event.resource.startsWith('/v1/charges') ? charges(event, lambdaContext()) : accountHandler(event, lambdaContext());
+    event.resource.startsWith('/v1/charges') ? charges(event, lambdaContext()) : account(event, lambdaContext());
   return {
     post: (path, { tenant, key, body, headers }) =>
       invoke(
