@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { accountPartition } from '../shared/account-partition.js';
 import type { AccountId, EventId } from '../shared/ids.js';
 import { sweepShardOf, type TableKey } from '../shared/sweep-index.js';
@@ -19,6 +20,25 @@ import { unpublishedEventsIndex } from '../topology.js';
 export const eventTypes = ['charge.succeeded', 'charge.failed', 'charge.refunded'] as const;
 export type EventType = (typeof eventTypes)[number];
 
+/**
+ * The request an event came from, so a chain of services (Retrysafe → a consumer → whatever it
+ * calls) can be followed through its logs: the API request id, as Retrysafe's own logs carry it,
+ * and a digest of the Idempotency-Key (a client's key can name its orders or customers, and a
+ * webhook travels further than the client's own systems). Null when no request made the event:
+ * the reconciler found its charge or refund at the processor.
+ */
+export interface EventTrail {
+  id: string | null;
+  idempotency_key_sha256: string | null;
+}
+
+export const requestTrail = (requestId: string | null, idempotencyKey: string): EventTrail => ({
+  id: requestId,
+  idempotency_key_sha256: createHash('sha256').update(idempotencyKey, 'utf8').digest('hex'),
+});
+
+export const noRequestTrail: EventTrail = { id: null, idempotency_key_sha256: null };
+
 /** The event as merchants see it: in GET /v1/events and as the body of every webhook. */
 export interface RetrysafeEvent<TObject = Record<string, unknown>> {
   id: EventId;
@@ -27,6 +47,7 @@ export interface RetrysafeEvent<TObject = Record<string, unknown>> {
   /** Epoch seconds. */
   created: number;
   data: { object: TObject };
+  request: EventTrail;
 }
 
 /** The events table item: the tenant partition lists newest-first because event ids are ULIDs. */

@@ -53,6 +53,8 @@ export interface ApiRouteSpec<TBody> {
     readonly tenant: AccountId;
     readonly key: IdempotencyKey;
     readonly pathParameters: Readonly<Record<string, string | undefined>> | null;
+    /** API Gateway's id of the request that claimed the key: what finishes it names it as the origin. */
+    readonly requestId: string;
   }) => Readonly<Record<string, unknown>>;
   readonly handle: (input: RouteInput<TBody>) => Promise<HttpResponse | CommittableResponse>;
 }
@@ -139,7 +141,13 @@ export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRout
           ? {}
           : {
               recovery: (event: ParsedBodyEvent<TBody>, context: TenantContext, key: IdempotencyKey) =>
-                spec.recovery?.({ body: event.body, tenant: context.tenant, key, pathParameters: event.pathParameters }) ?? {},
+                spec.recovery?.({
+                  body: event.body,
+                  tenant: context.tenant,
+                  key,
+                  pathParameters: event.pathParameters,
+                  requestId: event.requestContext.requestId,
+                }) ?? {},
             }),
       }),
     );

@@ -1,4 +1,4 @@
-import type { RetrysafeEvent } from '../events/outbox.js';
+import type { EventTrail, RetrysafeEvent } from '../events/outbox.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { newId, type AccountId } from '../shared/ids.js';
 import { chargeResponse } from './charge-responses.js';
@@ -18,6 +18,8 @@ export interface ChargeDecisionInput {
   readonly identity: RequestIdentity;
   /** Epoch milliseconds: the new ids' time and the charge's `created`. */
   readonly nowMs: number;
+  /** The request its event names as its origin. */
+  readonly trail: EventTrail;
 }
 
 /**
@@ -71,7 +73,7 @@ export const decideCharge = (store: PaymentsStore, input: ChargeDecisionInput): 
 const recordCharge = (
   store: PaymentsStore,
   outcome: OutcomeWithCharge,
-  { request, tenant, identity, nowMs }: ChargeDecisionInput,
+  { request, tenant, identity, nowMs, trail }: ChargeDecisionInput,
 ): Decision => {
   const created = Math.floor(nowMs / 1000);
   const succeeded = outcome.kind === 'succeeded';
@@ -95,6 +97,7 @@ const recordCharge = (
     type: succeeded ? 'charge.succeeded' : 'charge.failed',
     created,
     data: { object: { ...charge } },
+    request: trail,
   };
   const money = succeeded
     ? [

@@ -1,4 +1,5 @@
 import type { RouteInput } from '../http/api-route.js';
+import { requestTrail } from '../events/outbox.js';
 import type { CommittableResponse } from '../idempotency/index.js';
 import { addRequestLogContext } from '../shared/request-log-context.js';
 import { decideCharge } from './charge-decision.js';
@@ -36,7 +37,7 @@ export interface ChargeFlowDependencies {
  */
 export const createCharge = async (
   deps: ChargeFlowDependencies,
-  { body, tenant, idempotency, deadline }: RouteInput<CreateChargeRequest>,
+  { body, tenant, event, idempotency, deadline }: RouteInput<CreateChargeRequest>,
 ): Promise<CommittableResponse> => {
   if (idempotency === undefined) throw new Error('POST /v1/charges requires an Idempotency-Key; the route must be configured so');
   const identity = identityOf(tenant, idempotency);
@@ -46,7 +47,15 @@ export const createCharge = async (
   if (guard !== undefined) return replayFromGuard(guard, identity, 'charge');
 
   return callProcessorThenDecide(
-    (outcome: ProcessorChargeOutcome) => decideCharge(deps.store, { outcome, request: body, tenant, identity, nowMs: deps.now() }),
+    (outcome: ProcessorChargeOutcome) =>
+      decideCharge(deps.store, {
+        outcome,
+        request: body,
+        tenant,
+        identity,
+        nowMs: deps.now(),
+        trail: requestTrail(event.requestContext.requestId, idempotency.key),
+      }),
     provisionalSuccess,
     () =>
       deadline.waitOn('processor-unavailable', (signal) =>

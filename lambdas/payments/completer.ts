@@ -1,3 +1,4 @@
+import { type EventTrail, requestTrail } from '../events/outbox.js';
 import type { CommittableResponse, DueRecoveryPoint, IdempotencyEngine } from '../idempotency/index.js';
 import { type AccountId, parseId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
@@ -55,7 +56,13 @@ type Step = { readonly kind: 'finish'; readonly outcome: CommittableResponse } |
  * what it made under the downstream key, never asked to make it: a request nobody finished is
  * finished as it went, not started again.
  */
-const stepFor = async (deps: CompleterDeps, recovery: PaymentRecovery, tenant: AccountId, identity: RequestIdentity): Promise<Step> => {
+const stepFor = async (
+  deps: CompleterDeps,
+  recovery: PaymentRecovery,
+  tenant: AccountId,
+  identity: RequestIdentity,
+  trail: EventTrail,
+): Promise<Step> => {
   const guard = await deps.store.findKeyGuard(tenant, recovery.downstreamKey);
   if (guard !== undefined) return { kind: 'finish', outcome: replayFromGuard(guard, identity, recovery.kind) };
   switch (recovery.kind) {
@@ -68,6 +75,7 @@ const stepFor = async (deps: CompleterDeps, recovery: PaymentRecovery, tenant: A
         tenant,
         identity,
         nowMs: deps.now(),
+        trail,
       });
       return { kind: 'finish', outcome: decidedResponse(decision) };
     }
@@ -85,6 +93,7 @@ const stepFor = async (deps: CompleterDeps, recovery: PaymentRecovery, tenant: A
         tenant,
         identity,
         nowMs: deps.now(),
+        trail,
       });
       return { kind: 'finish', outcome: decidedResponse(decision) };
     }
@@ -102,10 +111,13 @@ const resolve = async (deps: CompleterDeps, point: DueRecoveryPoint, remainingMs
   const { claim } = acquired;
   try {
     const recovery = paymentRecoveryOf(point.recovery);
-    const step = await stepFor(deps, recovery, scope as AccountId, {
-      downstreamKey: recovery.downstreamKey,
-      fingerprint: point.fingerprint,
-    });
+    const step = await stepFor(
+      deps,
+      recovery,
+      scope as AccountId,
+      { downstreamKey: recovery.downstreamKey, fingerprint: point.fingerprint },
+      requestTrail(recovery.requestId, key),
+    );
     switch (step.kind) {
       case 'finish':
         await deps.engine.finish(claim, step.outcome);

@@ -1,4 +1,4 @@
-import type { RetrysafeEvent } from '../events/outbox.js';
+import type { EventTrail, RetrysafeEvent } from '../events/outbox.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
 import { newId, type AccountId } from '../shared/ids.js';
@@ -55,6 +55,8 @@ export interface RefundDecisionInput {
   readonly identity: RequestIdentity;
   /** Epoch milliseconds: the new ids' time and the refund's `created`. */
   readonly nowMs: number;
+  /** The request its event names as its origin. */
+  readonly trail: EventTrail;
 }
 
 /**
@@ -99,7 +101,7 @@ const refusal = (outcome: Extract<ProcessorRefundOutcome, { kind: 'rejected' }>,
 const recordRefund = (
   store: PaymentsStore,
   processorRefundId: ProcessorRefundId,
-  { charge, amount, tenant, identity, nowMs }: RefundDecisionInput,
+  { charge, amount, tenant, identity, nowMs, trail }: RefundDecisionInput,
 ): Decision => {
   const created = Math.floor(nowMs / 1000);
   const refund: Refund = {
@@ -118,6 +120,7 @@ const recordRefund = (
     type: 'charge.refunded',
     created,
     data: { object: { ...refund } },
+    request: trail,
   };
   const response = jsonResponse(201, refund);
   const guard = store.keyGuardPut({

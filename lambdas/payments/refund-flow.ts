@@ -1,4 +1,5 @@
 import type { RouteInput } from '../http/api-route.js';
+import { requestTrail } from '../events/outbox.js';
 import type { CommittableResponse } from '../idempotency/index.js';
 import { addRequestLogContext } from '../shared/request-log-context.js';
 import { parseId } from '../shared/ids.js';
@@ -50,7 +51,16 @@ export const createRefund = async (
   if (plan.kind === 'refuse') return plan.response;
 
   return callProcessorThenDecide(
-    (outcome: ProcessorRefundOutcome) => decideRefund(store, { outcome, charge, amount: plan.amount, tenant, identity, nowMs: deps.now() }),
+    (outcome: ProcessorRefundOutcome) =>
+      decideRefund(store, {
+        outcome,
+        charge,
+        amount: plan.amount,
+        tenant,
+        identity,
+        nowMs: deps.now(),
+        trail: requestTrail(event.requestContext.requestId, idempotency.key),
+      }),
     provisionalSuccess,
     () =>
       deadline.waitOn('processor-unavailable', (signal) =>

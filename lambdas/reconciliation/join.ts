@@ -1,3 +1,4 @@
+import { noRequestTrail } from '../events/outbox.js';
 import { type IdempotencyEngine, withAtomicCommit } from '../idempotency/index.js';
 import { chargeOutcomeOf, decideCharge } from '../payments/charge-decision.js';
 import type { Decision } from '../payments/decision.js';
@@ -111,6 +112,8 @@ export const joinCharge = async (deps: JoinDeps, charge: ProcessorChargeSnapshot
     tenant,
     identity: { downstreamKey: key, fingerprint: chargeFingerprint(request) },
     nowMs: deps.now(),
+    // The processor's record carries no request: nothing in Retrysafe saw one finish.
+    trail: noRequestTrail,
   });
   if (await commitOnce(deps, decision)) return { kind: 'recovered' };
   return compareCharge(deps, tenant, await rivalGuard(deps, tenant, key), charge);
@@ -153,6 +156,8 @@ export const joinRefund = async (deps: JoinDeps, refund: ProcessorRefundSnapshot
     tenant,
     identity: { downstreamKey: key, fingerprint: refundFingerprint(chargeId, request) },
     nowMs: deps.now(),
+    // The processor's record carries no request: nothing in Retrysafe saw one finish.
+    trail: noRequestTrail,
   });
   if (await commitOnce(deps, decision)) return { kind: 'recovered' };
   return compareRefund(deps, tenant, await rivalGuard(deps, tenant, key), refund);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { chargeEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
-import type { EventType, RetrysafeEvent } from '../../lambdas/events/outbox.js';
+import { type EventType, noRequestTrail, type RetrysafeEvent } from '../../lambdas/events/outbox.js';
 import type { Charge, Refund } from '../../lambdas/payments/records.js';
 import type { ProcessorCharge, ProcessorChargeId } from '../../lambdas/sandbox-processor/charge.js';
 import type { AccountId, ChargeId, EventId, LedgerTransactionId } from '../../lambdas/shared/ids.js';
@@ -68,6 +68,7 @@ const eventOf = (type: EventType, object: Charge | Refund): RetrysafeEvent => ({
   type,
   created: 1_800_000_000,
   data: { object: object as unknown as Record<string, unknown> },
+  request: noRequestTrail,
 });
 
 let clock = 0;

@@ -6,7 +6,7 @@ import { merchantBalances } from '../../lambdas/payments/ledger.js';
 import type { ProcessorChargeId, ProcessorChargeOutcome } from '../../lambdas/payments/processor-client/card-processor.js';
 import type { Charge, ChargeItem, KeyGuardItem } from '../../lambdas/payments/records.js';
 import type { EventItem } from '../../lambdas/events/outbox.js';
-import { idempotency, identity, nowMs, offlineStore, tables, tenant } from './fixtures.js';
+import { idempotency, identity, nowMs, offlineStore, tables, tenant, trail } from './fixtures.js';
 import { describeWrite, ledgerEntriesOf, putOf, theWrite, updateOf, writesOf } from './transact-items.js';
 
 const store = offlineStore();
@@ -14,7 +14,7 @@ const processorChargeId = 'pch_unit' as ProcessorChargeId;
 const request = { amount: 1_250, currency: 'usd', source: 'tok_visa', description: 'Order #1', metadata: { order: '1' } } as const;
 
 const decide = (outcome: ProcessorChargeOutcome) => {
-  const input: ChargeDecisionInput = { outcome, request, tenant, identity, nowMs };
+  const input: ChargeDecisionInput = { outcome, request, tenant, identity, nowMs, trail };
   return decideCharge(store, input);
 };
 
@@ -66,6 +66,7 @@ describe('decideCharge', () => {
 
     const event = (putOf(theWrite(writes, 'event charge.succeeded')).Item as EventItem).event;
     expect(event.data.object).toEqual(charge);
+    expect(event.request).toEqual(trail);
 
     const guard = putOf(theWrite(writes, 'key guard')).Item as KeyGuardItem;
     expect(guard).toEqual({

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
@@ -69,8 +69,15 @@ describe('POST /v1/charges', () => {
     expect(entries).toHaveLength(2);
     expect(unbalancedTransactions(entries)).toEqual([]);
     expect(await ledgerBalance(tenant.account)).toEqual({ usd: 1_250 });
-    const events = json<{ data: { type: string; data: { object: { id: string } } }[] }>(await client.get('/v1/events', tenant));
+    const events = json<{ data: { type: string; data: { object: { id: string } }; request: unknown }[] }>(
+      await client.get('/v1/events', tenant),
+    );
     expect(events.data.map((event) => [event.type, event.data.object.id])).toEqual([['charge.succeeded', charge.id]]);
+    // The trail a consumer logs: which request made the event, and its key without the key itself.
+    expect(events.data[0]?.request).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/) as string,
+      idempotency_key_sha256: createHash('sha256').update(key).digest('hex'),
+    });
   });
 
   it('replays a retry with the same key: same body, Idempotent-Replayed, no second processor charge', async () => {

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { requestTrail } from '../../lambdas/events/outbox.js';
 import type { ActiveIdempotency, IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { identityOf } from '../../lambdas/payments/key-guard.js';
 import { PaymentsStore } from '../../lambdas/payments/payments-store.js';
@@ -24,6 +25,9 @@ export const idempotency: ActiveIdempotency = { key: 'key-1' as IdempotencyKey, 
 export const identity = identityOf(tenant, idempotency);
 
 export const nowMs = Date.UTC(2026, 0, 15, 12, 0, 0);
+
+/** The request the decided writes' events name as their origin. */
+export const trail = requestTrail('req-unit', 'key-unit');
 
 export const succeededCharge = (overrides: Partial<Charge> = {}): Charge => ({
   id: 'ch_01JHAAAAAAAAAAAAAAAAAAAAAA' as ChargeId,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
@@ -68,7 +69,8 @@ describe('a charge whose client never comes back', () => {
     const key = uniqueKey();
     const lost = await client.post('/v1/charges', { tenant, key, body: visa('tok_timeout_after_charge') });
     expect(lost.statusCode).toBe(503);
-    expect(await recordOf(tenant, key)).toMatchObject({ status: 'IN_PROGRESS', recovery: { key, request: { kind: 'charge' } } });
+    const claimed = await recordOf(tenant, key);
+    expect(claimed).toMatchObject({ status: 'IN_PROGRESS', recovery: { key, request: { kind: 'charge', requestId: expect.any(String) } } });
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const summary = await completeLater();
@@ -78,6 +80,12 @@ describe('a charge whose client never comes back', () => {
     const charges = json<{ data: { amount: number }[] }>(await client.get('/v1/charges', tenant)).data;
     expect(charges.map((charge) => charge.amount)).toEqual([1_500]);
     expect(await chargeEvents(client, tenant)).toBe(1);
+    // The event names the request that started the charge, though the completer finished it.
+    const [event] = json<{ data: { request: unknown }[] }>(await client.get('/v1/events', tenant)).data;
+    expect(event?.request).toEqual({
+      id: (claimed as { recovery: { request: { requestId: string } } }).recovery.request.requestId,
+      idempotency_key_sha256: createHash('sha256').update(key).digest('hex'),
+    });
     expect(json(await client.get('/v1/balance', tenant))).toMatchObject({ available: [{ currency: 'usd', amount: 1_500 }] });
     expect(await ledgerBalance(tenant.account)).toEqual({ usd: 1_500 });
     expect(unbalancedTransactions(await ledgerEntries(tenant.account))).toEqual([]);

@@ -5,7 +5,7 @@ import { merchantBalances } from '../../lambdas/payments/ledger.js';
 import type { Charge, KeyGuardItem, Refund, RefundItem } from '../../lambdas/payments/records.js';
 import type { ProcessorRefundId, ProcessorRefundOutcome } from '../../lambdas/payments/processor-client/card-processor.js';
 import { decideRefund, planRefund } from '../../lambdas/payments/refund-decision.js';
-import { identity, nowMs, offlineStore, succeededCharge, tables, tenant } from './fixtures.js';
+import { identity, nowMs, offlineStore, succeededCharge, tables, tenant, trail } from './fixtures.js';
 import { commitOf, describeWrite, ledgerEntriesOf, putOf, theWrite, updateOf, writesOf } from './transact-items.js';
 
 const store = offlineStore();
@@ -16,7 +16,7 @@ const succeeded: ProcessorRefundOutcome = { kind: 'succeeded', processorRefundId
 const decide = (charge: Charge, amount?: number, outcome: ProcessorRefundOutcome = succeeded) => {
   const plan = planRefund(charge, amount === undefined ? {} : { amount });
   if (plan.kind === 'refuse') return { kind: 'answer' as const, response: plan.response };
-  return decideRefund(store, { outcome, charge, amount: plan.amount, tenant, identity, nowMs });
+  return decideRefund(store, { outcome, charge, amount: plan.amount, tenant, identity, nowMs, trail });
 };
 
 const problemOf = (response: HttpResponse) => ({ status: response.statusCode, ...(JSON.parse(response.body) as Record<string, unknown>) });

@@ -43,12 +43,12 @@ const holdings = async (world: World, tenant: TestTenant) => {
   const charges = json<{ data: { id: string; amount: number; status: string; amount_refunded: number }[] }>(
     await world.api.get('/v1/charges', tenant, { limit: '100' }),
   ).data;
-  const events = json<{ data: { type: string }[] }>(await world.api.get('/v1/events', tenant, { limit: '100' })).data.map(
-    (event) => event.type,
-  );
+  const listed = json<{ data: { type: string; request: unknown }[] }>(await world.api.get('/v1/events', tenant, { limit: '100' })).data;
+  const events = listed.map((event) => event.type);
+  const trails = listed.map((event) => event.request);
   const balance = json<{ available: { currency: string; amount: number }[] }>(await world.api.get('/v1/balance', tenant)).available;
   const entries = await ledgerEntries(tenant.account);
-  return { charges, events, balance, ledger: await ledgerBalance(tenant.account), unbalanced: unbalancedTransactions(entries) };
+  return { charges, events, trails, balance, ledger: await ledgerBalance(tenant.account), unbalanced: unbalancedTransactions(entries) };
 };
 
 /** A client whose processor call lands and whose Lambda then dies: the key stays a recovery point. */
@@ -76,6 +76,8 @@ describe('a charge the processor made and Retrysafe lost', () => {
     const held = await holdings(world, tenant);
     expect(held.charges.map((charge) => [charge.amount, charge.status])).toEqual(keys.map(() => [1_500, 'succeeded']));
     expect(held.events).toEqual(keys.map(() => 'charge.succeeded'));
+    // Found at the processor, not made by a request Retrysafe saw finish: the events name none.
+    expect(held.trails).toEqual(keys.map(() => ({ id: null, idempotency_key_sha256: null })));
     expect(held.balance).toEqual([{ currency: 'usd', amount: 3 * 1_500 }]);
     expect(held.ledger).toEqual({ usd: 3 * 1_500 });
     expect(held.unbalanced).toEqual([]);

@@ -7,7 +7,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type Message, ReceiveMes
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { inject } from 'vitest';
-import { eventItem, type EventType, type RetrysafeEvent } from '../../lambdas/events/outbox.js';
+import { eventItem, type EventType, requestTrail, type RetrysafeEvent } from '../../lambdas/events/outbox.js';
 import type { RouteHandler } from '../../lambdas/http/router.js';
 import { accountPartition } from '../../lambdas/shared/account-partition.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
@@ -240,6 +240,7 @@ export const writeEvent = async (accountId: AccountId, type: EventType, createdM
     type,
     created: Math.floor(createdMs / 1000),
     data: { object: { id: newId('charge', createdMs), object: 'charge', amount: 1999, currency: 'eur', metadata: {}, description: null } },
+    request: requestTrail(`req-${createdMs}`, `key-${createdMs}`),
   };
   await dynamo().send(new PutCommand({ TableName: tableName('events'), Item: eventItem(accountId, event) }));
   return event;
