@@ -70,7 +70,10 @@ describe('a charge whose client never comes back', () => {
     const lost = await client.post('/v1/charges', { tenant, key, body: visa('tok_timeout_after_charge') });
     expect(lost.statusCode).toBe(503);
     const claimed = await recordOf(tenant, key);
-    expect(claimed).toMatchObject({ status: 'IN_PROGRESS', recovery: { key, request: { kind: 'charge', requestId: expect.any(String) } } });
+    expect(claimed).toMatchObject({
+      status: 'IN_PROGRESS',
+      recovery: { key, request: { kind: 'charge', requestId: expect.any(String) as string } },
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const summary = await completeLater();
