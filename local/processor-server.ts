@@ -13,3 +13,6 @@ const shutdown = () => {
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+// The stack talks to this process over IPC: the channel closing means the stack is gone, however
+// it died, and nothing else would stop this process from holding its port.
+process.on('disconnect', shutdown);

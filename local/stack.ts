@@ -11,7 +11,7 @@ import { startApiGateway } from './api-gateway.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
 import { pollQueue, pollStream, type RunningPoller } from './event-sources.js';
 import { loadHandler, repositoryRoot } from './functions.js';
-import { assertPortFree } from './ports.js';
+import { assertPortFree, suggestFreePort } from './ports.js';
 import { provision } from './provision.js';
 import { runOnSchedule } from './schedules.js';
 import { seedDemoTenants } from './seed.js';
@@ -28,8 +28,11 @@ export class PortInUseError extends Error {
   constructor(
     readonly port: number,
     readonly variable: string,
+    readonly suggestion: number,
   ) {
-    super(`Port ${port} is already in use: set ${variable} to a free port (e.g. ${variable}=${port + 1} npm start).`);
+    super(
+      `Port ${port} is already in use: set ${variable} to a free port (${variable}=${suggestion} npm start; ${suggestion} is free now).`,
+    );
     this.name = 'PortInUseError';
   }
 }
@@ -88,11 +91,12 @@ const closeServer = (server: Server): Promise<void> =>
  * stopped by `stop()`, also when start-up fails half way.
  */
 export const startLocalStack = async (settings: LocalSettings, log: (line: string) => void = console.log): Promise<LocalStack> => {
+  const ports = Object.keys(portVariables).map((key) => settings[key as keyof typeof portVariables]);
   for (const [key, variable] of Object.entries(portVariables) as [keyof typeof portVariables, string][]) {
     try {
       await assertPortFree(settings[key]);
     } catch {
-      throw new PortInUseError(settings[key], variable);
+      throw new PortInUseError(settings[key], variable, await suggestFreePort(settings[key], ports));
     }
   }
 
