@@ -71,8 +71,8 @@ export const startDynamoDbLocal = async (port: number, dataDir: string | undefin
     { stdio: 'pipe', env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' } },
   );
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (error) => {
       reject(

@@ -35,8 +35,8 @@ const startNpm = async (): Promise<Started> => {
       output += chunk.toString();
       if (output.includes('Retrysafe ready')) ready();
     };
-    npm.stdout?.on('data', onData);
-    npm.stderr?.on('data', onData);
+    npm.stdout.on('data', onData);
+    npm.stderr.on('data', onData);
     npm.once('exit', (code) => {
       fail(new Error(`npm start exited (${String(code)}) before it was ready:\n${output}`));
     });
