@@ -9,6 +9,8 @@ import { secretKey, signatureBytes } from './signing.js';
  *   const result = verifyWebhook(process.env.WEBHOOK_SECRET, request.headers, rawBody);
  *   if (!result.valid) return reply(400, result.reason);
  *   // deduplicate on result.id: retries of one delivery carry the same webhook-id
+ *
+ * A receiver rotating its own secret passes several: a signature made with any of them counts.
  */
 export type HeadersLike = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
 
@@ -39,14 +41,20 @@ const header = (headers: HeadersLike, name: string): string | undefined => {
 
 const hmacSha256Bytes = 32;
 
+/** The HMAC keys of every secret, or undefined when any is malformed: a typo in one must not pass silently. */
+const secretKeys = (secrets: string | readonly string[]): Buffer[] | undefined => {
+  const keys = (typeof secrets === 'string' ? [secrets] : secrets).map(secretKey);
+  return keys.length > 0 && keys.every((key) => key !== undefined) ? keys : undefined;
+};
+
 export const verifyWebhook = (
-  secret: string,
+  secrets: string | readonly string[],
   headers: HeadersLike,
   body: string | Uint8Array,
   options: VerifyOptions = {},
 ): VerificationResult => {
-  const key = secretKey(secret);
-  if (key === undefined) return { valid: false, reason: 'invalid-secret' };
+  const keys = secretKeys(secrets);
+  if (keys === undefined) return { valid: false, reason: 'invalid-secret' };
   const id = header(headers, 'webhook-id');
   const timestampHeader = header(headers, 'webhook-timestamp');
   const signatures = header(headers, 'webhook-signature');
@@ -61,14 +69,15 @@ export const verifyWebhook = (
   if (nowSeconds - timestamp > tolerance) return { valid: false, reason: 'timestamp-too-old' };
   if (timestamp - nowSeconds > tolerance) return { valid: false, reason: 'timestamp-too-new' };
 
-  const expected = signatureBytes(key, id, timestamp, body);
+  const expected = keys.map((key) => signatureBytes(key, id, timestamp, body));
   for (const versioned of signatures.split(' ')) {
     const [version, encoded] = versioned.split(',', 2);
     if (version !== 'v1' || encoded === undefined) continue;
     const candidate = Buffer.from(encoded, 'base64');
     // Every v1 signature is 32 bytes, so rejecting another length early reveals nothing; equal
     // lengths are compared in constant time so the comparison leaks no matching prefix.
-    if (candidate.length === hmacSha256Bytes && timingSafeEqual(candidate, expected)) return { valid: true, id, timestamp };
+    if (candidate.length !== hmacSha256Bytes) continue;
+    if (expected.some((signature) => timingSafeEqual(candidate, signature))) return { valid: true, id, timestamp };
   }
   return { valid: false, reason: 'no-matching-signature' };
 };
