@@ -69,6 +69,14 @@ export type ReceiveWebhook = (delivery: WebhookDelivery) => Promise<HttpResponse
 
 const logger = createLogger('webhook-consumer');
 
+/**
+ * How long a processed webhook-id is remembered unless `idempotency.ttlSeconds` says otherwise:
+ * well past a delivery's whole round of retries (defaultRetrySchedule adds up to ~28 hours), with
+ * room for an operator's redrive in the days after. Forgotten sooner, a late redelivery would run
+ * the work again.
+ */
+export const defaultReceiptTtlSeconds = 7 * 24 * 3600;
+
 const textOf = (body: string | Uint8Array): string => (typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
 
 /** The body identifies the delivery: the same webhook-id with another body is not a redelivery. */
@@ -91,7 +99,7 @@ const logContextOf = (webhookId: string, event: ReceivedEvent): DeliveryLogConte
  */
 export const webhookConsumer = (options: WebhookConsumerOptions): ReceiveWebhook => {
   const now = options.now ?? Date.now;
-  const engine = options.engine ?? new IdempotencyEngine({ now, ...options.idempotency });
+  const engine = options.engine ?? new IdempotencyEngine({ now, ttlSeconds: defaultReceiptTtlSeconds, ...options.idempotency });
   const secrets = typeof options.secrets === 'function' ? options.secrets : () => options.secrets as string | readonly string[];
 
   return async ({ headers, body, remainingMs }) => {

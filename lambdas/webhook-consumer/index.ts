@@ -3,7 +3,7 @@
  * Webhooks signature, run the work once per webhook-id, hand it keys derived from the event for
  * whatever it calls next. See the README section "Receiving webhooks" and examples/fulfilment.
  */
-export { webhookConsumer } from './consumer.js';
+export { defaultReceiptTtlSeconds, webhookConsumer } from './consumer.js';
 export type { ConsumerWork, DeliveryLogContext, ReceiveWebhook, WebhookConsumerOptions, WebhookDelivery, WorkContext } from './consumer.js';
 export { webhookLambda } from './lambda.js';
 export type { ProxyEvent } from './lambda.js';

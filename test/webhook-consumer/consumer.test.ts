@@ -5,12 +5,14 @@ import type { IdempotencyKey } from '../../lambdas/idempotency/key-header.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import {
   type ConsumerWork,
+  defaultReceiptTtlSeconds,
   downstreamKeyFor,
   type ReceivedEvent,
   webhookConsumer,
   webhookLambda,
   type WorkContext,
 } from '../../lambdas/webhook-consumer/index.js';
+import { defaultRetrySchedule } from '../../lambdas/webhooks/retry-policy.js';
 import { generateSecret } from '../../lambdas/webhooks/signing.js';
 import { functionUrlEvent } from '../../local/proxy-events.js';
 import { lambdaContext } from '../support/events.js';
@@ -77,6 +79,17 @@ describe('the webhook consumer', () => {
       causedByIdempotencyKeySha256: webhook.event.request.idempotency_key_sha256,
     });
     expect(() => context?.downstreamKey('not a purpose')).toThrow();
+  });
+
+  it("remembers a webhook-id past Retrysafe's whole retry round", async () => {
+    const { work } = recordingWork();
+    const webhook = newWebhook();
+    const nowMs = Date.now();
+    await consumerFor(work, secret, () => nowMs)({ headers: signedAt(webhook, [secret], nowMs), body: webhook.body });
+    const retryRoundSeconds = defaultRetrySchedule.reduce((sum, seconds) => sum + seconds, 0);
+
+    expect(defaultReceiptTtlSeconds).toBeGreaterThan(retryRoundSeconds);
+    expect(await claimOf(webhook)).toMatchObject({ expiresAt: Math.floor(nowMs / 1000) + defaultReceiptTtlSeconds });
   });
 
   it('answers 401 to a bad signature and claims nothing', async () => {
