@@ -100,7 +100,8 @@ const logContextOf = (webhookId: string, event: ReceivedEvent): DeliveryLogConte
 export const webhookConsumer = (options: WebhookConsumerOptions): ReceiveWebhook => {
   const now = options.now ?? Date.now;
   const engine = options.engine ?? new IdempotencyEngine({ now, ttlSeconds: defaultReceiptTtlSeconds, ...options.idempotency });
-  const secrets = typeof options.secrets === 'function' ? options.secrets : () => options.secrets as string | readonly string[];
+  const given = options.secrets;
+  const secrets = typeof given === 'function' ? given : () => given;
 
   return async ({ headers, body, remainingMs }) => {
     const verified = verifyWebhook(secrets(), headers, body, {
