@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookReceiver } from '../../examples/receivers/with-consumer-library.js';
+import { receiverLambda } from '../../examples/receivers/with-consumer-library.js';
 import { verifiedEvent } from '../../examples/receivers/with-standardwebhooks.js';
 import { downstreamKeyFor } from '../../lambdas/webhook-consumer/index.js';
 import { generateSecret } from '../../lambdas/webhooks/signing.js';
@@ -41,24 +41,28 @@ describe("the README's receivers", () => {
         response.writeHead(201).end();
       });
     });
-    let receiver: Server;
-    let receiverUrl: string;
+    let receiver: ReturnType<typeof receiverLambda>;
 
     beforeAll(async () => {
       const { receipts } = await createTables('readme-receiver', { receipts: receiptsTableSpec });
-      receiver = webhookReceiver([secret], receipts, await listening(shipping));
-      receiverUrl = await listening(receiver);
+      receiver = receiverLambda([secret], receipts, await listening(shipping));
     });
 
     afterAll(() => {
-      receiver.close();
       shipping.close();
     });
 
     it('ships once per Retrysafe-signed webhook, with the key derived from its event', async () => {
       const webhook = webhookOf(chargeSucceeded('ch_readme'));
-      const post = (headers: Record<string, string>) =>
-        fetch(receiverUrl, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: webhook.body });
+      // As API Gateway hands the Lambda a delivery.
+      const post = async (headers: Record<string, string>) => ({
+        status: (
+          await receiver(
+            { headers: { ...headers, 'Content-Type': 'application/json' }, body: webhook.body, isBase64Encoded: false },
+            { getRemainingTimeInMillis: () => 10_000 },
+          )
+        ).statusCode,
+      });
       const concurrent = await Promise.all([1, 2, 3].map(() => post(signedAt(webhook, [secret], Date.now()))));
       const later = await post(signedAt(webhook, [secret], Date.now()));
       const forged = await post(signedAt(webhook, [generateSecret()], Date.now()));
