@@ -1,5 +1,5 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { hashApiKey, type ApiKeyRecord } from '../lambdas/auth/api-keys.js';
+import { apiKeyHint, hashApiKey, type ApiKeyRecord } from '../lambdas/auth/api-keys.js';
 import type { AccountId } from '../lambdas/shared/ids.js';
 
 /** Two tenants to try things with, and to show that one never sees the other's data. */
@@ -10,7 +10,12 @@ export const demoTenants = [
 
 export const seedDemoTenants = async (client: DynamoDBDocumentClient, apiKeysTable: string): Promise<void> => {
   for (const tenant of demoTenants) {
-    const record: ApiKeyRecord = { keyHash: hashApiKey(tenant.apiKey), accountId: tenant.accountId, createdAt: new Date(0).toISOString() };
+    const record: ApiKeyRecord = {
+      keyHash: hashApiKey(tenant.apiKey),
+      accountId: tenant.accountId,
+      createdAt: new Date(0).toISOString(),
+      hint: apiKeyHint(tenant.apiKey),
+    };
     await client.send(new PutCommand({ TableName: apiKeysTable, Item: record }));
   }
 };

@@ -6,7 +6,7 @@ import { headerValues } from '../idempotency/event-shape.js';
 import { dynamo } from '../shared/dynamodb.js';
 import { tableName } from '../shared/env.js';
 import type { AccountId } from '../shared/ids.js';
-import { findAccountByKey } from './api-keys.js';
+import { type ActiveKey, findActiveKey } from './api-keys.js';
 
 /** The Lambda context once a request is authenticated: every later step is tenant-scoped. */
 export interface TenantContext extends Context {
@@ -14,12 +14,15 @@ export interface TenantContext extends Context {
 }
 
 export interface AuthenticateOptions {
-  /** Resolves a presented key to its account; defaults to the apiKeys table. */
-  readonly lookup?: (apiKey: string) => Promise<AccountId | undefined>;
-  /** How long a warm Lambda trusts a resolved key; revocation takes effect within this time. */
+  /** Resolves a presented key to its account while the key authenticates; defaults to the apiKeys table. */
+  readonly lookup?: (apiKey: string) => Promise<ActiveKey | undefined>;
+  /** How long a warm Lambda trusts a resolved key: a revocation takes effect within this time. */
   readonly cacheTtlMs?: number;
   readonly now?: () => number;
 }
+
+/** How long a warm Lambda trusts a key it resolved: the bound on how long a revoked key keeps working. */
+export const defaultKeyCacheTtlMs = 60_000;
 
 const unauthorized = (detail: string): ProblemError => new ProblemError('unauthorized', { detail });
 
@@ -31,9 +34,9 @@ const bearerPattern = /^Bearer\s+(\S+)\s*$/i;
  * cached, so a key created a moment ago works at once.
  */
 export const authenticate = (options: AuthenticateOptions = {}): MiddlewareObj<ApiGatewayEvent, unknown, Error, TenantContext> => {
-  const lookup = options.lookup ?? ((apiKey: string) => findAccountByKey(dynamo(), tableName('apiKeys'), apiKey));
-  const cacheTtlMs = options.cacheTtlMs ?? 60_000;
   const now = options.now ?? Date.now;
+  const lookup = options.lookup ?? ((apiKey: string) => findActiveKey(dynamo(), tableName('apiKeys'), apiKey, now()));
+  const cacheTtlMs = options.cacheTtlMs ?? defaultKeyCacheTtlMs;
   const cache = new Map<string, { account: AccountId; until: number }>();
 
   return {
@@ -51,10 +54,11 @@ export const authenticate = (options: AuthenticateOptions = {}): MiddlewareObj<A
         request.context.tenant = cached.account;
         return;
       }
-      const account = await lookup(apiKey);
-      if (account === undefined) throw unauthorized('The API key is not valid.');
-      cache.set(apiKey, { account, until: now() + cacheTtlMs });
-      request.context.tenant = account;
+      const active = await lookup(apiKey);
+      if (active === undefined) throw unauthorized('The API key is not valid.');
+      // A rotated key's grace period ends on time, cached or not.
+      cache.set(apiKey, { account: active.account, until: Math.min(now() + cacheTtlMs, active.endsAtMs ?? Infinity) });
+      request.context.tenant = active.account;
     },
   };
 };

@@ -31,7 +31,9 @@ const apiEvent = (method: string, resource: string, authorization: string | unde
 /** The chain the lead composes: authenticate → rateLimit → errorResponses around a handler. */
 const pipeline = (tenant: AccountId, options: RateLimitOptions, handle = () => Promise.resolve(jsonResponse(200, { ok: true }))) => {
   const handler = middy<ApiGatewayEvent, HttpResponse, Error, TenantContext>(handle)
-    .use(authenticate({ lookup: (apiKey) => Promise.resolve(apiKey === 'good-key' ? tenant : undefined) }))
+    .use(
+      authenticate({ lookup: (apiKey) => Promise.resolve(apiKey === 'good-key' ? { account: tenant, endsAtMs: undefined } : undefined) }),
+    )
     .use(rateLimit({ client: counting.client, tableName: rateLimitTable(), now: () => t0, timeoutMs: 25_000, ...options }))
     .use(errorResponses());
   return (event: ApiGatewayEvent = apiEvent('GET', '/v1/balance', 'Bearer good-key')) =>
