@@ -201,7 +201,7 @@ export const functions = {
     memoryMb: 256,
     timeoutSeconds: 3,
     tables: {},
-    purpose: 'Liveness endpoint, no authentication.',
+    purpose: 'The public routes, no authentication and no tables: liveness, and the OpenAPI contract.',
   },
   charges: {
     entry: 'lambdas/payments/charges-handler.ts',
@@ -323,6 +323,7 @@ export interface RouteSpec {
 
 export const routes = [
   { method: 'GET', path: '/health', function: 'health' },
+  { method: 'GET', path: '/openapi.json', function: 'health' },
   { method: 'POST', path: '/v1/charges', function: 'charges' },
   { method: 'GET', path: '/v1/charges', function: 'charges' },
   { method: 'GET', path: '/v1/charges/{id}', function: 'charges' },

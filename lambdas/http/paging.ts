@@ -24,7 +24,8 @@ export const pageQuery = <TPosition>(listed: string, parsePosition: (raw: string
       if (position === undefined) context.addIssue({ code: 'custom', message: `must be the id of a ${listed}` });
       return position as TPosition;
     })
-    .optional(),
+    .optional()
+    .meta({ description: `The id of the last ${listed} of the previous page: this page starts after it.` }),
 });
 
 /** One page of a list route. */

@@ -29,4 +29,9 @@ export const parseQuery = <T>(
 
 /** A `limit` query parameter: digits only (no "1e2", no spaces), 1 to `max`. */
 export const pageLimitParameter = (max: number) =>
-  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(max));
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .meta({ description: `How many objects to return, 1 to ${max}.` });

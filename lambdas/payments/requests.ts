@@ -11,12 +11,14 @@ import { amountSchema, currencySchema } from './money.js';
  */
 const reservedMetadataKey = /^(__proto__|constructor|prototype|retrysafe_.*)$/;
 
+const maxMetadataKeys = 20;
+
 const metadataRecord = z
   .record(
     z.string().min(1, { error: 'keys must not be empty' }).max(40, { error: 'keys are at most 40 characters' }),
     z.string({ error: 'values must be strings' }).max(500, { error: 'values are at most 500 characters' }),
   )
-  .refine((metadata) => Object.keys(metadata).length <= 20, { error: 'at most 20 keys' });
+  .refine((metadata) => Object.keys(metadata).length <= maxMetadataKeys, { error: `at most ${maxMetadataKeys} keys` });
 
 const metadataSchema = z
   .unknown()
@@ -32,7 +34,15 @@ const metadataSchema = z
       }
     }
   })
-  .pipe(metadataRecord);
+  .pipe(metadataRecord)
+  // The checks above run on any value, so documentation describes what passes them: the record.
+  .meta({
+    description: 'Your own key-value pairs, stored with the charge and shown back.',
+    override: ({ jsonSchema }) => {
+      const { $schema: _dialect, ...record } = z.toJSONSchema(metadataRecord, { io: 'input' });
+      Object.assign(jsonSchema, record, { maxProperties: maxMetadataKeys });
+    },
+  });
 
 export const createChargeSchema = z.strictObject({
   amount: amountSchema,

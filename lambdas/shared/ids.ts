@@ -35,8 +35,14 @@ type Prefixed = {
 export const newId = <K extends keyof typeof idPrefixes>(kind: K, now: number = Date.now()): Prefixed[K] =>
   `${idPrefixes[kind]}_${ulid(now)}` as Prefixed[K];
 
-const idPattern = /^[a-z]+_[0-9A-HJKMNP-TV-Z]{26}$/;
+/** What an id of a kind looks like: its prefix, then a ULID in Crockford base32. */
+export const idPattern = (kind: keyof typeof idPrefixes): RegExp => new RegExp(`^${idPrefixes[kind]}_[0-9A-HJKMNP-TV-Z]{26}$`);
+
+const idPatterns = Object.fromEntries(Object.keys(idPrefixes).map((kind) => [kind, idPattern(kind as keyof typeof idPrefixes)])) as Record<
+  keyof typeof idPrefixes,
+  RegExp
+>;
 
 /** Narrows untrusted input (a path parameter, a cursor) to an id of the expected kind. */
 export const parseId = <K extends keyof typeof idPrefixes>(kind: K, raw: string): Prefixed[K] | undefined =>
-  raw.startsWith(`${idPrefixes[kind]}_`) && idPattern.test(raw) ? (raw as Prefixed[K]) : undefined;
+  idPatterns[kind].test(raw) ? (raw as Prefixed[K]) : undefined;

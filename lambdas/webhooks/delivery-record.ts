@@ -25,7 +25,8 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number];
  * 'endpoint-disabled': the endpoint was already disabled when the delivery came due.
  * 'endpoint-deleted': the endpoint was deleted before the delivery came due.
  */
-export type FailureReason = 'attempts-exhausted' | 'endpoint-gone' | 'endpoint-disabled' | 'endpoint-deleted';
+export const failureReasons = ['attempts-exhausted', 'endpoint-gone', 'endpoint-disabled', 'endpoint-deleted'] as const;
+export type FailureReason = (typeof failureReasons)[number];
 
 export type AttemptRecord = {
   /** 1-based across the delivery's whole life, redrives included. */
