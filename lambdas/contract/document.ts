@@ -9,7 +9,7 @@ import {
 import { eventTypes, type EventType } from '../events/outbox.js';
 import { problemType, type ProblemSlug } from '../http/problem-types.js';
 import { header, headerNames, idempotencyKeyHeader } from './headers.js';
-import { type ContractRouteKey, openApiPath, type OperationSpec, operations } from './operations.js';
+import { type ContractRouteKey, openApiTemplate, type OperationSpec, operations } from './operations.js';
 import { headersOfAll, headersOfAny, problemSchemaId, problemSchemas, problemsByStatus, routeProblems } from './problems.js';
 import { eventSchemaId } from './resources.js';
 
@@ -69,7 +69,7 @@ const problemResponseFor = (spec: OperationSpec, slugs: readonly ProblemSlug[], 
 };
 
 const operation = (key: ContractRouteKey, spec: OperationSpec): ZodOpenApiOperationObject => {
-  const path = openApiPath(key.split(' ')[1] ?? '');
+  const path = openApiTemplate(key.split(' ')[1] ?? '');
   const problems = routeProblems({
     authenticated: spec.public !== true,
     hasBody: spec.body !== undefined,
@@ -114,7 +114,7 @@ const paths = (): ZodOpenApiPathsObject => {
   const byPath: Record<string, Record<string, ZodOpenApiOperationObject>> = {};
   for (const [key, spec] of Object.entries(operations) as [ContractRouteKey, OperationSpec][]) {
     const [method = '', topologyPath = ''] = key.split(' ');
-    const path = openApiPath(topologyPath);
+    const path = openApiTemplate(topologyPath);
     byPath[path] = { ...byPath[path], [method.toLowerCase()]: operation(key, spec) };
   }
   return Object.fromEntries(Object.entries(byPath).sort(([a], [b]) => a.localeCompare(b)));
@@ -123,12 +123,15 @@ const paths = (): ZodOpenApiPathsObject => {
 const webhookHeaders = z.object({
   'webhook-id': z.string().meta({
     description: 'The delivery id (dlv_…): the same on every attempt of the delivery, so receivers deduplicate on it.',
-    example: 'dlv_Qm9vaGJ5ZUZhc3RGb29CYXJCYXpRdXV4',
+    examples: ['dlv_Qm9vaGJ5ZUZhc3RGb29CYXJCYXpRdXV4'],
   }),
   'webhook-timestamp': z
     .string()
     .regex(/^\d+$/)
-    .meta({ description: 'Epoch seconds the attempt was signed; reject one far from your clock to stop replays.', example: '1767225600' }),
+    .meta({
+      description: 'Epoch seconds the attempt was signed; reject one far from your clock to stop replays.',
+      examples: ['1767225600'],
+    }),
   'webhook-signature': z
     .string()
     .regex(/^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$/)

@@ -18,7 +18,7 @@ export const idempotencyKeyHeader = (required: boolean) =>
         `Keys are scoped to your account and remembered for ${idempotencyTtlHours} hours by default (the IDEMPOTENCY_TTL_SECONDS setting), counted from the first request; a key reused with a different method, path or body is refused (422).`,
         required ? 'Required: this request moves money.' : 'Optional: without a key, a retry may repeat the request.',
       ].join(' '),
-      example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
+      examples: ['8e03978e-40d5-43e8-bc93-6894a57f9324'],
       param: { in: 'header', name: 'Idempotency-Key', required },
     });
 
@@ -39,7 +39,7 @@ export const headerSchemas: Readonly<Record<string, z.ZodType<string>>> = {
   [headerNames.retryAfter]: z
     .string()
     .regex(/^\d+$/)
-    .meta({ description: 'Seconds to wait before retrying (RFC 9110 §10.2.3).', example: '1' }),
+    .meta({ description: 'Seconds to wait before retrying (RFC 9110 §10.2.3).', examples: ['1'] }),
   [headerNames.shouldRetry]: z.enum(['true', 'false']).meta({
     description:
       'Whether retrying this request unchanged (same Idempotency-Key) can succeed: true for transient problems (409 idempotency-key-in-use, 408, 429, 503 and the like), false when the request itself must change.',
@@ -50,20 +50,22 @@ export const headerSchemas: Readonly<Record<string, z.ZodType<string>>> = {
   }),
   [headerNames.rateLimitPolicy]: z.string().meta({
     description: `The account's quota (draft-ietf-httpapi-ratelimit-headers): q requests per w seconds; retrysafe-burst when the bucket holds a different burst.`,
-    example: `"${policyName}";q=100;w=60`,
+    examples: [`"${policyName}";q=100;w=60`],
   }),
   [headerNames.rateLimit]: z.string().meta({
     description:
       'What remains of the quota: r requests now, t seconds until the next one is added. Absent when the rate-limit store could not be read.',
-    example: `"${policyName}";r=42;t=1`,
+    examples: [`"${policyName}";r=42;t=1`],
   }),
-  [headerNames.location]: z.string().meta({ description: 'The path of the charge.', example: '/v1/charges/ch_01J9Z8Q3X4N5V6W7Y8Z9A0B1C2' }),
+  [headerNames.location]: z
+    .string()
+    .meta({ description: 'The path of the charge.', examples: ['/v1/charges/ch_01J9Z8Q3X4N5V6W7Y8Z9A0B1C2'] }),
   [headerNames.wwwAuthenticate]: z
     .string()
-    .meta({ description: 'The authentication scheme to use (RFC 9110 §11.6.1).', example: 'Bearer realm="retrysafe"' }),
+    .meta({ description: 'The authentication scheme to use (RFC 9110 §11.6.1).', examples: ['Bearer realm="retrysafe"'] }),
   [headerNames.acceptEncoding]: z
     .string()
-    .meta({ description: 'On a 415 for a compressed body: the content codings accepted.', example: 'identity' }),
+    .meta({ description: 'On a 415 for a compressed body: the content codings accepted.', examples: ['identity'] }),
   [headerNames.cacheControl]: z.string().meta({ description: 'How long the document may be cached.' }),
 };
 

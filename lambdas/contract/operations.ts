@@ -33,7 +33,7 @@ export type ContractRouteKey = TopologyRouteKey;
  * A topology path as OpenAPI writes it: a greedy parameter (`{key+}`, API Gateway's syntax for
  * one that may hold "/") is a plain one whose value the client percent-encodes.
  */
-export const openApiPath = (topologyPath: string): string => topologyPath.replace(/\{(\w+)\+\}/g, '{$1}');
+export const openApiTemplate = (topologyPath: string): string => topologyPath.replace(/\{(\w+)\+\}/g, '{$1}');
 
 export interface SuccessResponse {
   readonly status: number;
@@ -60,7 +60,8 @@ export interface OperationSpec {
   readonly ownProblems?: readonly ProblemSlug[];
 }
 
-const pathId = (kind: string, example: string) => z.object({ id: z.string().meta({ description: `The ${kind}'s id.`, example }) });
+const pathId = (kind: string, example: string) =>
+  z.object({ id: z.string().meta({ description: `The ${kind}'s id.`, examples: [example] }) });
 
 const chargeId = pathId('charge', 'ch_01J9Z8Q3X4N5V6W7Y8Z9A0B1C2');
 const endpointId = pathId('webhook endpoint', 'we_01J9Z8Q3X4N5V6W7Y8Z9A0B1C2');
@@ -223,7 +224,7 @@ export const operations: Readonly<Record<ContractRouteKey, OperationSpec>> = {
       "Where a request sent with this key stands, and what it answered. A key never received, expired, or another account's is equally not found.",
     tag: 'Idempotency keys',
     path: z.object({
-      key: z.string().meta({ description: 'The Idempotency-Key, percent-encoded.', example: '8e03978e-40d5-43e8-bc93-6894a57f9324' }),
+      key: z.string().meta({ description: 'The Idempotency-Key, percent-encoded.', examples: ['8e03978e-40d5-43e8-bc93-6894a57f9324'] }),
     }),
     success: [{ status: 200, description: 'The key.', schema: idempotencyKeySchema }],
   },

@@ -16,7 +16,7 @@ const id = (kind: keyof typeof idPrefixes) =>
   z
     .string()
     .regex(idPattern(kind))
-    .meta({ example: `${idPrefixes[kind]}_01J9Z8Q3X4N5V6W7Y8Z9A0B1C2` });
+    .meta({ examples: [`${idPrefixes[kind]}_01J9Z8Q3X4N5V6W7Y8Z9A0B1C2`] });
 
 const currency = z.enum(supportedCurrencies).meta({ id: 'Currency', description: 'Lowercase ISO 4217 code.' });
 
@@ -136,12 +136,10 @@ const secret = z
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/)
   .meta({ description: 'The Standard Webhooks signing secret: shown in this answer only, never again (not in a replay either).' });
 
-export const createdWebhookEndpointSchema = webhookEndpointSchema
-  .extend({ secret: secret.optional() })
-  .meta({
-    id: 'CreatedWebhookEndpoint',
-    description: 'The new endpoint with its signing secret; a replay of the request answers without the secret.',
-  });
+export const createdWebhookEndpointSchema = webhookEndpointSchema.extend({ secret: secret.optional() }).meta({
+  id: 'CreatedWebhookEndpoint',
+  description: 'The new endpoint with its signing secret; a replay of the request answers without the secret.',
+});
 
 export const rotatedWebhookEndpointSchema = webhookEndpointSchema
   .extend({
@@ -177,7 +175,7 @@ export const deliverySchema = z
       .meta({ description: 'Also the webhook-id header of every attempt, so receivers deduplicate on it.' }),
     object: z.literal('webhook_delivery'),
     webhook_endpoint: id('webhookEndpoint'),
-    event: z.object({ id: id('event'), type: z.enum(eventTypes) }),
+    event: z.object({ id: id('event'), type: z.string().meta({ description: 'The event type.' }) }),
     status: z.enum(deliveryStatuses),
     attempts: z.array(attemptSchema),
     next_attempt_at: epochSeconds.nullable().meta({ description: 'When the next attempt is due, while pending.' }),

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiGateway } from '../../local/api-gateway.js';
 import { freePort } from '../../local/ports.js';
+import { contract, documentedFetch } from '../support/contract.js';
 import { createTenant } from '../support/tenants.js';
 
 describe('local API Gateway', () => {
@@ -19,9 +20,22 @@ describe('local API Gateway', () => {
   });
 
   it('serves GET /health without authentication', async () => {
-    const response = await fetch(`${baseUrl}/health`);
+    const response = await documentedFetch('GET', '/health', await fetch(`${baseUrl}/health`));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok' });
+    expect(JSON.parse(response.text)).toEqual({ status: 'ok' });
+  });
+
+  it('serves the committed OpenAPI document at GET /openapi.json without authentication', async () => {
+    const response = await documentedFetch('GET', '/openapi.json', await fetch(`${baseUrl}/openapi.json`));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    expect(JSON.parse(response.text)).toEqual(contract);
+  });
+
+  it('answers an authenticated route without a key as the contract says', async () => {
+    const response = await documentedFetch('GET', '/v1/balance', await fetch(`${baseUrl}/v1/balance`));
+    expect(response.status).toBe(401);
   });
 
   it('answers an unknown route with a problem+json 404', async () => {

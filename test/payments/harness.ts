@@ -16,6 +16,7 @@ import type { AccountId } from '../../lambdas/shared/ids.js';
 import { startFunctionUrl } from '../../local/function-url.js';
 import { freePort } from '../../local/ports.js';
 import { restApiEvent } from '../../local/proxy-events.js';
+import { assertDocumented } from '../support/contract.js';
 import { lambdaContext } from '../support/events.js';
 import type { TestTenant } from '../support/tenants.js';
 
@@ -60,7 +61,7 @@ const matchTemplate = (path: string): { resource: string; pathParameters?: Recor
   throw new Error(`No route template for ${path}`);
 };
 
-/** Builds API Gateway events for the charges and account functions and invokes them in-process. */
+/** Builds API Gateway events for the charges and account functions and invokes them in-process; every answer must be one openapi.json documents. */
 export const api = (options: { processor: CardProcessor; now?: () => number; schedule?: Schedule }): Api => {
   const now = options.now ?? Date.now;
   const charges = createChargesHandler({
@@ -74,8 +75,11 @@ export const api = (options: { processor: CardProcessor; now?: () => number; sch
     store: paymentsStoreFromEnvironment(),
     idempotency: idempotencyEngineFor('account', { now }),
   });
-  const invoke = (event: APIGatewayProxyEvent) =>
-    event.resource.startsWith('/v1/charges') ? charges(event, lambdaContext()) : account(event, lambdaContext());
+  const invoke = async (event: APIGatewayProxyEvent) => {
+    const response = await (event.resource.startsWith('/v1/charges') ? charges(event, lambdaContext()) : account(event, lambdaContext()));
+    assertDocumented(event.httpMethod, event.resource, { status: response.statusCode, headers: response.headers, body: response.body });
+    return response;
+  };
   return {
     post: (path, { tenant, key, body, headers }) =>
       invoke(

@@ -22,6 +22,7 @@ import { createLambdaContext } from '../../local/lambda-context.js';
 import { provision, type ProvisionedResources } from '../../local/provision.js';
 import { scheduledEvent } from '../../local/schedules.js';
 import { restApiEvent } from '../../local/proxy-events.js';
+import { assertDocumented } from '../support/contract.js';
 import { createTenant as createTestTenant } from '../support/tenants.js';
 
 export interface Tenant {
@@ -52,7 +53,7 @@ export interface ApiAnswer {
   readonly body: Record<string, unknown>;
 }
 
-/** Invokes a route handler with the REST proxy event the (local) API Gateway would build. */
+/** Invokes a route handler with the REST proxy event the (local) API Gateway would build; the answer must be one openapi.json documents. */
 export const callApi = async (handler: RouteHandler, call: ApiCall): Promise<ApiAnswer> => {
   const path = call.id === undefined ? call.resource : call.resource.replace('{id}', call.id);
   const event = restApiEvent({
@@ -65,6 +66,7 @@ export const callApi = async (handler: RouteHandler, call: ApiCall): Promise<Api
     ...(call.body === undefined ? {} : { body: call.body }),
   });
   const response = await handler(event, createLambdaContext('webhookEndpoints', 10, 512));
+  assertDocumented(call.method, call.resource, { status: response.statusCode, headers: response.headers, body: response.body });
   return { status: response.statusCode, headers: response.headers, body: JSON.parse(response.body) as Record<string, unknown> };
 };
 
