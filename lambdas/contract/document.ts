@@ -62,7 +62,9 @@ const problemResponseFor = (spec: OperationSpec, slugs: readonly ProblemSlug[], 
   if (only === undefined) throw new Error('A problem response needs at least one problem type');
   return {
     id,
-    description: slugs.map((slug) => `**${slug}**: ${problemType(slug).when}`).join('\n\n'),
+    description: slugs
+      .map((slug) => `**${slug}** (\`Retrysafe-Should-Retry: ${String(problemType(slug).retryable)}\`): ${problemType(slug).when}`)
+      .join('\n\n'),
     headers: headersObject(headers),
     content: { 'application/problem+json': { schema: more.length === 0 ? only : z.union([only, ...more]) } },
   };
@@ -123,7 +125,7 @@ const paths = (): ZodOpenApiPathsObject => {
 const webhookHeaders = z.object({
   'webhook-id': z.string().meta({
     description: 'The delivery id (dlv_…): the same on every attempt of the delivery, so receivers deduplicate on it.',
-    examples: ['dlv_Qm9vaGJ5ZUZhc3RGb29CYXJCYXpRdXV4'],
+    examples: ['dlv_01J9Z8Q3X4N5V6W7Y8Z9A0B1C2_Qm9vaGJ5ZUZhc3RG'],
   }),
   'webhook-timestamp': z
     .string()

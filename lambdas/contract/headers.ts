@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { shouldRetryHeader } from '../http/problem-types.js';
 import { maxKeyLength } from '../idempotency/key-header.js';
 import { policyName } from '../rate-limit/headers.js';
 import { settings } from '../settings.js';
@@ -25,7 +26,7 @@ export const idempotencyKeyHeader = (required: boolean) =>
 /** Header field names, as the code sends them. */
 export const headerNames = {
   retryAfter: 'Retry-After',
-  shouldRetry: 'Retrysafe-Should-Retry',
+  shouldRetry: shouldRetryHeader,
   replayed: 'Idempotent-Replayed',
   rateLimitPolicy: 'RateLimit-Policy',
   rateLimit: 'RateLimit',

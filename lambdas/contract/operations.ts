@@ -227,5 +227,7 @@ export const operations: Readonly<Record<ContractRouteKey, OperationSpec>> = {
       key: z.string().meta({ description: 'The Idempotency-Key, percent-encoded.', examples: ['8e03978e-40d5-43e8-bc93-6894a57f9324'] }),
     }),
     success: [{ status: 200, description: 'The key.', schema: idempotencyKeySchema }],
+    // The path's key is validated like the header's: 1-255 printable ASCII characters.
+    ownProblems: ['validation-error'],
   },
 };

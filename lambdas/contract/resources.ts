@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { eventTypes, type EventType } from '../events/outbox.js';
 import { supportedCurrencies } from '../payments/money.js';
 import { idPattern, idPrefixes } from '../shared/ids.js';
+import { deliveryIdPattern } from '../webhooks/delivery-id.js';
 import { deliveryStatuses, failureReasons } from '../webhooks/delivery-record.js';
 
 /**
@@ -171,7 +172,7 @@ export const deliverySchema = z
   .object({
     id: z
       .string()
-      .regex(/^dlv_[A-Za-z0-9_-]{32}$/)
+      .regex(deliveryIdPattern)
       .meta({ description: 'Also the webhook-id header of every attempt, so receivers deduplicate on it.' }),
     object: z.literal('webhook_delivery'),
     webhook_endpoint: id('webhookEndpoint'),

@@ -4,6 +4,7 @@ import type { HttpResponse } from '../http/types.js';
 import { encodeResponse, storedForm } from '../idempotency/index.js';
 import { accountPartition } from '../shared/account-partition.js';
 import { dynamo, queryAll, type TransactItem } from '../shared/dynamodb.js';
+import { retrysafeStoredHeaders } from '../shared/idempotency-engine.js';
 import type { AccountId, ChargeId, EventId, RefundId } from '../shared/ids.js';
 import { anyBalanceShard, totalBalance, type Balance } from './balance.js';
 import type { DownstreamKey } from './key-guard.js';
@@ -206,7 +207,7 @@ export class PaymentsStore {
       resource: guard.resource,
       fingerprint: guard.fingerprint,
       createdAt: guard.nowMs,
-      ...encodeResponse(storedForm(guard.answer)),
+      ...encodeResponse(storedForm(guard.answer, retrysafeStoredHeaders)),
     };
     return createOnce(this.tables.payments, item);
   }

@@ -1,6 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { IdempotencyEngine } from '../idempotency/index.js';
+import { shouldRetryHeader } from '../http/problem-types.js';
+import { defaultStoredHeaders, IdempotencyEngine } from '../idempotency/index.js';
 import { type FunctionName, functions, tables } from '../topology.js';
+
+/**
+ * The headers a replay repeats: the engine's defaults, and the server's word on retrying, which a
+ * stored problem (a decline, a refusal) carries like its first answer did.
+ */
+export const retrysafeStoredHeaders: readonly string[] = [...defaultStoredHeaders, shouldRetryHeader];
 
 /** Completed keys a container replays from memory: a few hundred KB for Retrysafe's small answers. */
 export const completedKeysCached = 1_000;
@@ -29,6 +36,7 @@ export const idempotencyEngineFor = (
     cacheEntries: completedKeysCached,
     recoveryIndex: tables.idempotency.globalSecondaryIndexes[0].indexName,
     recoveryDelayMs: processorSettleMs,
+    storedHeaders: retrysafeStoredHeaders,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.client === undefined ? {} : { client: options.client }),
     ...(options.tableName === undefined ? {} : { tableName: options.tableName }),

@@ -18,7 +18,8 @@ const eventIdPrefix = 'evt_';
 export const deliveryIdFor = (eventId: EventId, endpointId: WebhookEndpointId): DeliveryId =>
   `dlv_${eventId.slice(eventIdPrefix.length)}_${createHash('sha256').update(`${eventId}\n${endpointId}`, 'utf8').digest('base64url').slice(0, 16)}` as DeliveryId;
 
-const deliveryIdPattern = /^dlv_([0-9A-HJKMNP-TV-Z]{26})_[\w-]{16}$/;
+/** Every delivery id: `dlv_`, its event's ULID, `_`, 16 characters of hash. */
+export const deliveryIdPattern = /^dlv_([0-9A-HJKMNP-TV-Z]{26})_[\w-]{16}$/;
 
 /** The event a delivery id was derived from, or undefined when the text is no delivery id. */
 export const eventIdOfDelivery = (raw: string): EventId | undefined => {
