@@ -31,7 +31,9 @@ type Query<Operation> = Operation extends { parameters: { query?: infer Q } } ? 
 export type CreateChargeParams = JsonBody<operations['createCharge']>;
 export type CreateRefundParams = JsonBody<operations['createRefund']>;
 export type CreateWebhookEndpointParams = JsonBody<operations['createWebhookEndpoint']>;
-export type ListParams = Query<operations['listCharges']>;
+export type ListChargesParams = Query<operations['listCharges']>;
+export type ListEventsParams = Query<operations['listEvents']>;
+export type ListWebhookEndpointsParams = Query<operations['listWebhookEndpoints']>;
 export type ListDeliveriesParams = Query<operations['listWebhookDeliveries']>;
 
 /**
@@ -98,10 +100,10 @@ export class Retrysafe {
         create(params, callOptions, (init) => api.POST('/v1/charges', { body: params, ...init })),
       retrieve: (id: string, callOptions?: CallOptions): Promise<RetrysafeResult<Charge>> =>
         read(callOptions, (signal) => api.GET('/v1/charges/{id}', { params: { path: { id } }, signal })),
-      list: (params?: ListParams, callOptions?: CallOptions) =>
+      list: (params?: ListChargesParams, callOptions?: CallOptions) =>
         read(callOptions, (signal) => api.GET('/v1/charges', { params: { query: params }, signal })),
       /** Every charge, newest first, page by page. */
-      listAll: (params?: Omit<ListParams, 'starting_after'>, callOptions?: CallOptions): AsyncGenerator<Charge, void, undefined> =>
+      listAll: (params?: Omit<ListChargesParams, 'starting_after'>, callOptions?: CallOptions): AsyncGenerator<Charge, void, undefined> =>
         autoPage((startingAfter) => this.charges.list({ ...params, starting_after: startingAfter }, callOptions)),
       /** "Did my charge happen?" for a client whose POST got no answer: see {@link ChargeLookup}. */
       findByIdempotencyKey: async (idempotencyKey: string, callOptions?: CallOptions): Promise<ChargeLookup> => {
@@ -132,9 +134,12 @@ export class Retrysafe {
     };
 
     this.events = {
-      list: (params?: ListParams, callOptions?: CallOptions) =>
+      list: (params?: ListEventsParams, callOptions?: CallOptions) =>
         read(callOptions, (signal) => api.GET('/v1/events', { params: { query: params }, signal })),
-      listAll: (params?: Omit<ListParams, 'starting_after'>, callOptions?: CallOptions): AsyncGenerator<RetrysafeEvent, void, undefined> =>
+      listAll: (
+        params?: Omit<ListEventsParams, 'starting_after'>,
+        callOptions?: CallOptions,
+      ): AsyncGenerator<RetrysafeEvent, void, undefined> =>
         autoPage((startingAfter) => this.events.list({ ...params, starting_after: startingAfter }, callOptions)),
     };
 
@@ -142,9 +147,12 @@ export class Retrysafe {
       /** The answer carries the signing secret, this once: a replay of the same key shows the endpoint without it. */
       create: (params: CreateWebhookEndpointParams, callOptions?: CreateOptions) =>
         create(params, callOptions, (init) => api.POST('/v1/webhook_endpoints', { body: params, ...init })),
-      list: (params?: ListParams, callOptions?: CallOptions) =>
+      list: (params?: ListWebhookEndpointsParams, callOptions?: CallOptions) =>
         read(callOptions, (signal) => api.GET('/v1/webhook_endpoints', { params: { query: params }, signal })),
-      listAll: (params?: Omit<ListParams, 'starting_after'>, callOptions?: CallOptions): AsyncGenerator<WebhookEndpoint, void, undefined> =>
+      listAll: (
+        params?: Omit<ListWebhookEndpointsParams, 'starting_after'>,
+        callOptions?: CallOptions,
+      ): AsyncGenerator<WebhookEndpoint, void, undefined> =>
         autoPage((startingAfter) => this.webhookEndpoints.list({ ...params, starting_after: startingAfter }, callOptions)),
       delete: (id: string, callOptions?: CallOptions) =>
         read(callOptions, (signal) => api.DELETE('/v1/webhook_endpoints/{id}', { params: { path: { id } }, signal })),
