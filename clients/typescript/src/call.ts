@@ -6,7 +6,7 @@ import {
   RetrysafeRetriesExhaustedError,
 } from './errors.js';
 import { newIdempotencyKey } from './keys.js';
-import { problemFrom, slugOf } from './problems.js';
+import { type Problem, problemFrom, slugOf } from './problems.js';
 import { parseRateLimit, type RateLimitState } from './rate-limit.js';
 import { type AttemptOutcome, fullJitterDelayMs, parseRetryAfterMs, type RetryOptions, type RetryPolicy, shouldRetry } from './retry.js';
 
@@ -131,7 +131,8 @@ const attemptOnce = async <T>(
     const problem = problemFrom(response.status, error);
     const slug = slugOf(problem.type);
     return {
-      error: new RetrysafeProblemError(slug, problem, { ...context, rateLimit }),
+      // The body is taken at its type's word, as openapi-fetch takes a success body at its schema's.
+      error: new RetrysafeProblemError(slug, problem as Problem, { ...context, rateLimit }),
       outcome: { kind: 'problem', status: response.status, slug, shouldRetryHeader: response.headers.get('Retrysafe-Should-Retry') },
       waitMs: parseRetryAfterMs(response.headers.get('Retry-After'), runtime.now()) ?? 0,
     };

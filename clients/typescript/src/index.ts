@@ -31,9 +31,10 @@ export { deterministicKey, newIdempotencyKey } from './keys.js';
 export {
   problemSlugs,
   problemTypeBase,
+  type ContractProblemSlug,
   type KnownProblemSlug,
   type Problem,
-  type ProblemExtensions,
+  type ProblemDetails,
   type ProblemSlug,
 } from './problems.js';
 export type { RateLimitState } from './rate-limit.js';

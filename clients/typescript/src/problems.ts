@@ -1,3 +1,5 @@
+import type { components } from './schema.js';
+
 /** Where every Retrysafe problem type URI starts; the slug follows. */
 export const problemTypeBase = 'https://retrysafe.dev/problems/';
 
@@ -35,21 +37,32 @@ export type KnownProblemSlug = (typeof problemSlugs)[number];
 /** `unknown` stands for an answer that is not a Retrysafe problem: a proxy's HTML 502, a newer type. */
 export type ProblemSlug = KnownProblemSlug | 'unknown';
 
-/** Members a problem type adds to RFC 9457's, by slug. */
-export interface ProblemExtensions {
-  'card-declined': { decline_code: string; charge: { id: string; object: 'charge'; status: 'failed' } & Record<string, unknown> };
-  /** The parameter at fault, when one is. */
-  'validation-error': { field?: string };
+type Schema = components['schemas'][keyof components['schemas']];
+type ProblemTypeUri<S extends string> = `${typeof problemTypeBase}${S}`;
+
+/** The slugs the contract declares a problem schema for; a test holds problemSlugs equal to them. */
+export type ContractProblemSlug = Extract<Schema, { type: string }>['type'] extends infer T
+  ? T extends ProblemTypeUri<infer S>
+    ? S
+    : never
+  : never;
+
+/** What every problem has (RFC 9457), whatever its type. */
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly [extension: string]: unknown;
 }
 
-/** An RFC 9457 problem details object, with the extensions its type adds. */
-export type Problem<S extends ProblemSlug = ProblemSlug> = {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-} & (S extends keyof ProblemExtensions ? ProblemExtensions[S] : Record<string, unknown>);
+/**
+ * A problem of type `S` as the contract declares it, extensions included (`decline_code` and
+ * `charge` of card-declined, `field` of validation-error); plain RFC 9457 for `unknown`.
+ */
+export type Problem<S extends ProblemSlug = ProblemSlug> = ProblemDetails &
+  ([Extract<Schema, { type: ProblemTypeUri<S> }>] extends [never] ? unknown : Extract<Schema, { type: ProblemTypeUri<S> }>);
 
 const knownSlugs: ReadonlySet<string> = new Set(problemSlugs);
 
@@ -62,8 +75,9 @@ export const slugOf = (type: unknown): ProblemSlug => {
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The problem a response body states, or one made up from the status when the body is not a problem. */
-export const problemFrom = (status: number, body: unknown): Problem => {
+export const problemFrom = (status: number, body: unknown): ProblemDetails => {
   if (isRecord(body) && typeof body.type === 'string' && typeof body.title === 'string') {
+    // The contract lets API Gateway's catch-all answers omit status; the response has it.
     return { ...body, type: body.type, title: body.title, status: typeof body.status === 'number' ? body.status : status };
   }
   return { type: 'about:blank', title: `HTTP ${status}`, status, ...(typeof body === 'string' && body !== '' ? { detail: body } : {}) };
