@@ -82,6 +82,9 @@ describe('the typed client against the local stack', () => {
     expect(charges.map((charge) => charge.id)).toEqual([result.data.id]);
     expect(await processorCharges(tenant, result.idempotencyKey ?? '')).toBe(1);
     expect((await client.balance.retrieve()).data.available).toEqual([{ currency: 'usd', amount: 1_500 }]);
+    // A client that lost every answer asks instead of charging again.
+    expect(await client.charges.findByIdempotencyKey(result.idempotencyKey ?? '')).toEqual({ state: 'charged', charge: result.data });
+    expect(await client.charges.findByIdempotencyKey(`order/${tenant.account}/never-sent`)).toEqual({ state: 'unknown' });
   });
 
   it('gives a burst of concurrent calls for one key one charge, the same for every caller', async () => {
