@@ -7,6 +7,7 @@ import { startApiGateway } from '../../local/api-gateway.js';
 import { startFunctionUrl } from '../../local/function-url.js';
 import { freePort } from '../../local/ports.js';
 import { processorChargesFor } from '../payments/harness.js';
+import { contractCheckedFetch } from '../support/contract.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
 
 const close = (server: Server): Promise<void> =>
@@ -54,6 +55,7 @@ describe('the typed client against the local stack', () => {
       apiKey: tenant.apiKey,
       baseUrl: apiUrl,
       retry: { baseDelayMs: 50, maxDelayMs: 1_000, maxElapsedMs: 30_000 },
+      fetch: contractCheckedFetch,
       ...options,
     });
 

@@ -135,6 +135,27 @@ export const webhookViolations = (body: string): string | undefined => {
   return schemaErrors(media.schema, event);
 };
 
+/** The contract's template a request path falls under, e.g. /v1/charges/ch_1 → /v1/charges/{id}. */
+export const templateOf = (path: string): string => {
+  const template = Object.keys(contract.paths).find((candidate) => new RegExp(`^${candidate.replace(/\{\w+\}/g, '[^/]+')}$`).test(path));
+  if (template === undefined) throw new Error(`${path} is under no path of openapi.json`);
+  return template;
+};
+
+/**
+ * A fetch for clients under test: every answer is checked against the contract before the
+ * client reads it, so a client test is a contract test too.
+ */
+export const contractCheckedFetch = async (request: Request): Promise<Response> => {
+  const response = await fetch(request);
+  assertDocumented(request.method, templateOf(new URL(request.url).pathname), {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: await response.clone().text(),
+  });
+  return response;
+};
+
 /** Reads a fetch Response once, checks it against the contract, and hands back its parts. */
 export const documentedFetch = async (
   method: string,

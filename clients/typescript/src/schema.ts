@@ -945,8 +945,8 @@ export interface components {
       event: {
         /** @example evt_01J9Z8Q3X4N5V6W7Y8Z9A0B1C2 */
         id: string;
-        /** @enum {string} */
-        type: 'charge.succeeded' | 'charge.failed' | 'charge.refunded';
+        /** @description The event type. */
+        type: string;
       };
       /** @enum {string} */
       status: 'pending' | 'delivered' | 'failed';
@@ -1002,7 +1002,7 @@ export interface components {
     };
   };
   responses: {
-    /** @description **malformed-request**: The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated. */
+    /** @description **malformed-request** (`Retrysafe-Should-Retry: false`): The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated. */
     MalformedRequestPublic: {
       headers: {
         /** @description Whether retrying this request unchanged (same Idempotency-Key) can succeed: true for transient problems (409 idempotency-key-in-use, 408, 429, 503 and the like), false when the request itself must change. */
@@ -1013,7 +1013,7 @@ export interface components {
         'application/problem+json': components['schemas']['MalformedRequestProblem'];
       };
     };
-    /** @description **request-timeout**: The client sent its request line and headers too slowly (the local stack waits 60 s, as Node does). */
+    /** @description **request-timeout** (`Retrysafe-Should-Retry: true`): The client sent its request line and headers too slowly (the local stack waits 60 s, as Node does). */
     RequestTimeoutPublic: {
       headers: {
         /** @description Whether retrying this request unchanged (same Idempotency-Key) can succeed: true for transient problems (409 idempotency-key-in-use, 408, 429, 503 and the like), false when the request itself must change. */
@@ -1024,7 +1024,7 @@ export interface components {
         'application/problem+json': components['schemas']['RequestTimeoutProblem'];
       };
     };
-    /** @description **rate-limited**: The account's token bucket is empty (RateLimit and Retry-After say when a token returns), or the stage throttles. */
+    /** @description **rate-limited** (`Retrysafe-Should-Retry: true`): The account's token bucket is empty (RateLimit and Retry-After say when a token returns), or the stage throttles. */
     RateLimitedPublic: {
       headers: {
         /** @description Whether retrying this request unchanged (same Idempotency-Key) can succeed: true for transient problems (409 idempotency-key-in-use, 408, 429, 503 and the like), false when the request itself must change. */
@@ -1037,7 +1037,7 @@ export interface components {
         'application/problem+json': components['schemas']['RateLimitedProblem'];
       };
     };
-    /** @description **headers-too-large**: The request line and headers exceed what the server reads: 16 KiB on the local stack (Node's limit). */
+    /** @description **headers-too-large** (`Retrysafe-Should-Retry: false`): The request line and headers exceed what the server reads: 16 KiB on the local stack (Node's limit). */
     HeadersTooLargePublic: {
       headers: {
         /** @description Whether retrying this request unchanged (same Idempotency-Key) can succeed: true for transient problems (409 idempotency-key-in-use, 408, 429, 503 and the like), false when the request itself must change. */
@@ -1048,7 +1048,7 @@ export interface components {
         'application/problem+json': components['schemas']['HeadersTooLargeProblem'];
       };
     };
-    /** @description **internal-error**: A bug; nothing is half-written, and a retry with the same key is safe. */
+    /** @description **internal-error** (`Retrysafe-Should-Retry: true`): A bug; nothing is half-written, and a retry with the same key is safe. */
     InternalErrorPublic: {
       headers: {
         /** @description Whether retrying this request unchanged (same Idempotency-Key) can succeed: true for transient problems (409 idempotency-key-in-use, 408, 429, 503 and the like), false when the request itself must change. */
@@ -1059,7 +1059,7 @@ export interface components {
         'application/problem+json': components['schemas']['InternalErrorProblem'];
       };
     };
-    /** @description **service-unavailable**: A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe. */
+    /** @description **service-unavailable** (`Retrysafe-Should-Retry: true`): A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe. */
     ServiceUnavailablePublic: {
       headers: {
         /** @description Whether retrying this request unchanged (same Idempotency-Key) can succeed: true for transient problems (409 idempotency-key-in-use, 408, 429, 503 and the like), false when the request itself must change. */
@@ -1072,7 +1072,7 @@ export interface components {
         'application/problem+json': components['schemas']['ServiceUnavailableProblem'];
       };
     };
-    /** @description **malformed-request**: The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated. */
+    /** @description **malformed-request** (`Retrysafe-Should-Retry: false`): The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated. */
     MalformedRequest: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1085,7 +1085,7 @@ export interface components {
         'application/problem+json': components['schemas']['MalformedRequestProblem'];
       };
     };
-    /** @description **unauthorized**: The Authorization header is missing, malformed, or names no valid API key. */
+    /** @description **unauthorized** (`Retrysafe-Should-Retry: false`): The Authorization header is missing, malformed, or names no valid API key. */
     Unauthorized: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1100,7 +1100,7 @@ export interface components {
         'application/problem+json': components['schemas']['UnauthorizedProblem'];
       };
     };
-    /** @description **request-timeout**: The client sent its request line and headers too slowly (the local stack waits 60 s, as Node does). */
+    /** @description **request-timeout** (`Retrysafe-Should-Retry: true`): The client sent its request line and headers too slowly (the local stack waits 60 s, as Node does). */
     RequestTimeout: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1113,7 +1113,7 @@ export interface components {
         'application/problem+json': components['schemas']['RequestTimeoutProblem'];
       };
     };
-    /** @description **rate-limited**: The account's token bucket is empty (RateLimit and Retry-After say when a token returns), or the stage throttles. */
+    /** @description **rate-limited** (`Retrysafe-Should-Retry: true`): The account's token bucket is empty (RateLimit and Retry-After say when a token returns), or the stage throttles. */
     RateLimited: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1128,7 +1128,7 @@ export interface components {
         'application/problem+json': components['schemas']['RateLimitedProblem'];
       };
     };
-    /** @description **headers-too-large**: The request line and headers exceed what the server reads: 16 KiB on the local stack (Node's limit). */
+    /** @description **headers-too-large** (`Retrysafe-Should-Retry: false`): The request line and headers exceed what the server reads: 16 KiB on the local stack (Node's limit). */
     HeadersTooLarge: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1141,7 +1141,7 @@ export interface components {
         'application/problem+json': components['schemas']['HeadersTooLargeProblem'];
       };
     };
-    /** @description **internal-error**: A bug; nothing is half-written, and a retry with the same key is safe. */
+    /** @description **internal-error** (`Retrysafe-Should-Retry: true`): A bug; nothing is half-written, and a retry with the same key is safe. */
     InternalError: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1154,7 +1154,7 @@ export interface components {
         'application/problem+json': components['schemas']['InternalErrorProblem'];
       };
     };
-    /** @description **service-unavailable**: A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe. */
+    /** @description **service-unavailable** (`Retrysafe-Should-Retry: true`): A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe. */
     ServiceUnavailable: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1170,13 +1170,13 @@ export interface components {
       };
     };
     /**
-     * @description **validation-error**: A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
+     * @description **validation-error** (`Retrysafe-Should-Retry: false`): A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
      *
-     *     **malformed-request**: The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
+     *     **malformed-request** (`Retrysafe-Should-Retry: false`): The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
      *
-     *     **idempotency-key-missing**: A charge or refund arrives without an Idempotency-Key header.
+     *     **idempotency-key-missing** (`Retrysafe-Should-Retry: false`): A charge or refund arrives without an Idempotency-Key header.
      *
-     *     **idempotency-key-invalid**: The Idempotency-Key is empty, too long, not printable ASCII, or sent twice with different values.
+     *     **idempotency-key-invalid** (`Retrysafe-Should-Retry: false`): The Idempotency-Key is empty, too long, not printable ASCII, or sent twice with different values.
      */
     ValidationErrorOrMalformedRequestOrIdempotencyKeyMissingOrIdempotencyKeyInvalidKeyed: {
       headers: {
@@ -1195,7 +1195,7 @@ export interface components {
           | components['schemas']['IdempotencyKeyInvalidProblem'];
       };
     };
-    /** @description **unauthorized**: The Authorization header is missing, malformed, or names no valid API key. */
+    /** @description **unauthorized** (`Retrysafe-Should-Retry: false`): The Authorization header is missing, malformed, or names no valid API key. */
     UnauthorizedKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1211,7 +1211,7 @@ export interface components {
         'application/problem+json': components['schemas']['UnauthorizedProblem'];
       };
     };
-    /** @description **card-declined**: The processor declined the card; the failed charge is embedded, stored and replayed. */
+    /** @description **card-declined** (`Retrysafe-Should-Retry: false`): The processor declined the card; the failed charge is embedded, stored and replayed. */
     CardDeclinedKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1225,7 +1225,7 @@ export interface components {
         'application/problem+json': components['schemas']['CardDeclinedProblem'];
       };
     };
-    /** @description **request-timeout**: The client sent its request line and headers too slowly (the local stack waits 60 s, as Node does). */
+    /** @description **request-timeout** (`Retrysafe-Should-Retry: true`): The client sent its request line and headers too slowly (the local stack waits 60 s, as Node does). */
     RequestTimeoutKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1239,7 +1239,7 @@ export interface components {
         'application/problem+json': components['schemas']['RequestTimeoutProblem'];
       };
     };
-    /** @description **idempotency-key-in-use**: A request with the same key is still executing; Retry-After says when to ask again for its result. */
+    /** @description **idempotency-key-in-use** (`Retrysafe-Should-Retry: true`): A request with the same key is still executing; Retry-After says when to ask again for its result. */
     IdempotencyKeyInUseKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1255,7 +1255,7 @@ export interface components {
         'application/problem+json': components['schemas']['IdempotencyKeyInUseProblem'];
       };
     };
-    /** @description **payload-too-large**: The body exceeds 64 KiB. */
+    /** @description **payload-too-large** (`Retrysafe-Should-Retry: false`): The body exceeds 64 KiB. */
     PayloadTooLargeKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1269,7 +1269,7 @@ export interface components {
         'application/problem+json': components['schemas']['PayloadTooLargeProblem'];
       };
     };
-    /** @description **unsupported-media-type**: A body arrives with a Content-Type other than JSON, or compressed (a Content-Encoding other than identity; Accept-Encoding says so). */
+    /** @description **unsupported-media-type** (`Retrysafe-Should-Retry: false`): A body arrives with a Content-Type other than JSON, or compressed (a Content-Encoding other than identity; Accept-Encoding says so). */
     UnsupportedMediaTypeKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1284,7 +1284,7 @@ export interface components {
         'application/problem+json': components['schemas']['UnsupportedMediaTypeProblem'];
       };
     };
-    /** @description **idempotency-key-reused**: The key was first used with a different method, route, path parameters or body; nothing runs. */
+    /** @description **idempotency-key-reused** (`Retrysafe-Should-Retry: false`): The key was first used with a different method, route, path parameters or body; nothing runs. */
     IdempotencyKeyReusedKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1298,7 +1298,7 @@ export interface components {
         'application/problem+json': components['schemas']['IdempotencyKeyReusedProblem'];
       };
     };
-    /** @description **rate-limited**: The account's token bucket is empty (RateLimit and Retry-After say when a token returns), or the stage throttles. */
+    /** @description **rate-limited** (`Retrysafe-Should-Retry: true`): The account's token bucket is empty (RateLimit and Retry-After say when a token returns), or the stage throttles. */
     RateLimitedKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1314,7 +1314,7 @@ export interface components {
         'application/problem+json': components['schemas']['RateLimitedProblem'];
       };
     };
-    /** @description **headers-too-large**: The request line and headers exceed what the server reads: 16 KiB on the local stack (Node's limit). */
+    /** @description **headers-too-large** (`Retrysafe-Should-Retry: false`): The request line and headers exceed what the server reads: 16 KiB on the local stack (Node's limit). */
     HeadersTooLargeKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1329,9 +1329,9 @@ export interface components {
       };
     };
     /**
-     * @description **idempotency-record-too-large**: A response does not fit in an idempotency record even compressed; nothing was committed.
+     * @description **idempotency-record-too-large** (`Retrysafe-Should-Retry: false`): A response does not fit in an idempotency record even compressed; nothing was committed.
      *
-     *     **internal-error**: A bug; nothing is half-written, and a retry with the same key is safe.
+     *     **internal-error** (`Retrysafe-Should-Retry: true`): A bug; nothing is half-written, and a retry with the same key is safe.
      */
     IdempotencyRecordTooLargeOrInternalErrorKeyed: {
       headers: {
@@ -1348,9 +1348,9 @@ export interface components {
       };
     };
     /**
-     * @description **processor-unavailable**: The processor timed out, failed or shed load, or the request ran out of time waiting for it; a retry with the same key resumes the charge.
+     * @description **processor-unavailable** (`Retrysafe-Should-Retry: true`): The processor timed out, failed or shed load, or the request ran out of time waiting for it; a retry with the same key resumes the charge.
      *
-     *     **service-unavailable**: A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe.
+     *     **service-unavailable** (`Retrysafe-Should-Retry: true`): A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe.
      */
     ProcessorUnavailableOrServiceUnavailableKeyed: {
       headers: {
@@ -1369,9 +1369,9 @@ export interface components {
       };
     };
     /**
-     * @description **validation-error**: A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
+     * @description **validation-error** (`Retrysafe-Should-Retry: false`): A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
      *
-     *     **malformed-request**: The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
+     *     **malformed-request** (`Retrysafe-Should-Retry: false`): The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
      */
     ValidationErrorOrMalformedRequest: {
       headers: {
@@ -1385,7 +1385,7 @@ export interface components {
         'application/problem+json': components['schemas']['ValidationErrorProblem'] | components['schemas']['MalformedRequestProblem'];
       };
     };
-    /** @description **not-found**: The route does not exist, or the id names nothing on the caller's account (another account's ids look the same). */
+    /** @description **not-found** (`Retrysafe-Should-Retry: false`): The route does not exist, or the id names nothing on the caller's account (another account's ids look the same). */
     NotFound: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1399,17 +1399,17 @@ export interface components {
       };
     };
     /**
-     * @description **validation-error**: A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
+     * @description **validation-error** (`Retrysafe-Should-Retry: false`): A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
      *
-     *     **malformed-request**: The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
+     *     **malformed-request** (`Retrysafe-Should-Retry: false`): The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
      *
-     *     **idempotency-key-missing**: A charge or refund arrives without an Idempotency-Key header.
+     *     **idempotency-key-missing** (`Retrysafe-Should-Retry: false`): A charge or refund arrives without an Idempotency-Key header.
      *
-     *     **idempotency-key-invalid**: The Idempotency-Key is empty, too long, not printable ASCII, or sent twice with different values.
+     *     **idempotency-key-invalid** (`Retrysafe-Should-Retry: false`): The Idempotency-Key is empty, too long, not printable ASCII, or sent twice with different values.
      *
-     *     **amount-too-large**: A refund asks for more than the charge has left to refund (also when a concurrent refund took it first).
+     *     **amount-too-large** (`Retrysafe-Should-Retry: false`): A refund asks for more than the charge has left to refund (also when a concurrent refund took it first).
      *
-     *     **charge-not-refundable**: A refund names a charge that failed.
+     *     **charge-not-refundable** (`Retrysafe-Should-Retry: false`): A refund names a charge that failed.
      */
     ValidationErrorOrMalformedRequestOrIdempotencyKeyMissingOrIdempotencyKeyInvalidOrAmountTooLargeOrChargeNotRefundableKeyed: {
       headers: {
@@ -1430,7 +1430,7 @@ export interface components {
           | components['schemas']['ChargeNotRefundableProblem'];
       };
     };
-    /** @description **not-found**: The route does not exist, or the id names nothing on the caller's account (another account's ids look the same). */
+    /** @description **not-found** (`Retrysafe-Should-Retry: false`): The route does not exist, or the id names nothing on the caller's account (another account's ids look the same). */
     NotFoundKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1445,13 +1445,13 @@ export interface components {
       };
     };
     /**
-     * @description **validation-error**: A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
+     * @description **validation-error** (`Retrysafe-Should-Retry: false`): A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
      *
-     *     **malformed-request**: The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
+     *     **malformed-request** (`Retrysafe-Should-Retry: false`): The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
      *
-     *     **idempotency-key-invalid**: The Idempotency-Key is empty, too long, not printable ASCII, or sent twice with different values.
+     *     **idempotency-key-invalid** (`Retrysafe-Should-Retry: false`): The Idempotency-Key is empty, too long, not printable ASCII, or sent twice with different values.
      *
-     *     **webhook-url-invalid**: A webhook endpoint URL is not https, or resolves to a private, loopback, link-local or metadata address.
+     *     **webhook-url-invalid** (`Retrysafe-Should-Retry: false`): A webhook endpoint URL is not https, or resolves to a private, loopback, link-local or metadata address.
      */
     ValidationErrorOrMalformedRequestOrIdempotencyKeyInvalidOrWebhookUrlInvalidKeyed: {
       headers: {
@@ -1470,7 +1470,7 @@ export interface components {
           | components['schemas']['WebhookUrlInvalidProblem'];
       };
     };
-    /** @description **service-unavailable**: A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe. */
+    /** @description **service-unavailable** (`Retrysafe-Should-Retry: true`): A dependency (DynamoDB, the rate-limit store in closed mode) is briefly unavailable or contended, the request ran out of time under load, or no function invocation was free in time (Lambda throttled it); a retry with the same key is safe. */
     ServiceUnavailableKeyed: {
       headers: {
         'RateLimit-Policy'?: string;
@@ -1487,11 +1487,11 @@ export interface components {
       };
     };
     /**
-     * @description **validation-error**: A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
+     * @description **validation-error** (`Retrysafe-Should-Retry: false`): A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
      *
-     *     **malformed-request**: The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
+     *     **malformed-request** (`Retrysafe-Should-Retry: false`): The path has malformed percent-encoding, a header holds a control character, Content-Length and Transfer-Encoding are both sent, or a header that may appear once (Authorization) is repeated.
      *
-     *     **idempotency-key-invalid**: The Idempotency-Key is empty, too long, not printable ASCII, or sent twice with different values.
+     *     **idempotency-key-invalid** (`Retrysafe-Should-Retry: false`): The Idempotency-Key is empty, too long, not printable ASCII, or sent twice with different values.
      */
     ValidationErrorOrMalformedRequestOrIdempotencyKeyInvalidKeyed: {
       headers: {
@@ -1609,7 +1609,7 @@ export interface operations {
     parameters: {
       query?: {
         limit?: string;
-        /** @description The id of the last object of the previous page: this page starts after it. */
+        /** @description The id of the last charge of the previous page: this page starts after it. */
         starting_after?: string;
       };
       header?: never;
@@ -1798,6 +1798,7 @@ export interface operations {
       query?: {
         type?: 'charge.succeeded' | 'charge.failed' | 'charge.refunded';
         limit?: string;
+        /** @description The id of the last event of the previous page: this page starts after it. */
         starting_after?: string;
       };
       header?: never;
@@ -1849,7 +1850,7 @@ export interface operations {
           'application/json': components['schemas']['IdempotencyKey'];
         };
       };
-      400: components['responses']['MalformedRequest'];
+      400: components['responses']['ValidationErrorOrMalformedRequest'];
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
       408: components['responses']['RequestTimeout'];
@@ -1863,7 +1864,7 @@ export interface operations {
     parameters: {
       query?: {
         limit?: string;
-        /** @description The id of the last object of the previous page: this page starts after it. */
+        /** @description The id of the last webhook endpoint of the previous page: this page starts after it. */
         starting_after?: string;
       };
       header?: never;
@@ -1975,6 +1976,7 @@ export interface operations {
       query?: {
         status?: 'pending' | 'delivered' | 'failed';
         limit?: string;
+        /** @description The id of the last webhook delivery of the previous page: this page starts after it. */
         starting_after?: string;
       };
       header?: never;
