@@ -11,7 +11,9 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const { dynamoDbTarget } = await import('./support/dynamodb.js');
 const { machineInfo } = await import('./support/machine.js');
 const { resultsFile, writeJsonFile, writeTextFile } = await import('./support/results.js');
-const { buildSummary, summaryMarkdown, summaryText } = await import('./support/summary.js');
+const { buildSummary, summaryMarkdown, summaryReadmeBlock, summaryText } = await import('./support/summary.js');
+const { readmePath, replaceGenerated } = await import('../scripts/readme-tables.js');
+const { readFileSync, writeFileSync } = await import('node:fs');
 const { runIdempotencyBenchmark } = await import('./idempotency.js');
 const { runRateLimitBenchmark } = await import('./ratelimit.js');
 const { runChargePathBenchmark } = await import('./charge-path.js');
@@ -32,11 +34,13 @@ try {
   const markdownPath = resultsFile('summary.md');
   writeJsonFile(jsonPath, summary);
   writeTextFile(markdownPath, summaryMarkdown(summary));
+  // The README quotes this run's table as printed, row for row.
+  writeFileSync(readmePath, replaceGenerated(readFileSync(readmePath, 'utf8'), 'benchmarks', 'npm run bench', summaryReadmeBlock(summary)));
   for (const line of [
     '',
     ...summaryText(summary),
     '',
-    `Written to ${jsonPath} and ${markdownPath} (${Math.round((Date.now() - started) / 1000)} s in all)`,
+    `Written to ${jsonPath}, ${markdownPath} and README.md (${Math.round((Date.now() - started) / 1000)} s in all)`,
   ]) {
     console.log(line);
   }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { problemTypeBase, problemTypes, type ProblemSlug } from '../lambdas/http/problem-types.js';
 import { metricNamespace, metricServices } from '../lambdas/shared/metric-names.js';
 import { formatDefault, settingNames, settings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
 import { tableEnvVar } from '../lambdas/topology.js';
@@ -103,20 +104,38 @@ const metricsTable = (): string =>
     Object.values(metricServices).map(({ service, metrics }) => [code(service), Object.values(metrics).map(code).join(', ')]),
   );
 
+const problemTypesTable = (): string =>
+  table(
+    ['Type (`' + problemTypeBase + '…`)', 'Status', 'Retry?', 'When'],
+    (Object.keys(problemTypes) as ProblemSlug[]).map((slug) => [
+      code(slug),
+      String(problemTypes[slug].status),
+      problemTypes[slug].retryable ? 'yes, same key' : 'no',
+      problemTypes[slug].when,
+    ]),
+  );
+
 const generatedTables: Readonly<Record<string, () => string>> = {
+  'problem-types': problemTypesTable,
   'context-keys': contextKeysTable,
   'environment-variables': environmentTable,
   alarms: alarmsTable,
   metrics: metricsTable,
 };
 
+/**
+ * The README with the block between `<!-- generated:<name> (<command>) -->` and
+ * `<!-- /generated:<name> -->` replaced: the markers say which command writes it.
+ */
+export const replaceGenerated = (readme: string, name: string, command: string, content: string): string => {
+  const begin = `<!-- generated:${name} (${command}) -->`;
+  const end = `<!-- /generated:${name} -->`;
+  const start = readme.indexOf(begin);
+  const stop = readme.indexOf(end);
+  if (start === -1 || stop < start) throw new Error(`README.md lacks the markers ${begin} ... ${end}`);
+  return `${readme.slice(0, start + begin.length)}\n${content}\n${readme.slice(stop)}`;
+};
+
 /** README.md with every generated table rewritten from the declarations. */
 export const renderReadme = (readme: string): string =>
-  Object.entries(generatedTables).reduce((text, [name, render]) => {
-    const begin = `<!-- generated:${name} (npm run docs) -->`;
-    const end = `<!-- /generated:${name} -->`;
-    const start = text.indexOf(begin);
-    const stop = text.indexOf(end);
-    if (start === -1 || stop < start) throw new Error(`README.md lacks the markers ${begin} ... ${end}`);
-    return `${text.slice(0, start + begin.length)}\n${render()}\n${text.slice(stop)}`;
-  }, readme);
+  Object.entries(generatedTables).reduce((text, [name, render]) => replaceGenerated(text, name, 'npm run docs', render()), readme);

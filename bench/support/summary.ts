@@ -150,10 +150,9 @@ export const summaryText = (summary: BenchSummary): string[] => [
   ...summary.notes.map((note) => `• ${note}`),
 ];
 
-export const summaryMarkdown = (summary: BenchSummary): string =>
+/** The table and the charge path's breakdown, as the README shows them (between its benchmark markers). */
+export const summaryReadmeBlock = (summary: BenchSummary): string =>
   [
-    '# Benchmark summary',
-    '',
     provenance(summary),
     '',
     ...markdownTable(summarySpec(summary)),
@@ -161,6 +160,13 @@ export const summaryMarkdown = (summary: BenchSummary): string =>
     'Charge path round trips by purpose:',
     '',
     ...breakdownLines(summary).map((line) => `- ${line}`),
+  ].join('\n');
+
+export const summaryMarkdown = (summary: BenchSummary): string =>
+  [
+    '# Benchmark summary',
+    '',
+    summaryReadmeBlock(summary),
     '',
     'Notes:',
     '',
