@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { SettingValues } from '../lambdas/settings.js';
+import { freePort } from './ports.js';
 
 /** Ports and paths of the local stack, each movable through the environment variable named in localVariables. */
 export interface LocalSettings {
@@ -24,6 +25,12 @@ export const localVariables = {
   PROCESSOR_PORT: { default: '4010', meaning: 'Local sandbox processor port' },
   DATA_DIR: { default: '.data', meaning: 'Where local DynamoDB data persists; `npm start -- --in-memory` ignores it' },
   ACCESS_LOG: { default: 'true', meaning: 'Local stack: print one line per API request' },
+  TEST_DYNAMODB_PORT: {
+    default: '',
+    meaning: "`npm test`'s DynamoDB Local port; empty, a free port the OS picks (so a running `npm start` is never disturbed)",
+  },
+  TEST_SQS_PORT: { default: '', meaning: "`npm test`'s SQS emulator port; empty, a free port the OS picks" },
+  BENCH_DYNAMODB_PORT: { default: '', meaning: "`npm run bench`'s DynamoDB Local port; empty, a free port the OS picks" },
   LOCAL_CONCURRENCY: {
     default: '100',
     meaning:
@@ -80,6 +87,12 @@ export const readSettings = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   processorPort: portFromEnv(env, portVariables.processorPort),
   dataDir: argv.includes('--in-memory') ? undefined : resolve(valueOf(env, 'DATA_DIR')),
 });
+
+/** A port the named variable fixes, or one the OS hands out when it is empty: for runs that must not collide, unless told where to listen. */
+export const portOrFree = async (
+  variable: 'TEST_DYNAMODB_PORT' | 'TEST_SQS_PORT' | 'BENCH_DYNAMODB_PORT',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> => (valueOf(env, variable) === '' ? freePort() : portFromEnv(env, variable));
 
 export const accessLogEnabled = (env: NodeJS.ProcessEnv = process.env): boolean => valueOf(env, 'ACCESS_LOG') !== 'false';
 

@@ -1,6 +1,6 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '../../local/dynamodb-local.js';
-import { freePort } from '../../local/ports.js';
+import { portOrFree } from '../../local/settings.js';
 
 /** The DynamoDB Local a benchmark runs on, and how to let go of it when done. */
 export interface DynamoDbTarget {
@@ -15,7 +15,7 @@ export interface DynamoDbTarget {
  */
 export const dynamoDbTarget = async (endpoint: string | undefined): Promise<DynamoDbTarget> => {
   if (endpoint !== undefined) return { endpoint, release: () => Promise.resolve() };
-  const running = await startDynamoDbLocal(await freePort(), undefined);
+  const running = await startDynamoDbLocal(await portOrFree('BENCH_DYNAMODB_PORT'), undefined);
   const onInterrupt = () => {
     void running.stop().finally(() => process.exit(130));
   };

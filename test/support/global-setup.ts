@@ -3,7 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { TestProject } from 'vitest/node';
 import { applyEnvironment, localAwsEnvironment } from '../../local/aws-env.js';
 import { startDynamoDbLocal } from '../../local/dynamodb-local.js';
-import { freePort } from '../../local/ports.js';
+import { portOrFree } from '../../local/settings.js';
 import { provision } from '../../local/provision.js';
 import { startSqsLocal } from '../../local/sqs-local.js';
 
@@ -13,8 +13,8 @@ import { startSqsLocal } from '../../local/sqs-local.js';
  * created once; the environment the workers inherit points the SDK at them.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const dynamodbPort = await freePort();
-  const sqsPort = await freePort();
+  const dynamodbPort = await portOrFree('TEST_DYNAMODB_PORT');
+  const sqsPort = await portOrFree('TEST_SQS_PORT');
   applyEnvironment({
     ...localAwsEnvironment({ dynamodbPort, sqsPort }),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
