@@ -10,6 +10,12 @@ import type { ProcessorMetadata } from './processor-client/card-processor.js';
 const retrysafePrefix = 'retrysafe_';
 const accountKey = `${retrysafePrefix}account`;
 const chargeKey = `${retrysafePrefix}charge`;
+/**
+ * Set by processor adapters whose processor cannot look an object up by its idempotency key
+ * (Stripe prunes keys after 24 hours): the key, and the card token charged, kept with the object.
+ */
+const downstreamKeyKey = `${retrysafePrefix}key`;
+const sourceKey = `${retrysafePrefix}source`;
 
 export const chargeMetadata = (tenant: AccountId, clientMetadata: ProcessorMetadata | undefined): ProcessorMetadata => ({
   ...clientMetadata,
@@ -23,6 +29,22 @@ export const accountNamedBy = (metadata: ProcessorMetadata): string | undefined 
 
 /** The Retrysafe charge a refund names, unchecked. */
 export const chargeNamedBy = (metadata: ProcessorMetadata): string | undefined => metadata[chargeKey];
+
+/** The metadata with the downstream key (and, for a charge, the token charged) added. */
+export const withKeyMetadata = (metadata: ProcessorMetadata | undefined, key: string, source?: string): ProcessorMetadata => ({
+  ...metadata,
+  [downstreamKeyKey]: key,
+  ...(source === undefined ? {} : { [sourceKey]: source }),
+});
+
+/** The metadata key an adapter searches for a downstream key by. */
+export const downstreamKeyMetadataKey = downstreamKeyKey;
+
+/** The downstream key an object names, unchecked. */
+export const downstreamKeyNamedBy = (metadata: ProcessorMetadata): string | undefined => metadata[downstreamKeyKey];
+
+/** The card token a charge names, unchecked. */
+export const sourceNamedBy = (metadata: ProcessorMetadata): string | undefined => metadata[sourceKey];
 
 /** The metadata as the client sent it. */
 export const clientMetadataOf = (metadata: ProcessorMetadata): ProcessorMetadata =>
