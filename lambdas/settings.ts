@@ -45,6 +45,8 @@ interface SettingSpec<T, Name extends string = SettingName> {
   readonly default: SettingDefault<NoInfer<T>, Name>;
   readonly setBy: SettingSource;
   readonly readBy: readonly FunctionName[];
+  /** Only with this card processor (CDK context `retrysafe:processor`): the stack sets it then, and its readers read it then alone. */
+  readonly withProcessor?: ProcessorKind;
   readonly meaning: string;
 }
 
@@ -63,6 +65,18 @@ const apiFunctions: readonly FunctionName[] = ['charges', 'account', 'webhookEnd
 
 /** The functions the topology runs on a schedule: each ends a run before the next is due. */
 const scheduledFunctions: readonly FunctionName[] = schedules.map((schedule) => schedule.function);
+
+/** The card processors Retrysafe can call: its own sandbox, or Stripe (lambdas/payments/processor-client/). */
+export const processorKinds = ['sandbox', 'stripe'] as const;
+export type ProcessorKind = (typeof processorKinds)[number];
+
+/** A Secrets Manager secret as its ARN (or name): what GetSecretValue takes as SecretId. */
+const secretId = (text: string): string => {
+  if (!/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/.test(text)) {
+    throw new Error(`must be a Secrets Manager secret ARN or name, got "${text}"`);
+  }
+  return text;
+};
 
 /** What RATE_LIMIT_FAIL_MODE may say; the rate limiter's metric carries it as a dimension. */
 export const rateLimitFailModes = ['open', 'closed'] as const;
@@ -101,12 +115,21 @@ export const settings = {
     readBy: apiFunctions,
     meaning: '`open` serves requests when the rate-limit table is unreachable; `closed` answers `503`',
   }),
+  PROCESSOR_KIND: setting({
+    parse: oneOf(processorKinds),
+    format: String,
+    default: { value: 'sandbox' },
+    setBy: 'stack',
+    readBy: processorCallers,
+    meaning: 'The card processor the functions call: `sandbox` or `stripe` (context `retrysafe:processor`)',
+  }),
   PROCESSOR_URL: setting({
     parse: absoluteUrl,
     format: String,
     default: { required: true },
     setBy: 'stack',
     readBy: processorCallers,
+    withProcessor: 'sandbox',
     meaning: 'Base URL of the card processor (its function URL when deployed)',
   }),
   PROCESSOR_AUTH: setting({
@@ -115,6 +138,7 @@ export const settings = {
     default: { value: 'none' },
     setBy: 'stack',
     readBy: processorCallers,
+    withProcessor: 'sandbox',
     meaning: '`iam` SigV4-signs processor calls for its AWS_IAM function URL; `none` sends them unsigned',
   }),
   PROCESSOR_TIMEOUT_MS: setting({
@@ -124,6 +148,16 @@ export const settings = {
     setBy: 'context',
     readBy: processorCallers,
     meaning: 'Timeout of a processor call, body included; shorter than `SANDBOX_SLOW_RESPONSE_MS`, so the slow token is lost',
+  }),
+  STRIPE_API_KEY_SECRET_ARN: setting({
+    parse: secretId,
+    format: String,
+    default: { required: true },
+    setBy: 'stack',
+    readBy: processorCallers,
+    withProcessor: 'stripe',
+    meaning:
+      'Stripe: the Secrets Manager secret holding the Stripe secret key (context `retrysafe:stripeSecretArn`), read once per container; the key itself is never in the environment',
   }),
   SANDBOX_SLOW_RESPONSE_MS: setting({
     parse: wholeNumber,

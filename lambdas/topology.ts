@@ -33,6 +33,8 @@ export interface TableSpec {
   /** Stream view for consumers; absent when nothing consumes the table's changes. */
   readonly stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
   readonly globalSecondaryIndexes?: readonly IndexSpec[];
+  /** Deployed only with this card processor (CDK context `retrysafe:processor`); absent, always. */
+  readonly onlyWithProcessor?: 'sandbox';
   readonly purpose: string;
 }
 
@@ -119,6 +121,7 @@ export const tables = {
   processor: {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    onlyWithProcessor: 'sandbox',
     purpose: "The sandbox card processor's own charges, keyed by its own idempotency key.",
   },
   reconciliation: {
@@ -180,7 +183,7 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly tables: Partial<Record<TableName, TableAccesses>>;
   readonly queues?: Partial<Record<QueueName, QueueAccess>>;
-  /** Needs to call the sandbox processor. */
+  /** Needs to call the card processor (the sandbox or Stripe). */
   readonly callsProcessor?: boolean;
   /**
    * Invoked on a timer, every so many seconds as this setting says: an EventBridge rule when
@@ -192,6 +195,8 @@ export interface FunctionSpec {
    * retrysafe:moneyPathReservedConcurrency), so no other function can take what a charge needs.
    */
   readonly moneyPath?: boolean;
+  /** Deployed only with this card processor (CDK context `retrysafe:processor`); absent, always. */
+  readonly onlyWithProcessor?: 'sandbox';
   readonly purpose: string;
 }
 
@@ -296,11 +301,16 @@ export const functions = {
     timeoutSeconds: 30,
     tables: { processor: 'readwrite' },
     moneyPath: true,
+    onlyWithProcessor: 'sandbox',
     purpose: 'The sandbox card processor, a separate service with its own idempotency.',
   },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
+
+/** Whether a table or function is deployed with this card processor. */
+export const deployedWithProcessor = (spec: { readonly onlyWithProcessor?: string }, processor: string): boolean =>
+  spec.onlyWithProcessor === undefined || spec.onlyWithProcessor === processor;
 
 export interface ScheduleSpec {
   readonly function: FunctionName;

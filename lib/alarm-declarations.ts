@@ -12,10 +12,11 @@ import type { HandlerSettings } from './config.js';
 import type { StreamFailureQueue } from './event-source-mappings.js';
 import { pascalCase } from './names.js';
 import type { QueuePair } from './work-queues.js';
+import { deployed } from './deployed.js';
 
 /** What the alarms watch, as the stack built it. */
 export interface AlarmSources {
-  readonly functions: Readonly<Record<FunctionName, IFunction>>;
+  readonly functions: Readonly<Partial<Record<FunctionName, IFunction>>>;
   readonly queues: Readonly<Record<QueueName, QueuePair>>;
   readonly streamFailureQueues: readonly StreamFailureQueue[];
   readonly stage: Stage;
@@ -43,6 +44,8 @@ export interface AlarmDeclaration {
   readonly threshold: number;
   readonly unit: Unit;
   readonly reason: string;
+  /** The function the alarm watches, if one: its alarm exists only where the function is deployed. */
+  readonly function?: FunctionName;
   readonly metric: (sources: AlarmSources, options: MetricOptions) => IMetric;
 }
 
@@ -161,7 +164,8 @@ const iteratorAgeAlarms = streamSources.map((source): AlarmDeclaration => ({
   threshold: iteratorAgeMs,
   unit: 'milliseconds',
   reason: `A healthy stream is read within seconds; a minute behind for three minutes, batches are failing or the function is throttled, and events reach webhooks late (the sweeper takes over after ${unpublishedAfterMs / 60_000} min)`,
-  metric: (sources, options) => sources.functions[source.function].metric('IteratorAge', options),
+  function: source.function,
+  metric: (sources, options) => deployed(sources.functions, source.function).metric('IteratorAge', options),
 }));
 
 const functionErrorAlarms = functionNames.map((name): AlarmDeclaration => ({
@@ -175,7 +179,8 @@ const functionErrorAlarms = functionNames.map((name): AlarmDeclaration => ({
   unit: 'count',
   reason:
     'Handlers answer every expected failure themselves (problem+json, batch item failures, a sweep left for the next run), so an invocation error is an unhandled exception, a timeout or an out-of-memory: a defect or an outage',
-  metric: (sources, options) => sources.functions[name].metricErrors(options),
+  function: name,
+  metric: (sources, options) => deployed(sources.functions, name).metricErrors(options),
 }));
 
 const functionThrottleAlarms = functionNames.map((name): AlarmDeclaration => ({
@@ -189,7 +194,8 @@ const functionThrottleAlarms = functionNames.map((name): AlarmDeclaration => ({
   unit: 'count',
   reason:
     "A throttle means the account's (or the function's reserved) concurrency ran out: API clients got 503s, and stream and queue work waits. Any throttle is demand beyond the capacity plan",
-  metric: (sources, options) => sources.functions[name].metricThrottles(options),
+  function: name,
+  metric: (sources, options) => deployed(sources.functions, name).metricThrottles(options),
 }));
 
 const apiAlarms: readonly AlarmDeclaration[] = [

@@ -37,7 +37,10 @@ export class OperationsAlarms extends Construct {
 
     const action = new SnsAction(this.topic);
     const stackName = Stack.of(this).stackName;
-    this.alarms = alarmDeclarationsFor(props.settings).map((declaration) => {
+    const watched = alarmDeclarationsFor(props.settings).filter(
+      (declaration) => declaration.function === undefined || props.sources.functions[declaration.function] !== undefined,
+    );
+    this.alarms = watched.map((declaration) => {
       const alarm = new Alarm(this, declaration.id, {
         alarmName: `${stackName}-${declaration.id}`,
         alarmDescription: `${declaration.watches}. Why this threshold: ${declaration.reason}.`,

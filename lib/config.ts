@@ -2,7 +2,17 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { formatSetting, isBlank, parseSetting, SettingError, settingNames, settings, type SettingName } from '../lambdas/settings.js';
+import {
+  formatSetting,
+  isBlank,
+  parseSetting,
+  type ProcessorKind,
+  processorKinds,
+  SettingError,
+  settingNames,
+  settings,
+  type SettingName,
+} from '../lambdas/settings.js';
 
 /**
  * Deployment settings read from CDK context (cdk.json, or `-c retrysafe:<key>=<value>` on the
@@ -26,7 +36,12 @@ export interface StackConfig {
   readonly alarmEmail: string | undefined;
   /** Handler settings the context sets, as environment text; absent ones leave the handlers' own defaults. */
   readonly handlerSettings: HandlerSettings;
+  readonly processor: ProcessorChoice;
 }
+
+/** The card processor the functions call; Stripe's secret key stays in the secret, which the stack only names. */
+export type ProcessorChoice =
+  { readonly kind: Extract<ProcessorKind, 'sandbox'> } | { readonly kind: Extract<ProcessorKind, 'stripe'>; readonly secret: string };
 
 export type HandlerSettings = Readonly<Partial<Record<SettingName, string>>>;
 
@@ -106,6 +121,15 @@ const positiveIntegerOrNothing: ContextRule<number | ''> = {
   parse: (value) => (value === '' ? '' : integerAtLeast(1).parse(value)),
 };
 
+/** A Secrets Manager secret's ARN or name (what GetSecretValue takes), or empty for none. */
+const secretOrNothing: ContextRule<string> = {
+  expected: 'a Secrets Manager secret ARN or name, or empty for none',
+  parse: (value) =>
+    typeof value === 'string' && /^((arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512})?$/.test(value)
+      ? value
+      : undefined,
+};
+
 const nonEmpty = <T>(value: T | ''): T | undefined => (value === '' ? undefined : value);
 
 const contextKey = <T>(spec: StackContextKey<T>): StackContextKey<T> => spec;
@@ -154,6 +178,18 @@ export const stackContextKeys = {
     rule: emailOrNothing,
     default: '',
     meaning: 'E-mail address subscribed to the alarm topic (it must confirm the subscription); empty, the topic has no subscriber',
+  }),
+  processor: contextKey({
+    rule: oneOf(processorKinds),
+    default: 'sandbox',
+    meaning:
+      'The card processor: `sandbox` deploys the sandbox processor (function and table); `stripe` deploys none and calls Stripe, its key read from `stripeSecretArn`',
+  }),
+  stripeSecretArn: contextKey({
+    rule: secretOrNothing,
+    default: '',
+    meaning:
+      'With `processor` `stripe`, and only then: the Secrets Manager secret (ARN or name) holding the Stripe secret key as plain text; the processor callers may read it, and their environment names it',
   }),
   apiGatewayCloudWatchRole: contextKey({
     rule: trueOrFalse,
@@ -240,6 +276,26 @@ const readHandlerSettings = (node: Node): HandlerSettings => {
   return handlerSettings;
 };
 
+/** Stripe needs its secret, and the sandbox none: a secret named for the sandbox is a mistake, refused rather than ignored. */
+const readProcessorChoice = (node: Node): ProcessorChoice => {
+  const secret = nonEmpty(readStackContext(node, 'stripeSecretArn'));
+  switch (readStackContext(node, 'processor')) {
+    case 'sandbox':
+      if (secret !== undefined) {
+        throw new ConfigError(stackContextKeyOf('stripeSecretArn'), `is only for ${stackContextKeyOf('processor')}=stripe`);
+      }
+      return { kind: 'sandbox' };
+    case 'stripe':
+      if (secret === undefined) {
+        throw new ConfigError(
+          stackContextKeyOf('stripeSecretArn'),
+          `must name the secret holding the Stripe key with ${stackContextKeyOf('processor')}=stripe`,
+        );
+      }
+      return { kind: 'stripe', secret };
+  }
+};
+
 export const readStackConfig = (node: Node): StackConfig => {
   const removalPolicy = readStackContext(node, 'removalPolicy');
   return {
@@ -255,5 +311,6 @@ export const readStackConfig = (node: Node): StackConfig => {
     moneyPathReservedConcurrency: nonEmpty(readStackContext(node, 'moneyPathReservedConcurrency')),
     alarmEmail: nonEmpty(readStackContext(node, 'alarmEmail')),
     handlerSettings: readHandlerSettings(node),
+    processor: readProcessorChoice(node),
   };
 };

@@ -1,12 +1,16 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, type Attribute } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { tables, type IndexSpec, type KeyAttribute, type TableName, type TableSpec } from '../lambdas/topology.js';
+import { deployedWithProcessor, tables, type IndexSpec, type KeyAttribute, type TableName, type TableSpec } from '../lambdas/topology.js';
+import type { ProcessorKind } from '../lambdas/settings.js';
+import { deployed } from './deployed.js';
 import { pascalCase } from './names.js';
 
 export interface DataTablesProps {
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
+  /** Tables only one processor needs (the sandbox's own) exist only with it. */
+  readonly processor: ProcessorKind;
 }
 
 const attribute = (key: KeyAttribute): Attribute => ({
@@ -30,11 +34,14 @@ const streamViews: Record<NonNullable<TableSpec['stream']>, StreamViewType> = {
  * point-in-time recovery because the ledger and payments are the system of record.
  */
 export class DataTables extends Construct {
-  readonly byName: Readonly<Record<TableName, Table>>;
+  readonly byName: Readonly<Partial<Record<TableName, Table>>>;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
-    const entries = (Object.entries(tables) as [TableName, TableSpec][]).map(([name, spec]) => {
+    const deployed = (Object.entries(tables) as [TableName, TableSpec][]).filter(([, spec]) =>
+      deployedWithProcessor(spec, props.processor),
+    );
+    const entries = deployed.map(([name, spec]) => {
       const table = new Table(this, pascalCase(name), {
         partitionKey: attribute(spec.partitionKey),
         ...(spec.sortKey === undefined ? {} : { sortKey: attribute(spec.sortKey) }),
@@ -55,6 +62,10 @@ export class DataTables extends Construct {
       }
       return [name, table] as const;
     });
-    this.byName = Object.fromEntries(entries) as Record<TableName, Table>;
+    this.byName = Object.fromEntries(entries);
+  }
+
+  named(name: TableName): Table {
+    return deployed(this.byName, name);
   }
 }

@@ -16,10 +16,11 @@ import {
 } from '../lambdas/topology.js';
 import { pascalCase } from './names.js';
 import { acknowledgeTerminalQueue, deadLetterRetention, type QueuePair, secureQueueDefaults } from './work-queues.js';
+import { deployed } from './deployed.js';
 
 export interface EventSourceMappingsProps {
-  readonly functions: Readonly<Record<FunctionName, IFunction>>;
-  readonly tables: Readonly<Record<TableName, Table>>;
+  readonly functions: Readonly<Partial<Record<FunctionName, IFunction>>>;
+  readonly tables: Readonly<Partial<Record<TableName, Table>>>;
   readonly queues: Readonly<Record<QueueName, QueuePair>>;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -55,11 +56,14 @@ export class EventSourceMappings extends Construct {
     assertMappingsMatchAccess();
     const failureQueues: StreamFailureQueue[] = [];
     for (const source of eventSources as readonly EventSourceSpec[]) {
-      const target = props.functions[source.function];
+      const target = deployed(props.functions, source.function);
       if (source.source.kind === 'queue') {
         this.mapQueue(source, target, props.queues[source.source.queue].queue);
       } else {
-        failureQueues.push({ source, queue: this.mapStream(source, target, props.tables[source.source.table], props.removalPolicy) });
+        failureQueues.push({
+          source,
+          queue: this.mapStream(source, target, deployed(props.tables, source.source.table), props.removalPolicy),
+        });
       }
     }
     this.streamFailureQueues = failureQueues;

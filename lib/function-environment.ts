@@ -11,9 +11,10 @@ import {
 } from '../lambdas/topology.js';
 import type { StackConfig } from './config.js';
 import type { QueuePair } from './work-queues.js';
+import { deployed } from './deployed.js';
 
 export interface FunctionEnvironmentProps {
-  readonly tables: Readonly<Record<TableName, Table>>;
+  readonly tables: Readonly<Partial<Record<TableName, Table>>>;
   readonly queues: Readonly<Record<QueueName, QueuePair>>;
   readonly config: StackConfig;
 }
@@ -32,7 +33,7 @@ export const functionEnvironment = (name: FunctionName, spec: FunctionSpec, prop
     POWERTOOLS_METRICS_NAMESPACE: 'Retrysafe',
   };
   for (const table of Object.keys(spec.tables) as TableName[]) {
-    environment[tableEnvVar(table)] = props.tables[table].tableName;
+    environment[tableEnvVar(table)] = deployed(props.tables, table).tableName;
   }
   for (const queue of Object.keys(spec.queues ?? {}) as QueueName[]) {
     environment[queueUrlEnvVar(queue)] = props.queues[queue].queue.queueUrl;

@@ -14,9 +14,10 @@ import { Construct } from 'constructs';
 import { routes, type FunctionName, type RouteSpec } from '../lambdas/topology.js';
 import type { StackConfig } from './config.js';
 import { addProblemGatewayResponses } from './gateway-responses.js';
+import { deployed } from './deployed.js';
 
 export interface HttpApiProps {
-  readonly functions: Readonly<Record<FunctionName, IFunction>>;
+  readonly functions: Readonly<Partial<Record<FunctionName, IFunction>>>;
   readonly config: StackConfig;
 }
 
@@ -88,7 +89,7 @@ export class HttpApi extends Construct {
       if (integration === undefined) {
         // No test-invoke permission: the console's test button is not worth a second
         // resource-policy statement per method.
-        integration = new LambdaIntegration(props.functions[route.function], { allowTestInvoke: false });
+        integration = new LambdaIntegration(deployed(props.functions, route.function), { allowTestInvoke: false });
         integrations.set(route.function, integration);
       }
       const method = this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration, {

@@ -37,6 +37,7 @@ export class RetrysafeStack extends Stack {
     this.tables = new DataTables(this, 'Tables', {
       removalPolicy: config.removalPolicy,
       deletionProtection: config.deletionProtection,
+      processor: config.processor.kind,
     });
     this.queues = new WorkQueues(this, 'Queues', { removalPolicy: config.removalPolicy });
     this.functions = new ServiceFunctions(this, 'Functions', { tables: this.tables.byName, queues: this.queues.byName, config });
@@ -69,12 +70,14 @@ export class RetrysafeStack extends Stack {
   private addOutputs(): void {
     new CfnOutput(this, 'ApiUrl', { value: this.http.restApi.url, description: 'Base URL of the Retrysafe API stage' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
-    new CfnOutput(this, 'ProcessorUrl', {
-      value: this.functions.processorUrl.url,
-      description: 'Function URL of the sandbox card processor (AWS_IAM auth)',
-    });
-    for (const [name, table] of Object.entries(this.tables.byName) as [TableName, (typeof this.tables.byName)[TableName]][]) {
-      new CfnOutput(this, `${pascalCase(name)}TableName`, { value: table.tableName });
+    if (this.functions.processorUrl !== undefined) {
+      new CfnOutput(this, 'ProcessorUrl', {
+        value: this.functions.processorUrl.url,
+        description: 'Function URL of the sandbox card processor (AWS_IAM auth)',
+      });
+    }
+    for (const name of Object.keys(this.tables.byName) as TableName[]) {
+      new CfnOutput(this, `${pascalCase(name)}TableName`, { value: this.tables.named(name).tableName });
     }
     for (const [name, pair] of Object.entries(this.queues.byName) as [QueueName, (typeof this.queues.byName)[QueueName]][]) {
       new CfnOutput(this, `${pascalCase(name)}QueueUrl`, { value: pair.queue.queueUrl });

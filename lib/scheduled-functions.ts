@@ -7,9 +7,10 @@ import { readSetting } from '../lambdas/settings.js';
 import { schedules, type FunctionName, type IntervalSetting, type ScheduleSpec } from '../lambdas/topology.js';
 import { ConfigError, settingContextKeyOf, type StackConfig } from './config.js';
 import { pascalCase } from './names.js';
+import { deployed } from './deployed.js';
 
 export interface ScheduledFunctionsProps {
-  readonly functions: Readonly<Record<FunctionName, LambdaFn>>;
+  readonly functions: Readonly<Partial<Record<FunctionName, LambdaFn>>>;
   readonly config: StackConfig;
 }
 
@@ -46,7 +47,7 @@ export class ScheduledFunctions extends Construct {
   constructor(scope: Construct, id: string, props: ScheduledFunctionsProps) {
     super(scope, id);
     this.byFunction = schedules.map((schedule) => {
-      const fn = props.functions[schedule.function];
+      const fn = deployed(props.functions, schedule.function);
       const interval = intervalOf(schedule.every, props.config);
       const rule = new Rule(this, `${pascalCase(schedule.function)}Schedule`, {
         description: `Runs the Retrysafe ${schedule.function} function every ${interval.toHumanString()} (${schedule.every})`,

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
   type FunctionUrl,
@@ -14,9 +14,12 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { formatSetting } from '../lambdas/settings.js';
 import {
   accessLevels,
+  deployedWithProcessor,
   functions,
   tables as tableSpecs,
   type FunctionName,
@@ -26,7 +29,8 @@ import {
   type TableAccesses,
   type TableName,
 } from '../lambdas/topology.js';
-import type { StackConfig } from './config.js';
+import type { ProcessorChoice, StackConfig } from './config.js';
+import { deployed } from './deployed.js';
 import { functionEnvironment } from './function-environment.js';
 import { pascalCase } from './names.js';
 import { grantQueueAccess } from './queue-grants.js';
@@ -39,7 +43,7 @@ const repositoryRoot = resolve(fileURLToPath(import.meta.url), '../..');
 const processorFunction: FunctionName = 'processor';
 
 export interface ServiceFunctionsProps {
-  readonly tables: Readonly<Record<TableName, Table>>;
+  readonly tables: Readonly<Partial<Record<TableName, Table>>>;
   readonly queues: Readonly<Record<QueueName, QueuePair>>;
   readonly config: StackConfig;
 }
@@ -69,24 +73,59 @@ const bundling: BundlingOptions = {
  * tracing.
  */
 export class ServiceFunctions extends Construct {
-  readonly byName: Readonly<Record<FunctionName, NodejsFunction>>;
-  readonly processorUrl: FunctionUrl;
+  /** The functions deployed with the chosen processor: all but the sandbox's own when it is Stripe. */
+  readonly byName: Readonly<Partial<Record<FunctionName, NodejsFunction>>>;
+  /** The sandbox processor's function URL; none with Stripe. */
+  readonly processorUrl: FunctionUrl | undefined;
+  /** The secret holding the Stripe key; none with the sandbox. */
+  readonly stripeSecret: ISecret | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionsProps) {
     super(scope, id);
-    const entries = (Object.entries(functions) as [FunctionName, FunctionSpec][]).map(
-      ([name, spec]) => [name, this.createFunction(name, spec, props)] as const,
-    );
-    this.byName = Object.fromEntries(entries) as Record<FunctionName, NodejsFunction>;
+    const { processor } = props.config;
+    const entries = (Object.entries(functions) as [FunctionName, FunctionSpec][])
+      .filter(([, spec]) => deployedWithProcessor(spec, processor.kind))
+      .map(([name, spec]) => [name, this.createFunction(name, spec, props)] as const);
+    this.byName = Object.fromEntries(entries);
 
-    this.processorUrl = this.byName[processorFunction].addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
-    for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
-      if (spec.callsProcessor !== true) continue;
-      const caller = this.byName[name];
-      caller.addEnvironment('PROCESSOR_URL', this.processorUrl.url);
-      // Tells the processor client to sign its requests with SigV4 for the function URL.
-      caller.addEnvironment('PROCESSOR_AUTH', 'iam');
-      this.processorUrl.grantInvokeUrl(caller);
+    const callers = (Object.entries(functions) as [FunctionName, FunctionSpec][])
+      .filter(([, spec]) => spec.callsProcessor === true)
+      .map(([name]) => this.named(name));
+    for (const caller of callers) caller.addEnvironment('PROCESSOR_KIND', formatSetting('PROCESSOR_KIND', processor.kind));
+    const connection = this.connectProcessor(processor, callers);
+    this.processorUrl = connection.url;
+    this.stripeSecret = connection.secret;
+  }
+
+  named(name: FunctionName): NodejsFunction {
+    return deployed(this.byName, name);
+  }
+
+  /** Points every caller at the processor, with the one grant that lets it call: the function URL's, or the secret's. */
+  private connectProcessor(
+    processor: ProcessorChoice,
+    callers: readonly NodejsFunction[],
+  ): { readonly url?: FunctionUrl; readonly secret?: ISecret } {
+    switch (processor.kind) {
+      case 'sandbox': {
+        const url = this.named(processorFunction).addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+        for (const caller of callers) {
+          caller.addEnvironment('PROCESSOR_URL', url.url);
+          // Tells the processor client to sign its requests with SigV4 for the function URL.
+          caller.addEnvironment('PROCESSOR_AUTH', 'iam');
+          url.grantInvokeUrl(caller);
+        }
+        return { url };
+      }
+      case 'stripe': {
+        const secret = importedSecret(this, processor.secret);
+        for (const caller of callers) {
+          // The secret's name or ARN only: the key is read at run time, never written into the template.
+          caller.addEnvironment('STRIPE_API_KEY_SECRET_ARN', processor.secret);
+          secret.grantRead(caller.role as IRole);
+        }
+        return { secret };
+      }
     }
   }
 
@@ -130,7 +169,7 @@ export class ServiceFunctions extends Construct {
     });
 
     for (const [table, accesses] of Object.entries(spec.tables) as [TableName, TableAccesses][]) {
-      grantTableAccess(role, props.tables[table], tableSpecs[table], accessLevels(accesses));
+      grantTableAccess(role, deployed(props.tables, table), tableSpecs[table], accessLevels(accesses));
     }
     for (const [queue, access] of Object.entries(spec.queues ?? {}) as [QueueName, QueueAccess][]) {
       grantQueueAccess(role, props.queues[queue], access);
@@ -140,6 +179,17 @@ export class ServiceFunctions extends Construct {
     return fn;
   }
 }
+
+/**
+ * The secret as the context names it. A complete ARN ends in the six characters Secrets Manager
+ * appends; a partial ARN or a name is granted with that suffix as a wildcard.
+ */
+const importedSecret = (scope: Construct, secret: string): ISecret => {
+  if (!secret.startsWith('arn:')) return Secret.fromSecretNameV2(scope, 'StripeSecret', secret);
+  return /:secret:.+-[A-Za-z0-9]{6}$/.test(secret)
+    ? Secret.fromSecretCompleteArn(scope, 'StripeSecret', secret)
+    : Secret.fromSecretPartialArn(scope, 'StripeSecret', secret);
+};
 
 /** Acknowledged on the CfnFunction and the role's policy themselves, so nothing else inherits them. */
 const acknowledgeFunctionFindings = (fn: NodejsFunction, role: Role, spec: FunctionSpec): void => {

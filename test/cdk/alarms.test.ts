@@ -87,7 +87,7 @@ describe('alarms', () => {
     for (const source of eventSources.filter((candidate) => candidate.source.kind === 'stream')) {
       const alarm = alarmNamed(`${pascal(source.function)}IteratorAge`);
       expect(alarm).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'IteratorAge', Statistic: 'Maximum', Threshold: 60_000 });
-      expect(dimensions(alarm)).toEqual({ FunctionName: ref(stack.functions.byName[source.function]) });
+      expect(dimensions(alarm)).toEqual({ FunctionName: ref(stack.functions.named(source.function)) });
     }
   });
 
@@ -95,7 +95,7 @@ describe('alarms', () => {
     for (const metric of ['Errors', 'Throttles']) {
       const alarm = alarmNamed(`${pascal(name)}${metric}`);
       expect(alarm).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: metric, Statistic: 'Sum', Threshold: 0 });
-      expect(dimensions(alarm)).toEqual({ FunctionName: ref(stack.functions.byName[name]) });
+      expect(dimensions(alarm)).toEqual({ FunctionName: ref(stack.functions.named(name)) });
     }
   });
 

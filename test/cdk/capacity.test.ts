@@ -8,7 +8,7 @@ interface Resource {
 }
 
 const functionProperties = ({ stack, template }: SynthesizedStack, name: FunctionName): Record<string, unknown> => {
-  const resource = (template.findResources('AWS::Lambda::Function') as Record<string, Resource>)[logicalIdOf(stack.functions.byName[name])];
+  const resource = (template.findResources('AWS::Lambda::Function') as Record<string, Resource>)[logicalIdOf(stack.functions.named(name))];
   if (resource === undefined) throw new Error(`No function resource for ${name}`);
   return resource.Properties;
 };
@@ -23,7 +23,7 @@ describe('capacity and limits', () => {
     const dispatcher = eventSources.find((source) => source.function === 'webhookDispatcher');
     expect(dispatcher?.maxConcurrency).toBe(20);
     defaults.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: logicalIdOf(defaults.stack.functions.byName.webhookDispatcher) },
+      FunctionName: { Ref: logicalIdOf(defaults.stack.functions.named('webhookDispatcher')) },
       ScalingConfig: { MaximumConcurrency: 20 },
     });
   });

@@ -32,7 +32,7 @@ interface TableResource {
 
 const tableResource = (name: TableName, from = template): TableResource => {
   const resources = from.findResources('AWS::DynamoDB::Table') as Record<string, TableResource>;
-  const resource = resources[logicalIdOf(stack.tables.byName[name])];
+  const resource = resources[logicalIdOf(stack.tables.named(name))];
   if (resource === undefined) throw new Error(`No table resource for ${name}`);
   return resource;
 };
@@ -202,12 +202,12 @@ describe('event source mappings', () => {
     'feeds the %s function from its table stream, filtered, with retries up to a maximum record age, bisection and a failure queue',
     (_, source) => {
       if (source.source.kind !== 'stream') throw new Error('not a stream source');
-      const table = stack.tables.byName[source.source.table];
+      const table = stack.tables.named(source.source.table);
       const failures = stack.eventSources.streamFailureQueues.find((entry) => entry.source === source);
       if (failures === undefined) throw new Error('no failure queue');
       expect(mappingFrom({ 'Fn::GetAtt': [logicalIdOf(table), 'StreamArn'] }).Properties).toEqual({
         EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(table), 'StreamArn'] },
-        FunctionName: { Ref: logicalIdOf(stack.functions.byName[source.function]) },
+        FunctionName: { Ref: logicalIdOf(stack.functions.named(source.function)) },
         StartingPosition: 'TRIM_HORIZON',
         BatchSize: source.batchSize,
         ...(source.maxBatchingWindowSeconds > 0 ? { MaximumBatchingWindowInSeconds: source.maxBatchingWindowSeconds } : {}),
@@ -228,7 +228,7 @@ describe('event source mappings', () => {
   );
 
   it('publishes new outbox events only, and gives up on a record after 15 minutes, when the sweeper has long taken its event over', () => {
-    const events = mappingFrom({ 'Fn::GetAtt': [logicalIdOf(stack.tables.byName.events), 'StreamArn'] }).Properties;
+    const events = mappingFrom({ 'Fn::GetAtt': [logicalIdOf(stack.tables.named('events')), 'StreamArn'] }).Properties;
     expect(events.FilterCriteria).toEqual({ Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] });
     expect(events.MaximumRecordAgeInSeconds).toBe(900);
     expect(events.MaximumRecordAgeInSeconds).toBeGreaterThan(unpublishedAfterMs / 1000);
@@ -241,7 +241,7 @@ describe('event source mappings', () => {
       const queue = stack.queues.byName[source.source.queue].queue;
       expect(mappingFrom(arnOf(queue)).Properties).toEqual({
         EventSourceArn: arnOf(queue),
-        FunctionName: { Ref: logicalIdOf(stack.functions.byName[source.function]) },
+        FunctionName: { Ref: logicalIdOf(stack.functions.named(source.function)) },
         BatchSize: source.batchSize,
         ...(source.maxBatchingWindowSeconds > 0 ? { MaximumBatchingWindowInSeconds: source.maxBatchingWindowSeconds } : {}),
         FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -254,7 +254,7 @@ describe('event source mappings', () => {
 describe('stack outputs', () => {
   it('exports every table name and queue URL', () => {
     for (const [name] of tableEntries) {
-      template.hasOutput(`${pascalCase(name)}TableName`, { Value: { Ref: logicalIdOf(stack.tables.byName[name]) } });
+      template.hasOutput(`${pascalCase(name)}TableName`, { Value: { Ref: logicalIdOf(stack.tables.named(name)) } });
     }
     for (const [name] of queueEntries) {
       const { queue, deadLetterQueue } = stack.queues.byName[name];

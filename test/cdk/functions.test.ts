@@ -35,7 +35,7 @@ interface FunctionResource {
 
 const functionResource = (name: FunctionName, from = template): FunctionResource => {
   const resource = (from.findResources('AWS::Lambda::Function') as Record<string, FunctionResource>)[
-    logicalIdOf(stack.functions.byName[name])
+    logicalIdOf(stack.functions.named(name))
   ];
   if (resource === undefined) throw new Error(`No function resource for ${name}`);
   return resource;
@@ -47,7 +47,7 @@ const environmentOf = (name: FunctionName, from = template): Record<string, unkn
 const tableNames = Object.keys(tables) as TableName[];
 
 const roleOf = (name: FunctionName): IConstruct => {
-  const role = stack.functions.byName[name].role;
+  const role = stack.functions.named(name).role;
   if (role === undefined) throw new Error(`${name} has no role`);
   return role;
 };
@@ -78,7 +78,7 @@ describe('Lambda functions', () => {
   });
 
   it.each(functionEntries)('%s logs JSON to its own log group with a finite retention', (name) => {
-    const logGroup = stack.functions.byName[name].logGroup;
+    const logGroup = stack.functions.named(name).logGroup;
     expect(functionResource(name).Properties.LoggingConfig).toEqual({
       LogFormat: 'JSON',
       ApplicationLogLevel: 'INFO',
@@ -93,7 +93,7 @@ describe('Lambda functions', () => {
     const environment = environmentOf(name);
     const expected: Record<string, unknown> = {};
     for (const table of Object.keys(spec.tables) as TableName[]) {
-      expected[tableEnvVar(table)] = { Ref: logicalIdOf(stack.tables.byName[table]) };
+      expected[tableEnvVar(table)] = { Ref: logicalIdOf(stack.tables.named(table)) };
     }
     for (const queue of Object.keys(spec.queues ?? {}) as QueueName[]) {
       expected[queueUrlEnvVar(queue)] = { Ref: logicalIdOf(stack.queues.byName[queue].queue) };
@@ -105,7 +105,9 @@ describe('Lambda functions', () => {
   });
 
   it('points processor callers at the function URL, signed with IAM', () => {
-    const urlId = logicalIdOf(stack.functions.processorUrl);
+    const { processorUrl } = stack.functions;
+    if (processorUrl === undefined) throw new Error('The sandbox stack has no processor URL');
+    const urlId = logicalIdOf(processorUrl);
     for (const [name, spec] of functionEntries) {
       const environment = environmentOf(name);
       if (spec.callsProcessor === true) {
@@ -118,7 +120,7 @@ describe('Lambda functions', () => {
     template.resourceCountIs('AWS::Lambda::Url', 1);
     template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'AWS_IAM',
-      TargetFunctionArn: { 'Fn::GetAtt': [logicalIdOf(stack.functions.byName.processor), 'Arn'] },
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalIdOf(stack.functions.named('processor')), 'Arn'] },
     });
   });
 
@@ -170,7 +172,7 @@ describe('Lambda functions', () => {
 
 describe('least-privilege grants', () => {
   it('lets the charges function only append to the ledger: no update, delete or read', () => {
-    const ledgerActions = actionsOn(statementsOf('charges'), arnOf(stack.tables.byName.ledger));
+    const ledgerActions = actionsOn(statementsOf('charges'), arnOf(stack.tables.named('ledger')));
     expect(ledgerActions).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:PutItem']);
     expect(ledgerActions).not.toContain('dynamodb:UpdateItem');
     expect(ledgerActions).not.toContain('dynamodb:DeleteItem');
@@ -180,7 +182,7 @@ describe('least-privilege grants', () => {
   it.each(['charges', 'completer'] as const)(
     'lets %s read, create and update payments, the system of record, but never delete or batch-write them',
     (name) => {
-      expect(actionsOn(statementsOf(name), arnOf(stack.tables.byName.payments))).toEqual(
+      expect(actionsOn(statementsOf(name), arnOf(stack.tables.named('payments')))).toEqual(
         sorted([
           'dynamodb:BatchGetItem',
           'dynamodb:ConditionCheckItem',
@@ -196,7 +198,7 @@ describe('least-privilege grants', () => {
   it('lets no function delete a payment or a ledger entry', () => {
     for (const [name] of functionEntries) {
       for (const table of ['payments', 'ledger'] as const) {
-        const actions = actionsOn(statementsOf(name), arnOf(stack.tables.byName[table]));
+        const actions = actionsOn(statementsOf(name), arnOf(stack.tables.named(table)));
         expect(actions, `${name} on ${table}`).not.toContain('dynamodb:DeleteItem');
         expect(actions, `${name} on ${table}`).not.toContain('dynamodb:BatchWriteItem');
       }
@@ -208,7 +210,7 @@ describe('least-privilege grants', () => {
     for (const table of tableNames) {
       const levels = levelsOf(spec, table);
       const expected = new Set(levels.flatMap((level) => (level === 'stream' ? [] : tableActions[level])));
-      expect(actionsOn(statements, arnOf(stack.tables.byName[table])), `${name} on ${table}`).toEqual(sorted([...expected]));
+      expect(actionsOn(statements, arnOf(stack.tables.named(table))), `${name} on ${table}`).toEqual(sorted([...expected]));
     }
   });
 
@@ -217,7 +219,7 @@ describe('least-privilege grants', () => {
     for (const table of tableNames) {
       const reads = levelsOf(spec, table).some((level) => level === 'read' || level === 'readwrite');
       for (const index of (tables[table] as TableSpec).globalSecondaryIndexes ?? []) {
-        const indexArn = { 'Fn::Join': ['', [arnOf(stack.tables.byName[table]), `/index/${index.indexName}`]] };
+        const indexArn = { 'Fn::Join': ['', [arnOf(stack.tables.named(table)), `/index/${index.indexName}`]] };
         expect(actionsOn(statements, indexArn), `${name} on ${table}/${index.indexName}`).toEqual(
           reads ? ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] : [],
         );
@@ -226,7 +228,7 @@ describe('least-privilege grants', () => {
   });
 
   it('lets the publisher and the sweeper mark events published, and neither put nor delete one', () => {
-    const eventsArn = arnOf(stack.tables.byName.events);
+    const eventsArn = arnOf(stack.tables.named('events'));
     expect(actionsOn(statementsOf('webhookPublisher'), eventsArn)).toEqual(['dynamodb:UpdateItem']);
     expect(actionsOn(statementsOf('webhookSweeper'), eventsArn)).toEqual(
       sorted(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']),
@@ -249,7 +251,7 @@ describe('least-privilege grants', () => {
   });
 
   it('grants stream reads on the stream ARN to the stream consumer only', () => {
-    const streamArn = { 'Fn::GetAtt': [logicalIdOf(stack.tables.byName.events), 'StreamArn'] };
+    const streamArn = { 'Fn::GetAtt': [logicalIdOf(stack.tables.named('events')), 'StreamArn'] };
     for (const [name, spec] of functionEntries) {
       const granted = actionsOn(statementsOf(name), streamArn);
       if (levelsOf(spec, 'events').includes('stream')) {
@@ -275,7 +277,7 @@ describe('least-privilege grants', () => {
   });
 
   it('lets only functions that call the processor invoke its IAM-authenticated URL', () => {
-    const processorArn = arnOf(stack.functions.byName.processor);
+    const processorArn = arnOf(stack.functions.named('processor'));
     for (const [name, spec] of functionEntries) {
       const granted = actionsOn(statementsOf(name), processorArn);
       expect(granted, name).toEqual(spec.callsProcessor === true ? ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'] : []);
@@ -287,7 +289,7 @@ describe('least-privilege grants', () => {
   it('writes logs only to the function’s own log group, without the account-wide managed policy', () => {
     for (const [name] of functionEntries) {
       const logStatements = statementsOf(name).filter((statement) => actionsOf(statement).some((action) => action.startsWith('logs:')));
-      expect(logStatements.map(resourcesOf)).toEqual([[arnOf(stack.functions.byName[name].logGroup)]]);
+      expect(logStatements.map(resourcesOf)).toEqual([[arnOf(stack.functions.named(name).logGroup)]]);
     }
     const lambdaRoles = Object.values(
       template.findResources('AWS::IAM::Role', {

@@ -69,7 +69,7 @@ describe('REST API routes', () => {
     '%s is a Lambda proxy integration of its function',
     (key, route) => {
       const method = methods.find((candidate) => candidate.route === key);
-      const functionArn = { 'Fn::GetAtt': [logicalIdOf(stack.functions.byName[route.function]), 'Arn'] };
+      const functionArn = { 'Fn::GetAtt': [logicalIdOf(stack.functions.named(route.function)), 'Arn'] };
       expect(method?.properties.AuthorizationType).toBe('NONE');
       expect(method?.properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
       expect(JSON.stringify(method?.properties.Integration.Uri)).toContain(JSON.stringify(functionArn));
@@ -77,7 +77,7 @@ describe('REST API routes', () => {
   );
 
   it('keeps the sandbox processor off the public API', () => {
-    const processorArn = JSON.stringify({ 'Fn::GetAtt': [logicalIdOf(stack.functions.byName.processor), 'Arn'] });
+    const processorArn = JSON.stringify({ 'Fn::GetAtt': [logicalIdOf(stack.functions.named('processor')), 'Arn'] });
     for (const method of methods) expect(JSON.stringify(method.properties.Integration.Uri)).not.toContain(processorArn);
   });
 });
@@ -156,8 +156,10 @@ describe('REST API stage', () => {
   });
 
   it('exports the API URL and the processor URL', () => {
+    const { processorUrl } = stack.functions;
+    if (processorUrl === undefined) throw new Error('The sandbox stack has no processor URL');
     template.hasOutput('ApiUrl', {});
-    template.hasOutput('ProcessorUrl', { Value: { 'Fn::GetAtt': [logicalIdOf(stack.functions.processorUrl), 'FunctionUrl'] } });
+    template.hasOutput('ProcessorUrl', { Value: { 'Fn::GetAtt': [logicalIdOf(processorUrl), 'FunctionUrl'] } });
   });
 });
 

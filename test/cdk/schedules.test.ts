@@ -29,7 +29,7 @@ describe('scheduled functions', () => {
   it.each(schedules.map((schedule) => [schedule.function, schedule] as const))(
     'runs %s every RECOVERY_INTERVAL_SECONDS, a minute unless the context says otherwise, without retries',
     (name) => {
-      const fn = stack.functions.byName[name];
+      const fn = stack.functions.named(name);
       expect(ruleOf(name)).toEqual({
         Description: expect.stringContaining(name) as unknown,
         ScheduleExpression: 'rate(1 minute)',
@@ -61,7 +61,7 @@ describe('scheduled functions', () => {
     expect(permissions.map((permission) => permission.Properties)).toEqual(
       stack.schedules.byFunction.map(({ schedule, rule }) => ({
         Action: 'lambda:InvokeFunction',
-        FunctionName: arnOf(stack.functions.byName[schedule.function]),
+        FunctionName: arnOf(stack.functions.named(schedule.function)),
         Principal: 'events.amazonaws.com',
         SourceArn: arnOf(rule),
       })),
