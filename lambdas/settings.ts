@@ -233,6 +233,12 @@ const specs: { readonly [N in SettingName]: SettingSpec<SettingValue<N>, Setting
 
 export const settingNames = Object.keys(settings) as SettingName[];
 
+/** The settings the functions read with the processor PROCESSOR_KIND names: another processor's are nobody's business. */
+export const settingsInUse = (environment: Readonly<Record<string, string | undefined>> = process.env): SettingName[] => {
+  const processor = readSetting('PROCESSOR_KIND', environment);
+  return settingNames.filter((name) => (specs[name].withProcessor ?? processor) === processor);
+};
+
 /** A value the handler would refuse, or a required setting that is missing. */
 export class SettingError extends Error {
   constructor(

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { readSetting, settingNames, settings as handlerSettings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
+import { readSetting, settings as handlerSettings, settingsEnvironment, settingsInUse, type SettingName } from '../lambdas/settings.js';
 import { createDocumentClient } from '../lambdas/shared/dynamodb.js';
 import { eventSources, schedules, tableEnvVar } from '../lambdas/topology.js';
 import { applyEnvironment, localAwsEnvironment } from './aws-env.js';
@@ -113,7 +113,7 @@ export const startLocalStack = async (settings: LocalSettings, log: (line: strin
   applyEnvironment({ ...localAwsEnvironment(settings), ...localFunctionEnvironment(settings) });
   // The functions read their settings on their first invocation; reading every one now refuses a
   // malformed value at start-up instead, as the synth does.
-  for (const name of settingNames) readSetting(name);
+  for (const name of settingsInUse()) readSetting(name);
   try {
     const dynamodbLocal = await startDynamoDbLocal(settings.dynamodbPort, settings.dataDir && resolve(settings.dataDir, 'dynamodb'));
     stops.push(() => dynamodbLocal.stop());

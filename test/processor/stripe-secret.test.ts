@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processorFromEnvironment } from '../../lambdas/payments/processor-client/from-environment.js';
 import { stripeKeyFromSecret } from '../../lambdas/payments/processor-client/stripe-secret.js';
+import { settingsInUse } from '../../lambdas/settings.js';
 
 /** The Stripe key comes from Secrets Manager (mocked here: nothing leaves the process), once per container. */
 const secrets = mockClient(SecretsManagerClient);
@@ -46,5 +47,16 @@ describe('PROCESSOR_KIND=stripe', () => {
       delete process.env.PROCESSOR_KIND;
       delete process.env.STRIPE_API_KEY_SECRET_ARN;
     }
+  });
+});
+
+describe('the settings in use', () => {
+  it("are each processor's own and the shared ones: the sandbox's URL, or Stripe's secret", () => {
+    const sandbox = settingsInUse({});
+    expect(sandbox).toEqual(expect.arrayContaining(['PROCESSOR_KIND', 'PROCESSOR_URL', 'PROCESSOR_TIMEOUT_MS']));
+    expect(sandbox).not.toContain('STRIPE_API_KEY_SECRET_ARN');
+    const stripe = settingsInUse({ PROCESSOR_KIND: 'stripe' });
+    expect(stripe).toEqual(expect.arrayContaining(['PROCESSOR_KIND', 'STRIPE_API_KEY_SECRET_ARN', 'PROCESSOR_TIMEOUT_MS']));
+    expect(stripe).not.toContain('PROCESSOR_URL');
   });
 });
