@@ -163,13 +163,4 @@ export const summaryReadmeBlock = (summary: BenchSummary): string =>
   ].join('\n');
 
 export const summaryMarkdown = (summary: BenchSummary): string =>
-  [
-    '# Benchmark summary',
-    '',
-    summaryReadmeBlock(summary),
-    '',
-    'Notes:',
-    '',
-    ...summary.notes.map((note) => `- ${note}`),
-    '',
-  ].join('\n');
+  ['# Benchmark summary', '', summaryReadmeBlock(summary), '', 'Notes:', '', ...summary.notes.map((note) => `- ${note}`), ''].join('\n');
