@@ -44,12 +44,15 @@ const metadataSchema = z
     },
   });
 
+const sourceError = 'must be a card token such as "tok_visa" or a PaymentMethod id such as "pm_card_visa"';
+
 export const createChargeSchema = z.strictObject({
   amount: amountSchema,
   currency: currencySchema,
   source: z
-    .string({ error: 'must be a card token such as "tok_visa"' })
-    .regex(/^tok_[A-Za-z0-9_]{1,250}$/, { error: 'must be a card token such as "tok_visa"' }),
+    .string({ error: sourceError })
+    // Tokens or Stripe PaymentMethod ids, never card numbers: what keeps Retrysafe out of PCI scope.
+    .regex(/^(tok|pm)_[A-Za-z0-9_]{1,250}$/, { error: sourceError }),
   description: z.string().max(500, { error: 'must be at most 500 characters' }).optional(),
   metadata: metadataSchema.optional(),
 });

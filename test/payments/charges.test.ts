@@ -225,6 +225,9 @@ describe('POST /v1/charges', () => {
       expect(response.statusCode, JSON.stringify(body)).toBe(400);
       expect(json(response)).toMatchObject({ type: 'https://retrysafe.dev/problems/validation-error', field });
     }
+    // A PaymentMethod id passes validation (Stripe takes them); the sandbox knows none and refuses it.
+    const paymentMethod = await client.post('/v1/charges', { tenant, key: uniqueKey(), body: { ...visa(), source: 'pm_card_visa' } });
+    expect(json(paymentMethod)).toMatchObject({ status: 400, type: 'https://retrysafe.dev/problems/validation-error', field: 'source' });
     const malformed = await client.post('/v1/charges', { tenant, key, body: '{"amount": 1,' });
     expect(malformed.statusCode).toBe(400);
     const huge = await client.post('/v1/charges', { tenant, key, body: { ...visa(), description: 'x'.repeat(70_000) } });
