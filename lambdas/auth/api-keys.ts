@@ -91,21 +91,24 @@ export const findActiveKey = async (
   return ends !== undefined && ends <= nowMs ? undefined : { account: record.accountId, endsAtMs: ends };
 };
 
-/** The hashes of every key an account has had, through the keys-only index. */
+/** An account's keys through the keys-only index: hashes, never records. */
+const keysOfAccount = (table: string, accountId: string, page: { readonly limit?: number; readonly after?: Record<string, unknown> }) =>
+  new QueryCommand({
+    TableName: table,
+    IndexName: apiKeysByAccountIndex.indexName,
+    KeyConditionExpression: '#account = :account',
+    ExpressionAttributeNames: { '#account': apiKeysByAccountIndex.partitionKey.name },
+    ExpressionAttributeValues: { ':account': accountId },
+    ...(page.limit === undefined ? {} : { Limit: page.limit }),
+    ...(page.after === undefined ? {} : { ExclusiveStartKey: page.after }),
+  });
+
+/** The hashes of every key an account has had. */
 const keyHashesOf = async (client: DynamoDBDocumentClient, table: string, accountId: AccountId): Promise<string[]> => {
   const hashes: string[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: apiKeysByAccountIndex.indexName,
-        KeyConditionExpression: '#account = :account',
-        ExpressionAttributeNames: { '#account': apiKeysByAccountIndex.partitionKey.name },
-        ExpressionAttributeValues: { ':account': accountId },
-        ExclusiveStartKey: startKey,
-      }),
-    );
+    const page = await client.send(keysOfAccount(table, accountId, { ...(startKey === undefined ? {} : { after: startKey }) }));
     hashes.push(...(page.Items ?? []).map((item) => String(item.keyHash)));
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
@@ -114,16 +117,7 @@ const keyHashesOf = async (client: DynamoDBDocumentClient, table: string, accoun
 
 /** Whether any key authenticates the account: accounts exist by their keys. One keys-only item is enough to know. */
 export const accountExists = async (client: DynamoDBDocumentClient, table: string, accountId: string): Promise<boolean> => {
-  const result = await client.send(
-    new QueryCommand({
-      TableName: table,
-      IndexName: apiKeysByAccountIndex.indexName,
-      KeyConditionExpression: '#account = :account',
-      ExpressionAttributeNames: { '#account': apiKeysByAccountIndex.partitionKey.name },
-      ExpressionAttributeValues: { ':account': accountId },
-      Limit: 1,
-    }),
-  );
+  const result = await client.send(keysOfAccount(table, accountId, { limit: 1 }));
   return (result.Items ?? []).length > 0;
 };
 

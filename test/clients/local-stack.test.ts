@@ -1,22 +1,11 @@
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServicesInWorker, startServicesInWorker } from '../support/services-in-worker.js';
 import { Retrysafe, type RetrysafeClientOptions } from '../../clients/typescript/src/index.js';
 import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
-import { startApiGateway } from '../../local/api-gateway.js';
-import { startFunctionUrl } from '../../local/function-url.js';
-import { freePort } from '../../local/ports.js';
 import { processorChargesFor } from '../payments/harness.js';
 import { contractCheckedFetch } from '../support/contract.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-
-const close = (server: Server): Promise<void> =>
-  new Promise((resolveClose) => {
-    server.closeAllConnections();
-    server.close(() => {
-      resolveClose();
-    });
-  });
 
 /**
  * The client over HTTP against the local API Gateway and the sandbox processor (both in this
@@ -25,8 +14,7 @@ const close = (server: Server): Promise<void> =>
  * and it is the client's own short attempt timeout that loses the answer.
  */
 describe('the typed client against the local stack', () => {
-  let api: Server;
-  let processor: Server;
+  let services: ServicesInWorker;
   let apiUrl: string;
   let processorUrl: string;
   const started = Date.now();
@@ -34,20 +22,12 @@ describe('the typed client against the local stack', () => {
   beforeAll(async () => {
     process.env.PROCESSOR_TIMEOUT_MS = '5000';
     process.env.SANDBOX_SLOW_RESPONSE_MS = '1500';
-    const processorPort = await freePort();
-    processor = await startFunctionUrl('processor', processorPort);
-    processorUrl = `http://127.0.0.1:${processorPort}`;
-    // Loads the processor's modules before the first charge, which would otherwise wait for them past its timeout.
-    await (await fetch(new URL('/charges?limit=1', processorUrl))).text();
-    process.env.PROCESSOR_URL = processorUrl;
-    const apiPort = await freePort();
-    api = await startApiGateway({ port: apiPort });
-    apiUrl = `http://127.0.0.1:${apiPort}`;
+    services = await startServicesInWorker();
+    ({ apiUrl, processorUrl } = services);
   });
 
   afterAll(async () => {
-    await close(api);
-    await close(processor);
+    await services.stop();
   });
 
   const clientFor = (tenant: TestTenant, options: Partial<RetrysafeClientOptions> = {}) =>

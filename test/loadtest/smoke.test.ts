@@ -1,10 +1,7 @@
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServicesInWorker, startServicesInWorker } from '../support/services-in-worker.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
-import { startApiGateway } from '../../local/api-gateway.js';
-import { startFunctionUrl } from '../../local/function-url.js';
-import { freePort } from '../../local/ports.js';
 import { isStoredAnswer, type AnsweredExchange } from '../../loadtest/exchange.js';
 import { runLoadTest } from '../../loadtest/load-test.js';
 import { pendingRecoveryPoints } from '../../loadtest/recovery.js';
@@ -13,22 +10,13 @@ import { processorFromEnvironment } from '../../lambdas/payments/processor-clien
 import { runCompleterLater, testClock } from '../support/completer-run.js';
 import { usePrivateIdempotencyTable } from '../support/private-idempotency-table.js';
 
-const close = (server: Server): Promise<void> =>
-  new Promise((resolveClose) => {
-    server.closeAllConnections();
-    server.close(() => {
-      resolveClose();
-    });
-  });
-
 /**
  * The load test end to end on a small scale: the local API Gateway and the sandbox processor
  * (both in this worker, on the global setup's DynamoDB Local), the driver over HTTP, and the
  * audits of what the run left behind.
  */
 describe('npm run loadtest, small', () => {
-  let api: Server;
-  let processor: Server;
+  let services: ServicesInWorker;
   let apiUrl: string;
   let processorUrl: string;
   let idempotencyTable: string;
@@ -36,22 +24,12 @@ describe('npm run loadtest, small', () => {
   beforeAll(async () => {
     // The completer the test runs takes over every due point of its table; only this suite's may be in it.
     idempotencyTable = await usePrivateIdempotencyTable('loadtest-smoke');
-    const processorPort = await freePort();
-    processor = await startFunctionUrl('processor', processorPort);
-    processorUrl = `http://127.0.0.1:${processorPort}`;
-    // The processor's first invocation loads its modules; on a busy machine that alone can outlast the
-    // charge path's processor timeout, and a card charge would be answered 503. Load them before the load.
-    await (await fetch(new URL('/charges?limit=1', processorUrl))).text();
-    // Read when the charges handler builds its processor client, on its first request.
-    process.env.PROCESSOR_URL = processorUrl;
-    const apiPort = await freePort();
-    api = await startApiGateway({ port: apiPort });
-    apiUrl = `http://127.0.0.1:${apiPort}`;
+    services = await startServicesInWorker();
+    ({ apiUrl, processorUrl } = services);
   });
 
   afterAll(async () => {
-    await close(api);
-    await close(processor);
+    await services.stop();
   });
 
   it('sends retries, concurrent duplicates, lost responses, changed bodies, declines, faults and clients that never retry, and every audit passes once the completer has run', async () => {
