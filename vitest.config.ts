@@ -1,8 +1,20 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { sourceCondition } from './workspace-conditions.js';
+
+/**
+ * Workspace packages resolve to their sources (workspace-conditions.ts), so nothing is built to
+ * test them. The rest are vitest's own defaults, which leave out `module`: it would pick the AWS
+ * SDK's bundler-only builds. Vitest hands these to its workers' node as `--conditions` too.
+ */
+export const workspaceSources = {
+  resolve: { conditions: [sourceCondition, ...defaultServerConditions.filter((condition) => condition !== 'module')] },
+};
 
 export default defineConfig({
+  ssr: workspaceSources,
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     // Integration tests share one DynamoDB Local; each test scopes its data by fresh tenant ids.
     testTimeout: 30_000,

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { workspaceSources } from './vitest.config.js';
 
 /**
  * The vitest run Stryker repeats for every mutant: only the unit tests of the pure cores, so no
@@ -6,13 +7,14 @@ import { defineConfig } from 'vitest/config';
  * these tests never touch and which would cost seconds per run.
  */
 export default defineConfig({
+  ssr: workspaceSources,
   test: {
     include: [
       'test/idempotency/canonical-json.test.ts',
       'test/idempotency/fingerprint.test.ts',
       'test/idempotency/key-header.test.ts',
       'test/idempotency/middleware.unit.test.ts',
-      'test/idempotency/state-machine.test.ts',
+      'packages/idempotency/test/state-machine.test.ts',
       'test/payments/ledger.test.ts',
       'test/rate-limit/gcra.test.ts',
       'test/webhooks/retry-policy.test.ts',

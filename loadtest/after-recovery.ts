@@ -1,4 +1,4 @@
-import type { IdempotencyKey } from '../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { downstreamKey } from '../lambdas/payments/key-guard.js';
 import { merchantBalances } from '../lambdas/payments/ledger.js';
 import type { Refund } from '../lambdas/payments/records.js';

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IdempotencyKey } from '../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { chargeClient } from './charge-client.js';
 import {
   isStoredAnswer,

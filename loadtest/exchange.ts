@@ -1,4 +1,4 @@
-import type { IdempotencyKey } from '../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 
 /**
  * Sandbox card tokens the load mixes in. The last two are the injected faults: their 503s are

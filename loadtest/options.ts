@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { defaultLeaseMarginMs } from '../lambdas/idempotency/index.js';
+import { defaultLeaseMarginMs } from '@retrysafe/idempotency';
 import type { BucketPolicy } from '../lambdas/rate-limit/gcra.js';
 import { processorSettleMs } from '../lambdas/shared/idempotency-engine.js';
 import type { AccountId } from '../lambdas/shared/ids.js';

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyKey } from '../lambdas/idempotency/index.js';
-import { recordId, recoveryShardNames } from '../lambdas/idempotency/store.js';
+import { type IdempotencyKey, recordId, recoveryShardNames } from '@retrysafe/idempotency';
 import { queryAll } from '../lambdas/shared/dynamodb.js';
 import type { AccountId } from '../lambdas/shared/ids.js';
 import { tables } from '../lambdas/topology.js';

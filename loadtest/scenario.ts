@@ -1,4 +1,4 @@
-import type { IdempotencyKey } from '../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import type { CardToken, ChargeBody, KeyPlan, LoadCurrency } from './exchange.js';
 
 /** The traffic mix, as shares of all charge requests (retries, changed bodies) or of new keys (tokens). */

@@ -4,18 +4,18 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { errorResponses } from '../../lambdas/http/error-responses.js';
-import { jsonResponse, type HttpResponse } from '../../lambdas/http/types.js';
 import {
+  type CommittableResponse,
   idempotency,
-  IdempotencyEngine,
-  keyReusedResponse,
-  withAtomicCommit,
   type IdempotencyContext,
+  IdempotencyEngine,
   type TransactItem,
-} from '../../lambdas/idempotency/index.js';
-import type { CommittableResponse } from '../../lambdas/idempotency/atomic-commit.js';
-import { keyInUseResponse } from '../../lambdas/idempotency/problems.js';
+  withAtomicCommit,
+} from '@retrysafe/idempotency';
+import { errorResponses } from '../../lambdas/http/error-responses.js';
+import { retrysafeIdempotencyAnswers } from '../../lambdas/http/idempotency-problems.js';
+import { answerOfThrown } from '../../lambdas/http/problem.js';
+import { jsonResponse, type HttpResponse } from '../../lambdas/http/types.js';
 import { createDocumentClient } from '../../lambdas/shared/dynamodb.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import { meterCalls, type CallMeter } from './call-meter.js';
@@ -98,10 +98,11 @@ export const retrysafeContender = (endpoint: string, tables: ContenderTables, ca
     client: documents,
     functionTimeoutMs: 15_000,
     cacheEntries: cache.completedEntries,
+    problems: retrysafeIdempotencyAnswers,
   });
   const wrap = (handler: (event: APIGatewayProxyEvent) => Promise<HttpResponse | CommittableResponse>): Invoke => {
     const wrapped = middy<APIGatewayProxyEvent, HttpResponse, Error, Context & IdempotencyContext>(handler)
-      .use(idempotency<APIGatewayProxyEvent>({ engine, required: true }))
+      .use(idempotency<APIGatewayProxyEvent>({ engine, required: true, thrownOutcome: answerOfThrown }))
       .use(errorResponses());
     return (event) => wrapped(event, lambdaContext());
   };
@@ -133,8 +134,9 @@ export const retrysafeContender = (endpoint: string, tables: ContenderTables, ca
  */
 const powertoolsAnswers = (): MiddlewareObj<APIGatewayProxyEvent, HttpResponse> => ({
   onError: (request) => {
-    if (request.error?.name === 'IdempotencyAlreadyInProgressError') request.response = keyInUseResponse(1);
-    if (request.error?.name === 'IdempotencyValidationError') request.response = keyReusedResponse();
+    if (request.error?.name === 'IdempotencyAlreadyInProgressError')
+      request.response = retrysafeIdempotencyAnswers({ kind: 'key-in-use', retryAfterSeconds: 1 });
+    if (request.error?.name === 'IdempotencyValidationError') request.response = retrysafeIdempotencyAnswers({ kind: 'key-reused' });
   },
 });
 

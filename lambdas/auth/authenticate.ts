@@ -1,8 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { headerValues } from '@retrysafe/idempotency';
 import { ProblemError } from '../http/problem.js';
 import type { ApiGatewayEvent } from '../http/types.js';
-import { headerValues } from '../idempotency/event-shape.js';
 import { dynamo } from '../shared/dynamodb.js';
 import { tableName } from '../shared/env.js';
 import type { AccountId } from '../shared/ids.js';

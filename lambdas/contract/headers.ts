@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { maxKeyLength } from '@retrysafe/idempotency';
 import { shouldRetryHeader } from '../http/problem-types.js';
-import { maxKeyLength } from '../idempotency/key-header.js';
 import { policyName } from '../rate-limit/headers.js';
 import { settings } from '../settings.js';
 

@@ -1,14 +1,14 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { ZodType } from 'zod';
-import { authenticate, type TenantContext } from '../auth/authenticate.js';
 import {
   type ActiveIdempotency,
+  type CommittableResponse,
+  idempotency,
   type IdempotencyContext,
   type IdempotencyEngine,
   type IdempotencyKey,
-  idempotency,
-} from '../idempotency/index.js';
-import type { CommittableResponse } from '../idempotency/atomic-commit.js';
+} from '@retrysafe/idempotency';
+import { authenticate, type TenantContext } from '../auth/authenticate.js';
 import { rateLimit } from '../rate-limit/middleware.js';
 import type { AccountId } from '../shared/ids.js';
 import { idempotencyEngineFor } from '../shared/idempotency-engine.js';
@@ -19,6 +19,7 @@ import { deadlineOf, realTimers, type RequestDeadline, type Schedule } from './d
 import { errorResponses } from './error-responses.js';
 import { observeKeyedRequest } from './idempotency-telemetry.js';
 import { jsonBody, type ParsedBodyEvent } from './json-body.js';
+import { answerOfThrown } from './problem.js';
 import type { RouteHandler } from './router.js';
 import type { ApiGatewayEvent, HttpResponse } from './types.js';
 
@@ -137,6 +138,7 @@ export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRout
         required: spec.idempotencyKey === 'required',
         scope: (_event, context) => context.tenant,
         observer: (_event, _context, key) => observeKey(key),
+        thrownOutcome: answerOfThrown,
         ...(spec.recovery === undefined
           ? {}
           : {

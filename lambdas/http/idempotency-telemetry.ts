@@ -1,4 +1,4 @@
-import type { IdempotencyKey, IdempotencyObserver, IdempotencyOutcome } from '../idempotency/index.js';
+import type { IdempotencyKey, IdempotencyObserver, IdempotencyOutcome } from '@retrysafe/idempotency';
 import { keyHash } from '../shared/key-hash.js';
 import type { metricServices } from '../shared/metric-names.js';
 import { type MetricRecorder, MetricUnit } from '../shared/metric-recorder.js';

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { ZodType } from 'zod';
-import { bodyText } from '../idempotency/event-shape.js';
+import { bodyText } from '@retrysafe/idempotency';
 import { ProblemError } from './problem.js';
 import { parseWith } from './validation.js';
 import { type ApiGatewayEvent, headerValue } from './types.js';

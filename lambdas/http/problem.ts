@@ -59,3 +59,10 @@ export class ProblemError extends Error {
     this.problem = thrown;
   }
 }
+
+/**
+ * The answer a thrown problem stands for, for the idempotency middleware's `thrownOutcome`: it
+ * stores one below 500 like a returned answer. Anything else thrown stands for none.
+ */
+export const answerOfThrown = (error: unknown, instance?: string): HttpResponse | undefined =>
+  error instanceof ProblemError ? problemResponse(error.problem, instance) : undefined;

@@ -1,12 +1,8 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { HttpResponse } from '@retrysafe/idempotency';
 
-/** A REST API (v1) proxy response whose headers are always a flat map. */
-export interface HttpResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-  isBase64Encoded?: boolean;
-}
+/** A proxy response whose headers are always a flat map: the one the idempotency engine stores and replays. */
+export type { HttpResponse };
 
 /** The API Gateway REST proxy event as Retrysafe's handlers see it. */
 export type ApiGatewayEvent = APIGatewayProxyEvent;

@@ -1,7 +1,7 @@
+import type { IdempotencyEngine } from '@retrysafe/idempotency';
 import { type ApiPipeline, apiPipelineFromEnvironment, apiRoute } from '../http/api-route.js';
 import { routeHandler, type RouteHandler } from '../http/router.js';
 import { jsonResponse } from '../http/types.js';
-import type { IdempotencyEngine } from '../idempotency/index.js';
 import { onFirstInvocation } from '../shared/first-invocation.js';
 import { idempotencyEngineFor } from '../shared/idempotency-engine.js';
 import { listEvents } from './event-queries.js';

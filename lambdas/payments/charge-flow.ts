@@ -1,6 +1,6 @@
+import type { CommittableResponse } from '@retrysafe/idempotency';
 import type { RouteInput } from '../http/api-route.js';
 import { requestTrail } from '../events/outbox.js';
-import type { CommittableResponse } from '../idempotency/index.js';
 import { addRequestLogContext } from '../shared/request-log-context.js';
 import { decideCharge } from './charge-decision.js';
 import { callProcessorThenDecide } from './decision.js';

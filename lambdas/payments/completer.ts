@@ -1,5 +1,5 @@
+import type { CommittableResponse, DueRecoveryPoint, IdempotencyEngine } from '@retrysafe/idempotency';
 import { type EventTrail, requestTrail } from '../events/outbox.js';
-import type { CommittableResponse, DueRecoveryPoint, IdempotencyEngine } from '../idempotency/index.js';
 import { type AccountId, parseId } from '../shared/ids.js';
 import { createLogger } from '../shared/logger.js';
 import { processorSettleMs } from '../shared/idempotency-engine.js';

@@ -1,8 +1,8 @@
+import { type AtomicCommit, type CommittableResponse, withAtomicCommit } from '@retrysafe/idempotency';
 import { ProblemError } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
 import { assertMarshallable } from '../shared/dynamodb.js';
 import { createLogger } from '../shared/logger.js';
-import { withAtomicCommit, type AtomicCommit, type CommittableResponse } from '../idempotency/index.js';
 
 /**
  * What a payments command comes to, decided without I/O from what was read and what the

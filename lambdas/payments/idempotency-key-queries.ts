@@ -1,7 +1,3 @@
-import type { RouteInput } from '../http/api-route.js';
-import { problem, problemResponse } from '../http/problem.js';
-import { jsonResponse, type HttpResponse } from '../http/types.js';
-import { fieldProblem } from '../http/validation.js';
 import {
   decodeResponse,
   type IdempotencyEngine,
@@ -9,7 +5,11 @@ import {
   type KeyState,
   parseKeyValue,
   type StoredResponse,
-} from '../idempotency/index.js';
+} from '@retrysafe/idempotency';
+import type { RouteInput } from '../http/api-route.js';
+import { problem, problemResponse } from '../http/problem.js';
+import { jsonResponse, type HttpResponse } from '../http/types.js';
+import { fieldProblem } from '../http/validation.js';
 import { downstreamKey } from './key-guard.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { KeyGuardItem } from './records.js';

@@ -4,11 +4,11 @@ import {
   type CommittableResponse,
   decodeResponse,
   type IdempotencyKey,
-  keyReusedResponse,
   type RejectedWrite,
   replayResponse,
   withoutStoring,
-} from '../idempotency/index.js';
+} from '@retrysafe/idempotency';
+import { retrysafeIdempotencyAnswers } from '../http/idempotency-problems.js';
 import type { TransactItem } from '../shared/dynamodb.js';
 import type { AccountId, Brand } from '../shared/ids.js';
 import type { GuardedResource, KeyGuardItem } from './records.js';
@@ -60,7 +60,7 @@ export const replayFromGuard = (
 ): CommittableResponse =>
   guard.fingerprint === identity.fingerprint && guard.resource.kind === routeCreates
     ? replayResponse(decodeResponse(guard))
-    : withoutStoring(keyReusedResponse());
+    : withoutStoring(retrysafeIdempotencyAnswers({ kind: 'key-reused' }));
 
 /**
  * The answer when this request's key guard could not be written at commit because one exists:

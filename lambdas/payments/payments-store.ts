@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { encodeResponse, storedForm } from '@retrysafe/idempotency';
 import { eventItem, eventKey, type EventItem, type EventType, type RetrysafeEvent } from '../events/outbox.js';
 import type { HttpResponse } from '../http/types.js';
-import { encodeResponse, storedForm } from '../idempotency/index.js';
 import { accountPartition } from '../shared/account-partition.js';
 import { dynamo, queryAll, type TransactItem } from '../shared/dynamodb.js';
 import { retrysafeStoredHeaders } from '../shared/idempotency-engine.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { IdempotencyKey, RecoveryPoint } from '../idempotency/index.js';
+import type { IdempotencyKey, RecoveryPoint } from '@retrysafe/idempotency';
 import type { AccountId } from '../shared/ids.js';
 import { downstreamKey, type DownstreamKey } from './key-guard.js';
 import { createChargeSchema, type CreateChargeRequest, createRefundSchema, type CreateRefundRequest } from './requests.js';

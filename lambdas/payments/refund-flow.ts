@@ -1,6 +1,6 @@
+import type { CommittableResponse } from '@retrysafe/idempotency';
 import type { RouteInput } from '../http/api-route.js';
 import { requestTrail } from '../events/outbox.js';
-import type { CommittableResponse } from '../idempotency/index.js';
 import { addRequestLogContext } from '../shared/request-log-context.js';
 import { parseId } from '../shared/ids.js';
 import { chargeNotFound } from './charge-responses.js';

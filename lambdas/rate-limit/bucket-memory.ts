@@ -1,4 +1,4 @@
-import { LruMap } from '../shared/lru-map.js';
+import { LruMap } from '@retrysafe/idempotency';
 import type { BucketPolicy, BucketState, BucketTiming } from './gcra.js';
 
 /** The last state this instance saw for a bucket, and the limit it was under. */

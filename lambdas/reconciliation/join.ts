@@ -1,5 +1,5 @@
+import { type IdempotencyEngine, withAtomicCommit } from '@retrysafe/idempotency';
 import { noRequestTrail } from '../events/outbox.js';
-import { type IdempotencyEngine, withAtomicCommit } from '../idempotency/index.js';
 import { chargeOutcomeOf, decideCharge } from '../payments/charge-decision.js';
 import type { Decision } from '../payments/decision.js';
 import { type DownstreamKey, parseDownstreamKey } from '../payments/key-guard.js';

@@ -1,4 +1,4 @@
-import { requestFingerprint } from '../idempotency/index.js';
+import { requestFingerprint } from '@retrysafe/idempotency';
 import { clientMetadataOf } from '../payments/processor-metadata.js';
 import type { ProcessorChargeSnapshot, ProcessorRefundSnapshot } from '../payments/processor-client/card-processor.js';
 import { createChargeSchema, type CreateChargeRequest, type CreateRefundRequest } from '../payments/requests.js';

@@ -1,4 +1,4 @@
-import { defaultLeaseMarginMs, type IdempotencyEngine, type UnresolvedRecoveryPoint } from '../idempotency/index.js';
+import { defaultLeaseMarginMs, type IdempotencyEngine, type UnresolvedRecoveryPoint } from '@retrysafe/idempotency';
 import type { PaymentsStore } from '../payments/payments-store.js';
 import type {
   CardProcessor,

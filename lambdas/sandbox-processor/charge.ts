@@ -1,4 +1,4 @@
-import type { IdempotencyKey } from '../idempotency/key-header.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import type { Brand } from '../shared/ids.js';
 import type { Metadata } from './metadata.js';
 import { objectIds } from './object-ids.js';

@@ -1,6 +1,6 @@
+import { withAtomicCommit } from '@retrysafe/idempotency';
 import { problem, problemResponse } from '../http/problem.js';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
-import { withAtomicCommit } from '../idempotency/index.js';
 import { chargeIds, chargeObject, type ProcessorCharge } from './charge.js';
 import type { ValidChargeRequest } from './charge-request.js';
 import { answerTo } from './key-reuse.js';
@@ -23,7 +23,7 @@ export const createSandboxCharge = async (
   remainingMs: number,
 ): Promise<HttpResponse> => {
   const acquired = await deps.engine.acquire({ scope: chargeKind.keyScope, key: idempotencyKey, fingerprint, remainingMs });
-  if (acquired.kind !== 'claimed') return answerTo(acquired, chargeKind);
+  if (acquired.kind !== 'claimed') return answerTo(deps.engine, acquired, chargeKind);
   if (behaviour.kind === 'fail-without-charging') {
     const failed = problem('service-unavailable', {
       detail: 'The processor failed before charging; nothing was charged. Retrying with the same Idempotency-Key is safe.',

@@ -1,6 +1,6 @@
+import { type CommittableResponse, withAtomicCommit } from '@retrysafe/idempotency';
 import { problem, problemResponse } from '../http/problem.js';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
-import { type CommittableResponse, withAtomicCommit } from '../idempotency/index.js';
 import type { ProcessorCharge } from './charge.js';
 import { answerTo } from './key-reuse.js';
 import { refundKind } from './processor-table.js';
@@ -67,7 +67,7 @@ const refundOutcome = (
 export const createSandboxRefund = async (deps: SandboxDeps, valid: ValidRefundRequest, remainingMs: number): Promise<HttpResponse> => {
   const { idempotencyKey, fingerprint, request } = valid;
   const acquired = await deps.engine.acquire({ scope: refundKind.keyScope, key: idempotencyKey, fingerprint, remainingMs });
-  if (acquired.kind !== 'claimed') return answerTo(acquired, refundKind);
+  if (acquired.kind !== 'claimed') return answerTo(deps.engine, acquired, refundKind);
   let charge: ProcessorCharge | undefined;
   try {
     charge = await deps.charges.get(request.charge);

@@ -1,4 +1,4 @@
-import type { StoredResponse } from '../idempotency/stored-response.js';
+import type { StoredResponse } from '@retrysafe/idempotency';
 import type { ObjectIds } from './object-ids.js';
 
 /**

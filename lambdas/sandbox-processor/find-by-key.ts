@@ -1,6 +1,6 @@
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { problem, problemResponse } from '../http/problem.js';
 import type { HttpResponse } from '../http/types.js';
-import type { IdempotencyKey } from '../idempotency/key-header.js';
 import { createdId } from './created-object.js';
 import type { KeyRecords } from './key-records.js';
 import { listResponse } from './list-response.js';

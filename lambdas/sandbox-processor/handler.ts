@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { IdempotencyEngine } from '@retrysafe/idempotency';
 import { errorResponses } from '../http/error-responses.js';
 import type { HttpResponse } from '../http/types.js';
-import { IdempotencyEngine } from '../idempotency/index.js';
 import { dynamo } from '../shared/dynamodb.js';
+import { retrysafeEngineDefaults } from '../shared/engine-defaults.js';
 import { readSetting } from '../settings.js';
 import { tableName } from '../shared/env.js';
 import { onFirstInvocation } from '../shared/first-invocation.js';
@@ -26,7 +27,7 @@ const processorTable = (): string => tableName('processor');
 /** Retrysafe's idempotency engine on the processor's own table, its records beside the charges and refunds. */
 export const sandboxEngine = (client: DynamoDBDocumentClient): IdempotencyEngine =>
   new IdempotencyEngine({
-    client,
+    ...retrysafeEngineDefaults(client),
     tableName: processorTable,
     sortKey: sandboxRecordSortKey,
     ttlSeconds: keyRetentionSeconds,

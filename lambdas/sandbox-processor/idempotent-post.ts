@@ -1,10 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { fingerprintInput, headerValues, type IdempotencyKey, parseIdempotencyKeyHeader, requestFingerprint } from '@retrysafe/idempotency';
 import { ProblemError } from '../http/problem.js';
 import { decodeJson } from '../http/json-body.js';
 import { headerValue } from '../http/types.js';
-import { fingerprintInput, headerValues } from '../idempotency/event-shape.js';
-import { requestFingerprint } from '../idempotency/fingerprint.js';
-import { type IdempotencyKey, parseIdempotencyKeyHeader } from '../idempotency/key-header.js';
 
 /** What every POST to the processor carries before its own fields are read. */
 export interface IdempotentPost {

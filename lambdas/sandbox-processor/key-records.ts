@@ -1,8 +1,12 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyKey } from '../idempotency/key-header.js';
-import { classify, type IdempotencyRecord, retryAfterSeconds } from '../idempotency/state-machine.js';
-import { recordId } from '../idempotency/store.js';
-import type { StoredResponse } from '../idempotency/stored-response.js';
+import {
+  classify,
+  type IdempotencyKey,
+  type IdempotencyRecord,
+  recordId,
+  retryAfterSeconds,
+  type StoredResponse,
+} from '@retrysafe/idempotency';
 import { sandboxRecordSortKey } from './processor-table.js';
 
 /** What a key's idempotency record says, for a caller asking what happened under the key. */

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { type IdempotencyKey, maxKeyLength } from '@retrysafe/idempotency';
 import type { HttpResponse } from '../http/types.js';
 import { fieldProblem, pageLimitParameter, parseQuery } from '../http/validation.js';
-import { type IdempotencyKey, maxKeyLength } from '../idempotency/key-header.js';
 import { findByKey } from './find-by-key.js';
 import { listResponse } from './list-response.js';
 import type { KeyRecords } from './key-records.js';

@@ -1,4 +1,4 @@
-import type { IdempotencyEngine } from '../idempotency/index.js';
+import type { IdempotencyEngine } from '@retrysafe/idempotency';
 import type { ChargeStore } from './charge-store.js';
 import type { KeyRecords } from './key-records.js';
 import type { Listing } from './listing.js';

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from '@retrysafe/idempotency';
 
 /**
  * One client per process, created lazily so the endpoint (AWS_ENDPOINT_URL_DYNAMODB locally)
@@ -35,8 +36,8 @@ export const assertMarshallable = (writes: readonly TransactItem[]): void => {
   }
 };
 
-/** One write of a TransactWriteItems, as the document client takes it. */
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+/** One write of a TransactWriteItems, as the idempotency engine commits it with a record. */
+export type { TransactItem };
 
 /** Every item a query matches, following LastEvaluatedKey across pages. */
 export const queryAll = async <T>(client: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<T[]> => {

@@ -1,7 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { defaultStoredHeaders, IdempotencyEngine } from '@retrysafe/idempotency';
 import { shouldRetryHeader } from '../http/problem-types.js';
-import { defaultStoredHeaders, IdempotencyEngine } from '../idempotency/index.js';
+import { readSetting } from '../settings.js';
 import { type FunctionName, functions, tables } from '../topology.js';
+import { retrysafeEngineDefaults } from './engine-defaults.js';
+import { tableName } from './env.js';
 
 /**
  * The headers a replay repeats: the engine's defaults, and the server's word on retrying, which a
@@ -32,12 +35,13 @@ export const idempotencyEngineFor = (
   options: { readonly now?: () => number; readonly client?: DynamoDBDocumentClient; readonly tableName?: string } = {},
 ): IdempotencyEngine =>
   new IdempotencyEngine({
+    ...retrysafeEngineDefaults(options.client),
+    tableName: options.tableName ?? (() => tableName('idempotency')),
+    ttlSeconds: readSetting('IDEMPOTENCY_TTL_SECONDS'),
     functionTimeoutMs: functions[fn].timeoutSeconds * 1000,
     cacheEntries: completedKeysCached,
     recoveryIndex: tables.idempotency.globalSecondaryIndexes[0].indexName,
     recoveryDelayMs: processorSettleMs,
     storedHeaders: retrysafeStoredHeaders,
     ...(options.now === undefined ? {} : { now: options.now }),
-    ...(options.client === undefined ? {} : { client: options.client }),
-    ...(options.tableName === undefined ? {} : { tableName: options.tableName }),
   });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { IdempotencyEngine, type IdempotencyEngineOptions, type IdempotencyKey, parseIdempotencyKeyHeader } from '@retrysafe/idempotency';
 import type { HttpResponse } from '../http/types.js';
-import { answerFor, IdempotencyEngine, type IdempotencyEngineOptions } from '../idempotency/engine.js';
-import { type IdempotencyKey, parseIdempotencyKeyHeader } from '../idempotency/key-header.js';
+import { retrysafeEngineDefaults } from '../shared/engine-defaults.js';
 import { createLogger } from '../shared/logger.js';
 import { type HeadersLike, verifyWebhook } from '../webhooks/verify.js';
 import { downstreamKeyFor } from './downstream-key.js';
@@ -50,14 +50,23 @@ export interface WorkContext {
  */
 export type ConsumerWork = (event: ReceivedEvent, context: WorkContext) => Promise<void>;
 
-export interface WebhookConsumerOptions {
+export type WebhookConsumerOptions = ConsumerOptions &
+  (
+    | {
+        /** The consumer table: `tableName` at least. */
+        readonly idempotency: IdempotencyEngineOptions;
+        readonly engine?: undefined;
+      }
+    | {
+        /** An engine several consumers in one container share. */
+        readonly engine: IdempotencyEngine;
+      }
+  );
+
+interface ConsumerOptions {
   /** The endpoint's `whsec_` secret; during the receiver's own rotation, the old and the new one. */
   readonly secrets: string | readonly string[] | (() => string | readonly string[]);
   readonly work: ConsumerWork;
-  /** The consumer table: `tableName` at least. Ignored when `engine` is given. */
-  readonly idempotency?: IdempotencyEngineOptions;
-  /** An engine several consumers in one container share. */
-  readonly engine?: IdempotencyEngine;
   /** Partitions the table between consumers sharing it, so one's webhook-ids never meet another's. */
   readonly scope?: string;
   readonly toleranceSeconds?: number;
@@ -99,7 +108,9 @@ const logContextOf = (webhookId: string, event: ReceivedEvent): DeliveryLogConte
  */
 export const webhookConsumer = (options: WebhookConsumerOptions): ReceiveWebhook => {
   const now = options.now ?? Date.now;
-  const engine = options.engine ?? new IdempotencyEngine({ now, ttlSeconds: defaultReceiptTtlSeconds, ...options.idempotency });
+  const engine =
+    options.engine ??
+    new IdempotencyEngine({ ...retrysafeEngineDefaults(), now, ttlSeconds: defaultReceiptTtlSeconds, ...options.idempotency });
   const given = options.secrets;
   const secrets = typeof given === 'function' ? given : () => given;
 
@@ -136,7 +147,7 @@ export const webhookConsumer = (options: WebhookConsumerOptions): ReceiveWebhook
     }
     if (acquired.kind !== 'claimed') {
       log.info('Webhook already processed', { outcome: acquired.kind });
-      return answerFor(acquired);
+      return engine.answerFor(acquired);
     }
 
     const downstreamKey = (purpose: string): IdempotencyKey => {

@@ -1,4 +1,4 @@
-import type { IdempotencyKey } from '../idempotency/key-header.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 
 /** What a consumer does next with an event, e.g. `notify` or `ship`: one key per purpose. */
 const purposePattern = /^[A-Za-z0-9_.-]{1,64}$/;

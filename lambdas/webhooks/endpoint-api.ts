@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import { type AtomicCommit, type CommittableResponse, withAtomicCommit } from '@retrysafe/idempotency';
 import { eventTypes } from '../events/outbox.js';
 import type { RouteInput } from '../http/api-route.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { listResponse, pageQuery } from '../http/paging.js';
 import { type HttpResponse, jsonResponse } from '../http/types.js';
 import { parseQuery } from '../http/validation.js';
-import type { AtomicCommit, CommittableResponse } from '../idempotency/atomic-commit.js';
-import { withAtomicCommit } from '../idempotency/index.js';
 import { newId, parseId, type WebhookEndpointId } from '../shared/ids.js';
 import { endpointNotFound, webhookUrlInvalid } from './api-problems.js';
 import { checkWebhookUrl, maxUrlLength, type Resolver } from './destination-policy.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { type ServicesInWorker, startServicesInWorker } from '../support/services-in-worker.js';
 import { Retrysafe, type RetrysafeClientOptions } from '../../clients/typescript/src/index.js';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { processorChargesFor } from '../payments/harness.js';
 import { contractCheckedFetch } from '../support/contract.js';

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import type { IdempotencyRecord } from '@retrysafe/idempotency';
 import type { EventItem } from '../../lambdas/events/outbox.js';
-import type { IdempotencyRecord } from '../../lambdas/idempotency/state-machine.js';
 import type {
   ProcessorChargeSnapshot,
   ProcessorListCursor,

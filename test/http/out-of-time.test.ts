@@ -1,9 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { apiPipelineFromEnvironment, apiRoute } from '../../lambdas/http/api-route.js';
 import type { Schedule } from '../../lambdas/http/deadline.js';
 import { problemTypeBase } from '../../lambdas/http/problem-types.js';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';

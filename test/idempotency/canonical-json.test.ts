@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../lambdas/idempotency/canonical-json.js';
+import { canonicalJson } from '@retrysafe/idempotency';
 
 describe('canonicalJson', () => {
   // Stored records hold fingerprints of this text: another order, even a consistent one, would turn retries across a deploy into 422s.

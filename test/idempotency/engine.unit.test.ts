@@ -10,24 +10,23 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ProblemError } from '../../lambdas/http/problem.js';
-import { jsonResponse } from '../../lambdas/http/types.js';
 import {
   defaultLeaseMarginMs,
-  finalOutcomeOfThrown,
-  type IdempotencyEngineOptions,
   IdempotencyEngine,
+  type IdempotencyEngineOptions,
   type IdempotencyKey,
   isFinal,
   withAtomicCommit,
   withoutStoring,
-} from '../../lambdas/idempotency/index.js';
+} from '@retrysafe/idempotency';
+import { answerOfThrown, ProblemError } from '../../lambdas/http/problem.js';
+import { jsonResponse } from '../../lambdas/http/types.js';
 
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const ddb = mockClient(client);
 const t0 = 1_700_000_000_000;
 
-const engineWith = (options: IdempotencyEngineOptions = {}) => {
+const engineWith = (options: Partial<IdempotencyEngineOptions> = {}) => {
   let clock = t0;
   const engine = new IdempotencyEngine({ client, tableName: 'idempotency', ttlSeconds: 3600, now: () => clock, ...options });
   return { engine, advance: (ms: number) => (clock += ms) };
@@ -69,14 +68,18 @@ describe('the rule for what a request leaves under its key', () => {
     expect([500, 502, 503, 504].map((statusCode) => isFinal(jsonResponse(statusCode, {})))).toEqual(Array(4).fill(false));
   });
 
-  it('treats a thrown problem below 500 as that final answer, and anything else thrown as releasing the key', () => {
-    const notFound = finalOutcomeOfThrown(new ProblemError('not-found', { detail: 'No charge ch_1 exists on this account.' }), 'req-1');
+  it('treats a problem Retrysafe throws below 500 as that final answer, and anything else thrown as releasing the key', () => {
+    const finalOutcome = (error: unknown) => {
+      const answer = answerOfThrown(error, 'req-1');
+      return answer !== undefined && isFinal(answer) ? answer : undefined;
+    };
+    const notFound = finalOutcome(new ProblemError('not-found', { detail: 'No charge ch_1 exists on this account.' }));
     expect(notFound?.statusCode).toBe(404);
     expect(JSON.parse(notFound?.body ?? '')).toMatchObject({ type: 'https://retrysafe.dev/problems/not-found', instance: 'req-1' });
-    expect(finalOutcomeOfThrown(new ProblemError('service-unavailable'))).toBeUndefined();
-    expect(finalOutcomeOfThrown(new ProblemError('internal-error'))).toBeUndefined();
-    expect(finalOutcomeOfThrown(new TypeError('a bug'))).toBeUndefined();
-    expect(finalOutcomeOfThrown('not even an error')).toBeUndefined();
+    expect(finalOutcome(new ProblemError('service-unavailable'))).toBeUndefined();
+    expect(finalOutcome(new ProblemError('internal-error'))).toBeUndefined();
+    expect(finalOutcome(new TypeError('a bug'))).toBeUndefined();
+    expect(finalOutcome('not even an error')).toBeUndefined();
   });
 
   it('stores a final outcome with one conditional update and releases the key for a 5xx with one conditional delete', async () => {

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../lambdas/idempotency/canonical-json.js';
-import { requestFingerprint } from '../../lambdas/idempotency/fingerprint.js';
+import { canonicalJson, requestFingerprint } from '@retrysafe/idempotency';
 
 const base = { method: 'POST', route: '/v1/charges' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIdempotencyKeyHeader } from '../../lambdas/idempotency/key-header.js';
+import { parseIdempotencyKeyHeader } from '@retrysafe/idempotency';
 
 describe('Idempotency-Key header', () => {
   it.each([

@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { idempotency, withAtomicCommit, type IdempotencyContext } from '../../lambdas/idempotency/index.js';
+import { idempotency, type IdempotencyContext, withAtomicCommit } from '@retrysafe/idempotency';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { restApiEvent } from '../../local/proxy-events.js';

@@ -5,12 +5,11 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { defaultProblemTypeBase, idempotency, type IdempotencyContext, requestFingerprint, withAtomicCommit } from '@retrysafe/idempotency';
 import { errorResponses } from '../../lambdas/http/error-responses.js';
 import { jsonBody } from '../../lambdas/http/json-body.js';
 import { ProblemError } from '../../lambdas/http/problem.js';
 import { type HttpResponse, jsonResponse } from '../../lambdas/http/types.js';
-import { idempotency, type IdempotencyContext, withAtomicCommit } from '../../lambdas/idempotency/index.js';
-import { requestFingerprint } from '../../lambdas/idempotency/fingerprint.js';
 import { createDocumentClient, dynamo } from '../../lambdas/shared/dynamodb.js';
 import { tableName } from '../../lambdas/shared/env.js';
 import { restApiEvent } from '../../local/proxy-events.js';
@@ -75,7 +74,7 @@ describe('idempotency middleware on DynamoDB Local', () => {
     await handler(charge(key, { amount: 100 }), lambdaContext());
     const reused = await handler(charge(key, { amount: 200 }), lambdaContext());
     expect(reused.statusCode).toBe(422);
-    expect(JSON.parse(reused.body)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-reused', status: 422 });
+    expect(JSON.parse(reused.body)).toMatchObject({ type: `${defaultProblemTypeBase}idempotency-key-reused`, status: 422 });
     expect(runs).toBe(1);
   });
 
@@ -301,7 +300,7 @@ describe('idempotency middleware on DynamoDB Local', () => {
     const handler = wrap(async () => jsonResponse(201, { random }));
     const response = await handler(charge(key), lambdaContext());
     expect(response.statusCode).toBe(500);
-    expect(JSON.parse(response.body)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-record-too-large' });
+    expect(JSON.parse(response.body)).toMatchObject({ type: `${defaultProblemTypeBase}idempotency-record-too-large` });
     expect(await record('tenant-a', key)).toBeUndefined();
   });
 
@@ -359,7 +358,7 @@ describe('bodies sent base64-encoded', () => {
       jsonResponse(201, { run: ++runs }),
     )
       .use(jsonBody(metadataSchema))
-      .use(idempotency<APIGatewayProxyEvent>({ scope: () => 'tenant-a' }))
+      .use(idempotency<APIGatewayProxyEvent>({ tableName: tableName('idempotency'), scope: () => 'tenant-a' }))
       .use(errorResponses()) as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<HttpResponse>;
     return { handle, runs: () => runs };
   };
@@ -377,7 +376,7 @@ describe('bodies sent base64-encoded', () => {
     expect((await handle(base64Charge(key, { metadata: { ab: 'c' } }), lambdaContext())).statusCode).toBe(201);
     const other = await handle(base64Charge(key, { metadata: { a: 'bc' } }), lambdaContext());
     expect(other.statusCode).toBe(422);
-    expect(JSON.parse(other.body)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-reused' });
+    expect(JSON.parse(other.body)).toMatchObject({ type: `${defaultProblemTypeBase}idempotency-key-reused` });
     expect(runs()).toBe(1);
   });
 

@@ -3,8 +3,8 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultProblemTypeBase, requestFingerprint, withAtomicCommit } from '@retrysafe/idempotency';
 import { jsonResponse } from '../../lambdas/http/types.js';
-import { requestFingerprint, withAtomicCommit } from '../../lambdas/idempotency/index.js';
 import { restApiEvent } from '../../local/proxy-events.js';
 import { lambdaContext } from '../support/events.js';
 import { wrap } from './harness.js';
@@ -33,14 +33,14 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
   it('answers 400 idempotency-key-missing when a required key is absent, without touching DynamoDB', async () => {
     const response = await wrap(ok, { ...options, required: true })(charge({}), lambdaContext());
     expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-missing' });
+    expect(JSON.parse(response.body)).toMatchObject({ type: `${defaultProblemTypeBase}idempotency-key-missing` });
     expect(ddb.calls()).toHaveLength(0);
   });
 
   it('answers 400 idempotency-key-invalid for a malformed key', async () => {
     const response = await wrap(ok, { ...options, required: true })(charge({ 'idempotency-key': '"open' }), lambdaContext());
     expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-invalid' });
+    expect(JSON.parse(response.body)).toMatchObject({ type: `${defaultProblemTypeBase}idempotency-key-invalid` });
     expect(ddb.calls()).toHaveLength(0);
   });
 
@@ -92,7 +92,7 @@ describe('idempotency middleware branches (mocked DynamoDB)', () => {
     const response = await wrap(ok, options)(charge({ 'Idempotency-Key': 'k' }), lambdaContext());
     expect(response.statusCode).toBe(409);
     expect(response.headers['Retry-After']).toBe('4');
-    expect(JSON.parse(response.body)).toMatchObject({ type: 'https://retrysafe.dev/problems/idempotency-key-in-use' });
+    expect(JSON.parse(response.body)).toMatchObject({ type: `${defaultProblemTypeBase}idempotency-key-in-use` });
     expect(ddb.calls()).toHaveLength(1);
   });
 

@@ -3,9 +3,9 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { IdempotencyEngine, type IdempotencyKey, type IdempotencyOutcome } from '@retrysafe/idempotency';
 import { observeKeyedRequest } from '../../lambdas/http/idempotency-telemetry.js';
 import { jsonResponse } from '../../lambdas/http/types.js';
-import { IdempotencyEngine, type IdempotencyKey, type IdempotencyOutcome } from '../../lambdas/idempotency/index.js';
 import { keyHash } from '../../lambdas/shared/key-hash.js';
 import { metricServices } from '../../lambdas/shared/metric-names.js';
 import type { MetricRecorder } from '../../lambdas/shared/metric-recorder.js';

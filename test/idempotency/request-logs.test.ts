@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { observeKeyedRequest } from '../../lambdas/http/idempotency-telemetry.js';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { keyHash } from '../../lambdas/shared/key-hash.js';
 import { createLogger } from '../../lambdas/shared/logger.js';
 import { addRequestLogContext, withRequestLogContext } from '../../lambdas/shared/request-log-context.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { chargeEntries, type LedgerEntry } from '../../lambdas/payments/ledger.js';
 import { type EventType, noRequestTrail, type RetrysafeEvent } from '../../lambdas/events/outbox.js';

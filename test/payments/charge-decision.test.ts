@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { storedForm } from '@retrysafe/idempotency';
 import { decideCharge, type ChargeDecisionInput } from '../../lambdas/payments/charge-decision.js';
-import { storedForm } from '../../lambdas/idempotency/index.js';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { merchantBalances } from '../../lambdas/payments/ledger.js';
 import type { ProcessorChargeId, ProcessorChargeOutcome } from '../../lambdas/payments/processor-client/card-processor.js';

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ActiveIdempotency, IdempotencyKey } from '@retrysafe/idempotency';
 import { requestTrail } from '../../lambdas/events/outbox.js';
-import type { ActiveIdempotency, IdempotencyKey } from '../../lambdas/idempotency/index.js';
 import { identityOf } from '../../lambdas/payments/key-guard.js';
 import { PaymentsStore } from '../../lambdas/payments/payments-store.js';
 import type { Charge } from '../../lambdas/payments/records.js';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { decodeResponse, takeAtomicCommit } from '@retrysafe/idempotency';
 import { jsonResponse } from '../../lambdas/http/types.js';
-import { takeAtomicCommit } from '../../lambdas/idempotency/atomic-commit.js';
-import { decodeResponse } from '../../lambdas/idempotency/index.js';
 import { chargeResponse } from '../../lambdas/payments/charge-responses.js';
 import { answerFromRivalGuard, downstreamKey, replayFromGuard } from '../../lambdas/payments/key-guard.js';
 import type { GuardedResource, KeyGuardItem, Refund } from '../../lambdas/payments/records.js';

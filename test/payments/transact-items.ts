@@ -1,5 +1,5 @@
+import type { AtomicCommit } from '@retrysafe/idempotency';
 import type { RetrysafeEvent } from '../../lambdas/events/outbox.js';
-import type { AtomicCommit } from '../../lambdas/idempotency/index.js';
 import type { Decision } from '../../lambdas/payments/decision.js';
 import type { LedgerEntry } from '../../lambdas/payments/ledger.js';
 import { sortKeyPrefixes } from '../../lambdas/payments/records.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { reconcilerTables } from '../../lambdas/reconciliation/reconciler-deps.js';
 import { processorSettleMs } from '../../lambdas/shared/idempotency-engine.js';

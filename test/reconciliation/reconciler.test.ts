@@ -1,6 +1,6 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import { paymentsStoreFromEnvironment } from '../../lambdas/payments/payments-store.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';

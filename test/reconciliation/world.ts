@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { IdempotencyKey } from '../../lambdas/idempotency/index.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import { downstreamKey } from '../../lambdas/payments/key-guard.js';
 import type { CardProcessor, ProcessorChargeOutcome } from '../../lambdas/payments/processor-client/card-processor.js';
 import { chargeMetadata } from '../../lambdas/payments/processor-metadata.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 import type { HttpResponse } from '../../lambdas/http/types.js';
-import type { IdempotencyKey } from '../../lambdas/idempotency/key-header.js';
 import type { ProcessorCharge } from '../../lambdas/sandbox-processor/charge.js';
 import { dynamoKeyRecords } from '../../lambdas/sandbox-processor/key-records.js';
 import type { ProcessorRefund } from '../../lambdas/sandbox-processor/refund.js';

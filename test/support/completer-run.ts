@@ -1,4 +1,4 @@
-import { defaultLeaseMarginMs } from '../../lambdas/idempotency/index.js';
+import { defaultLeaseMarginMs } from '@retrysafe/idempotency';
 import { completeDueRecoveryPoints, type CompletionSummary } from '../../lambdas/payments/completer.js';
 import { paymentsStoreFromEnvironment } from '../../lambdas/payments/payments-store.js';
 import type { CardProcessor } from '../../lambdas/payments/processor-client/card-processor.js';

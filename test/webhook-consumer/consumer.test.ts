@@ -1,7 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordId } from '../../lambdas/idempotency/store.js';
-import type { IdempotencyKey } from '../../lambdas/idempotency/key-header.js';
+import { type IdempotencyKey, recordId } from '@retrysafe/idempotency';
 import { dynamo } from '../../lambdas/shared/dynamodb.js';
 import {
   type ConsumerWork,

@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { idempotency, type IdempotencyContext, withAtomicCommit } from '@retrysafe/idempotency';
 import type { HttpResponse } from '../../../lambdas/http/types.js';
-import { idempotency, type IdempotencyContext, withAtomicCommit } from '../../../lambdas/idempotency/index.js';
 import type { Notification } from '../receiver/notifier-client.js';
 
 export interface NotifierOptions {

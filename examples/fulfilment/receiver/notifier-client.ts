@@ -1,4 +1,4 @@
-import type { IdempotencyKey } from '../../../lambdas/idempotency/key-header.js';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
 
 export interface NotifierClientOptions {
   /** The notifier's POST /notifications URL. */

@@ -18,7 +18,7 @@ export interface IdempotentEvent {
   body?: unknown;
   /**
    * The body text as received, already decoded from base64. Set by body parsers that replace
-   * `body` with a parsed value (Retrysafe's jsonBody); when present it is the body.
+   * `body` with a parsed value (a JSON body parser); when present it is the body.
    */
   rawBody?: unknown;
   isBase64Encoded?: boolean;

@@ -1,4 +1,4 @@
-import { LruMap } from '../shared/lru-map.js';
+import { LruMap } from './lru-map.js';
 import type { StoredResponse } from './stored-response.js';
 
 /** What a replay needs of a COMPLETED record: which request it answered, the answer, its expiry. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { IdempotencyKey } from '../src/key-header.js';
 import {
   classify,
   claimCondition,
@@ -7,9 +8,8 @@ import {
   type InProgressRecord,
   keyStateOf,
   retryAfterSeconds,
-} from '../../lambdas/idempotency/state-machine.js';
-import type { IdempotencyKey } from '../../lambdas/idempotency/key-header.js';
-import { encodeResponse, type StoredResponse } from '../../lambdas/idempotency/stored-response.js';
+} from '../src/state-machine.js';
+import { encodeResponse, type StoredResponse } from '../src/stored-response.js';
 
 const now = 1_700_000_000_000;
 const fingerprint = 'fp-same-request';

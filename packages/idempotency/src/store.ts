@@ -10,7 +10,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { queryAll, type TransactItem } from '../shared/dynamodb.js';
+import type { TransactItem } from './atomic-commit.js';
 import type { IdempotencyKey } from './key-header.js';
 import {
   claimCondition,
@@ -105,9 +105,9 @@ const shardOf = (pk: string): string => {
 };
 
 /**
- * Where records live: a table keyed by `pk` (Retrysafe's idempotency table), or a service's own
- * table with a sort key, where every record takes the same sort key value beside the service's
- * other items (the sandbox processor's table). Recovery points need the sparse index.
+ * Where records live: a table of its own keyed by `pk` (see table.ts), or a service's own table
+ * with a sort key, where every record takes the same sort key value beside the service's other
+ * items. Recovery points need the sparse index.
  */
 export interface RecordTable {
   readonly name: () => string;
@@ -311,19 +311,30 @@ export class IdempotencyStore {
   async unresolvedRecoveryPoints(claimedBefore: number): Promise<UnresolvedRecoveryPoint[]> {
     const index = this.table.recoveryIndex;
     if (index === undefined) throw new Error('This table has no recovery index');
-    const perShard = await Promise.all(
-      Array.from({ length: recoveryShards }, (_, shard) =>
-        queryAll<UnresolvedRecoveryPoint>(this.client, {
+    const perShard = await Promise.all(recoveryShardNames.map((shard) => this.unresolvedInShard(index, shard, claimedBefore)));
+    return perShard.flat();
+  }
+
+  /** One shard's unresolved points, every page of them: the filter can leave a page short of the end. */
+  private async unresolvedInShard(index: string, shard: string, claimedBefore: number): Promise<UnresolvedRecoveryPoint[]> {
+    const points: UnresolvedRecoveryPoint[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
           TableName: this.table.name(),
           IndexName: index,
           KeyConditionExpression: 'recoveryShard = :shard',
           FilterExpression: '#recovery.#since < :claimedBefore',
           ExpressionAttributeNames: { '#recovery': 'recovery', '#since': 'since' },
-          ExpressionAttributeValues: { ':shard': `R${shard}`, ':claimedBefore': claimedBefore },
+          ExpressionAttributeValues: { ':shard': shard, ':claimedBefore': claimedBefore },
+          ExclusiveStartKey: startKey,
         }),
-      ),
-    );
-    return perShard.flat();
+      );
+      points.push(...((page.Items ?? []) as UnresolvedRecoveryPoint[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return points;
   }
 
   private recoveryShardFor(pk: string): string {

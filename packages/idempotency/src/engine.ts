@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ProblemError, problemResponse } from '../http/problem.js';
-import type { HttpResponse } from '../http/types.js';
-import { dynamo } from '../shared/dynamodb.js';
-import { readSetting } from '../settings.js';
-import { tableName as tableNameFromEnv } from '../shared/env.js';
-import { createLogger } from '../shared/logger.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AtomicCommit, type CommittableResponse, takeAtomicCommit } from './atomic-commit.js';
 import { CompletedCache } from './completed-cache.js';
+import type { HttpResponse } from './http-response.js';
 import type { IdempotencyKey } from './key-header.js';
-import { keyInUseResponse, keyReusedResponse, recordTooLargeResponse } from './problems.js';
+import type { IdempotencyLogger } from './logger.js';
+import { genericProblemAnswers, type IdempotencyProblem, type ProblemAnswers } from './problems.js';
 import { classify, type IdempotencyRecord, type KeyState, keyStateOf, retryAfterSeconds, type Verdict } from './state-machine.js';
 import {
   type Claim,
@@ -23,6 +20,7 @@ import {
 import {
   defaultStoredHeaders,
   encodeResponse,
+  maxEncodedResponseBytes,
   replayResponse,
   ResponseTooLargeError,
   storedForm,
@@ -30,9 +28,10 @@ import {
 } from './stored-response.js';
 
 export interface IdempotencyEngineOptions {
+  /** Defaults to one client per process, with the SDK's default configuration. */
   readonly client?: DynamoDBDocumentClient;
-  /** Table name, or a function read per request; defaults to the TABLE_IDEMPOTENCY variable. */
-  readonly tableName?: string | (() => string);
+  /** The table of records (see table.ts), or a function read per request, e.g. to look up an environment variable. */
+  readonly tableName: string | (() => string);
   /** For a table with a sort key: the value every record takes (see store.ts). */
   readonly sortKey?: RecordTable['sortKey'];
   /** The sparse index of recovery points; without one, requests cannot claim their keys as recovery points. */
@@ -43,7 +42,7 @@ export interface IdempotencyEngineOptions {
    * (a processor request in flight) to have settled, so the completer's look-up sees its result.
    */
   readonly recoveryDelayMs?: number;
-  /** How long a key is remembered; defaults to IDEMPOTENCY_TTL_SECONDS or 86400 (24 hours). */
+  /** How long a key is remembered; defaults to 86400 (24 hours). */
   readonly ttlSeconds?: number;
   /** Response headers stored and replayed alongside status and body. */
   readonly storedHeaders?: readonly string[];
@@ -55,8 +54,28 @@ export interface IdempotencyEngineOptions {
   readonly wait?: { readonly timeoutMs: number; readonly pollIntervalMs?: number };
   /** Serve replays of up to this many COMPLETED records from memory; absent, every replay reads DynamoDB. */
   readonly cacheEntries?: number;
+  /** Told what the engine could not do (release a claim, keep a lease); defaults to `console`. */
+  readonly logger?: IdempotencyLogger;
+  /** The answers to give for the engine's and the middleware's problems; defaults to generic RFC 9457 problems. */
+  readonly problems?: ProblemAnswers;
+  /** Where the default problems' `type` URIs start (see problems.ts); ignored when `problems` is given. */
+  readonly problemTypeBase?: string;
   readonly now?: () => number;
 }
+
+/** A day: long enough for any client's retries, short enough that the table stays small. */
+export const defaultTtlSeconds = 86_400;
+
+/**
+ * One client per process unless a caller passes its own. Undefined values are left out of items,
+ * as a recovery point without a scope has none.
+ */
+let sharedClient: DynamoDBDocumentClient | undefined;
+
+const defaultClient = (): DynamoDBDocumentClient => {
+  sharedClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  return sharedClient;
+};
 
 /** One request under a key, as an adapter read it from its event. */
 export interface IdempotentRequest {
@@ -116,18 +135,6 @@ const outcomeOfClaim = (previous: IdempotencyRecord | undefined): IdempotencyOut
   return previous.recovery === undefined ? 'takeover' : 'resumed';
 };
 
-/** The HTTP answer to a request that did not get its key. */
-export const answerFor = (answered: Answered): HttpResponse => {
-  switch (answered.kind) {
-    case 'replay':
-      return replayResponse(answered.response);
-    case 'key-reused':
-      return keyReusedResponse();
-    case 'key-in-use':
-      return keyInUseResponse(answered.retryAfterSeconds);
-  }
-};
-
 /**
  * THE RULE for what a request leaves under its key. An outcome below 500 is the request's final
  * answer: it is stored and every retry gets it back, whether the handler returned it or threw it
@@ -136,10 +143,6 @@ export const answerFor = (answered: Answered): HttpResponse => {
  * committed, and a retry executes again.
  */
 export const isFinal = (response: HttpResponse): boolean => response.statusCode < 500;
-
-/** The outcome a thrown error stands for under that rule, or undefined when it releases the key. */
-export const finalOutcomeOfThrown = (error: unknown, instance?: string): HttpResponse | undefined =>
-  error instanceof ProblemError && error.problem.status < 500 ? problemResponse(error.problem, instance) : undefined;
 
 /**
  * Leases end this long after the executor's own deadline. Lambda hosts keep their clocks
@@ -167,8 +170,6 @@ const maxClaimRounds = 3;
 
 type ClaimedWithPrevious = Extract<ClaimResult, { readonly kind: 'claimed' }>;
 
-const logger = createLogger('idempotency');
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -176,7 +177,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * what already holds it), then finish the claim with the request's outcome, committing it
  * atomically with the request's business writes, or release it. States and conditions live in
  * state-machine.ts, DynamoDB requests in store.ts; the engine orders them. Adapters (the Middy
- * middleware, the sandbox processor) read a request from their event and call it.
+ * middleware, a queue consumer) read a request from their event and call it.
  */
 export class IdempotencyEngine {
   private readonly store: IdempotencyStore;
@@ -187,23 +188,44 @@ export class IdempotencyEngine {
   private readonly functionTimeoutMs: number;
   private readonly recoveryDelayMs: number;
   private readonly cache: CompletedCache | undefined;
+  private readonly logger: IdempotencyLogger;
+  private readonly problems: ProblemAnswers;
   /** The observer of the request that holds each claim, told when the claim is given back. */
   private readonly observers = new WeakMap<Claim, IdempotencyObserver>();
 
-  constructor(private readonly options: IdempotencyEngineOptions = {}) {
+  constructor(private readonly options: IdempotencyEngineOptions) {
     const { tableName } = options;
-    this.store = new IdempotencyStore(options.client ?? dynamo(), {
-      name: typeof tableName === 'function' ? tableName : tableName === undefined ? () => tableNameFromEnv('idempotency') : () => tableName,
+    this.store = new IdempotencyStore(options.client ?? defaultClient(), {
+      name: typeof tableName === 'function' ? tableName : () => tableName,
       ...(options.sortKey === undefined ? {} : { sortKey: options.sortKey }),
       ...(options.recoveryIndex === undefined ? {} : { recoveryIndex: options.recoveryIndex }),
     });
     this.now = options.now ?? Date.now;
-    this.ttlSeconds = options.ttlSeconds ?? readSetting('IDEMPOTENCY_TTL_SECONDS');
+    this.ttlSeconds = options.ttlSeconds ?? defaultTtlSeconds;
     this.storedHeaders = options.storedHeaders ?? defaultStoredHeaders;
     this.leaseMarginMs = options.leaseMarginMs ?? defaultLeaseMarginMs;
     this.functionTimeoutMs = options.functionTimeoutMs ?? 900_000;
     this.recoveryDelayMs = options.recoveryDelayMs ?? 0;
     this.cache = options.cacheEntries === undefined ? undefined : new CompletedCache(options.cacheEntries);
+    this.logger = options.logger ?? console;
+    this.problems = options.problems ?? genericProblemAnswers(options.problemTypeBase);
+  }
+
+  /** The HTTP answer to a request that did not get its key. */
+  answerFor(answered: Answered): HttpResponse {
+    switch (answered.kind) {
+      case 'replay':
+        return replayResponse(answered.response);
+      case 'key-reused':
+        return this.problems({ kind: 'key-reused' });
+      case 'key-in-use':
+        return this.problems({ kind: 'key-in-use', retryAfterSeconds: answered.retryAfterSeconds });
+    }
+  }
+
+  /** The answer to one of the engine's or the middleware's problems, in the form the caller chose. */
+  answerProblem(problem: IdempotencyProblem): HttpResponse {
+    return this.problems(problem);
   }
 
   /** Claims the key with one conditional write, or answers from the record that holds it. */
@@ -295,7 +317,7 @@ export class IdempotencyEngine {
       await this.store.release(claim);
     } catch (error) {
       // The lease still bounds how long the key stays blocked.
-      logger.warn('Could not release an idempotency claim; it frees itself when the lease expires', { error });
+      this.logger.warn('Could not release an idempotency claim; it frees itself when the lease expires', { error });
     }
   }
 
@@ -309,7 +331,7 @@ export class IdempotencyEngine {
       await this.store.suspend(claim, this.now(), recoverAt);
     } catch (error) {
       // The lease ends by itself; the completer then finds the point as it would after a crash.
-      logger.warn('Could not suspend a recovery point; it resumes when its lease expires', { error, pk: claim.pk });
+      this.logger.warn('Could not suspend a recovery point; it resumes when its lease expires', { error, pk: claim.pk });
     }
   }
 
@@ -351,7 +373,7 @@ export class IdempotencyEngine {
     } catch (error) {
       if (!(error instanceof ResponseTooLargeError)) throw error;
       await this.abandon(claim);
-      return recordTooLargeResponse(error.message);
+      return this.problems({ kind: 'record-too-large', encodedBytes: error.encodedBytes, maxBytes: maxEncodedResponseBytes });
     }
     const nowMs = this.now();
     const expiresAt = this.expiresAt(nowMs);
@@ -364,7 +386,7 @@ export class IdempotencyEngine {
         this.cache?.remember(claim.pk, { fingerprint: claim.fingerprint, response: stored, expiresAt });
         return response;
       case 'claim-lost':
-        logger.warn('Idempotency claim lost before completion: a retry took the key over after this lease expired', { pk: claim.pk });
+        this.logger.warn('Idempotency claim lost before completion: a retry took the key over after this lease expired', { pk: claim.pk });
         return this.answerLostClaim(result.record, claim.fingerprint);
       case 'write-rejected':
         if (commit?.onRejected === undefined) {
@@ -384,7 +406,7 @@ export class IdempotencyEngine {
 
   private answerLostClaim(record: IdempotencyRecord | undefined, fingerprint: string): HttpResponse {
     const answered = acquisitionFor(this.observe(record, fingerprint, this.now()));
-    return answerFor(answered ?? { kind: 'key-in-use', retryAfterSeconds: 1 });
+    return this.answerFor(answered ?? { kind: 'key-in-use', retryAfterSeconds: 1 });
   }
 
   /** Classifies a record read from the table, remembering it when it is COMPLETED. */

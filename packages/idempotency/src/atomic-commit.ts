@@ -1,5 +1,8 @@
-import type { HttpResponse } from '../http/types.js';
-import type { TransactItem } from '../shared/dynamodb.js';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { HttpResponse } from './http-response.js';
+
+/** One write of a TransactWriteItems, as the document client takes it. */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** A business write whose condition failed at commit time, and the item as it stood then. */
 export interface RejectedWrite {

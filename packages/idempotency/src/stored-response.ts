@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { HttpResponse } from '../http/types.js';
+import type { HttpResponse } from './http-response.js';
 
 /** The part of a response that a replay reproduces. */
 export interface StoredResponse {

@@ -1,7 +1,7 @@
-import type { Brand } from '../shared/ids.js';
+declare const validated: unique symbol;
 
 /** A validated Idempotency-Key: 1-255 printable ASCII characters, quotes and escapes removed. */
-export type IdempotencyKey = Brand<string, 'IdempotencyKey'>;
+export type IdempotencyKey = string & { readonly [validated]: 'IdempotencyKey' };
 
 export type KeyHeader =
   | { readonly kind: 'absent' }

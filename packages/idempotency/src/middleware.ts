@@ -1,11 +1,10 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { HttpResponse } from '../http/types.js';
-import { answerFor, finalOutcomeOfThrown, IdempotencyEngine, type IdempotencyEngineOptions, type IdempotencyObserver } from './engine.js';
+import { IdempotencyEngine, type IdempotencyEngineOptions, type IdempotencyObserver, isFinal } from './engine.js';
 import { fingerprintInput, headerValues, type IdempotentEvent, methodOf } from './event-shape.js';
 import { requestFingerprint } from './fingerprint.js';
+import type { HttpResponse } from './http-response.js';
 import { type IdempotencyKey, parseIdempotencyKeyHeader } from './key-header.js';
-import { keyInvalidResponse, keyMissingResponse } from './problems.js';
 import type { Claim } from './store.js';
 
 /** What the handler can read about the key it runs under (absent when the request had none). */
@@ -19,12 +18,13 @@ export interface IdempotencyContext extends Context {
   idempotency?: ActiveIdempotency;
 }
 
-export interface IdempotencyOptions<
-  TEvent extends IdempotentEvent = IdempotentEvent,
-  TContext extends Context = Context,
-> extends IdempotencyEngineOptions {
-  /** An engine several handlers share (one completed-record cache per container); its options replace the ones above. */
-  readonly engine?: IdempotencyEngine;
+/** The engine a middleware uses: one several handlers share (one completed-record cache per container), or its options. */
+export type EngineSource = { readonly engine: IdempotencyEngine } | (IdempotencyEngineOptions & { readonly engine?: undefined });
+
+export type IdempotencyOptions<TEvent extends IdempotentEvent = IdempotentEvent, TContext extends Context = Context> = EngineSource &
+  MiddlewareOptions<TEvent, TContext>;
+
+export interface MiddlewareOptions<TEvent extends IdempotentEvent, TContext extends Context> {
   /** Reject requests without the header (400). Otherwise a request without a key runs as usual. */
   readonly required?: boolean;
   readonly headerName?: string;
@@ -39,6 +39,13 @@ export interface IdempotencyOptions<
   readonly recovery?: (event: TEvent, context: TContext, key: IdempotencyKey) => Readonly<Record<string, unknown>>;
   /** Called once a request's key is read: what is told the request's outcomes (to count them, say), if anything. */
   readonly observer?: (event: TEvent, context: TContext, key: IdempotencyKey) => IdempotencyObserver | undefined;
+  /**
+   * The answer a thrown error stands for, if any: one below 500 is the request's final outcome,
+   * stored and replayed like a returned one (a 404 is a 404 however it was produced). Anything
+   * else thrown, or an error this does not recognise, releases the key, and the error goes on to
+   * the next error handler. `instance` is the Lambda request id.
+   */
+  readonly thrownOutcome?: (error: unknown, instance: string | undefined) => HttpResponse | undefined;
 }
 
 /**
@@ -47,7 +54,7 @@ export interface IdempotencyOptions<
  * This adapter only reads the request from the event and hands the engine's answers to Middy.
  */
 export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TContext extends Context = Context>(
-  options: IdempotencyOptions<TEvent, TContext> = {},
+  options: IdempotencyOptions<TEvent, TContext>,
 ): MiddlewareObj<TEvent, HttpResponse, Error, TContext & IdempotencyContext> => {
   const engine = options.engine ?? new IdempotencyEngine(options);
   const headerName = options.headerName ?? 'Idempotency-Key';
@@ -60,8 +67,9 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       const { event, context } = request;
       if (!methods.has(methodOf(event))) return undefined;
       const header = parseIdempotencyKeyHeader(headerValues(event, headerName));
-      if (header.kind === 'absent') return options.required === true ? keyMissingResponse(headerName) : undefined;
-      if (header.kind === 'invalid') return keyInvalidResponse(headerName, header.reason);
+      if (header.kind === 'absent')
+        return options.required === true ? engine.answerProblem({ kind: 'key-missing', header: headerName }) : undefined;
+      if (header.kind === 'invalid') return engine.answerProblem({ kind: 'key-invalid', header: headerName, reason: header.reason });
 
       const scope = options.scope?.(event, context);
       const fingerprint = requestFingerprint(fingerprintInput(event));
@@ -78,7 +86,7 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
         ...(recovery === undefined ? {} : { recovery: { request: recovery } }),
         ...(observe === undefined ? {} : { observe }),
       });
-      if (acquired.kind !== 'claimed') return answerFor(acquired);
+      if (acquired.kind !== 'claimed') return engine.answerFor(acquired);
       held.set(request, acquired.claim);
       context.idempotency = { key: header.key, scope, fingerprint };
       return undefined;
@@ -95,8 +103,8 @@ export const idempotency = <TEvent extends IdempotentEvent = IdempotentEvent, TC
       const claim = held.get(request);
       if (claim === undefined) return;
       held.delete(request);
-      const outcome = finalOutcomeOfThrown(request.error, request.context.awsRequestId);
-      if (outcome === undefined) {
+      const outcome = options.thrownOutcome?.(request.error, request.context.awsRequestId);
+      if (outcome === undefined || !isFinal(outcome)) {
         await engine.abandon(claim);
         return;
       }
