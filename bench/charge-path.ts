@@ -4,7 +4,7 @@
  * sandbox processor behind its function URL, and the atomic commit — on DynamoDB Local. It
  * counts DynamoDB round trips and capacity per request by what they are for.
  *
- *   npx tsx bench/charge-path.ts        (writes bench/results/charge-path.json)
+ *   npm run bench:charge-path        (writes bench/results/charge-path.json)
  */
 import { randomUUID } from 'node:crypto';
 import { completedKeysCached } from '../lambdas/shared/idempotency-engine.js';

@@ -4,7 +4,7 @@
  * in one run. DynamoDB Local is much slower than DynamoDB and shares this machine's cores, so
  * absolute times mean little: read the call counts and the ratios.
  *
- *   npx tsx bench/idempotency.ts        (writes bench/results/idempotency.json)
+ *   npm run bench:idempotency        (writes bench/results/idempotency.json)
  */
 import { randomUUID } from 'node:crypto';
 import { completedKeysCached } from '../lambdas/shared/idempotency-engine.js';

@@ -4,7 +4,7 @@
  * DynamoDB Local is far slower than DynamoDB and shares this machine's cores, so absolute
  * times mean little: read the ratios, the call counts and the admitted counts.
  *
- *   npx tsx bench/ratelimit.ts        (writes bench/results/ratelimit.json)
+ *   npm run bench:ratelimit        (writes bench/results/ratelimit.json)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

@@ -29,6 +29,7 @@ import {
   type TableAccesses,
   type TableName,
 } from '../lambdas/topology.js';
+import { sourceCondition } from '../workspace-conditions.js';
 import type { ProcessorChoice, StackConfig } from './config.js';
 import { deployed } from './deployed.js';
 import { functionEnvironment } from './function-environment.js';
@@ -65,6 +66,8 @@ const bundling: BundlingOptions = {
   sourcesContent: false,
   banner:
     "import { createRequire as __retrysafeCreateRequire } from 'node:module'; const require = __retrysafeCreateRequire(import.meta.url);",
+  // Workspace packages (@retrysafe/idempotency) bundle from their sources: nothing is built first.
+  esbuildArgs: { '--conditions': sourceCondition },
 };
 
 /**

@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { readSetting, settings as handlerSettings, settingsEnvironment, settingsInUse, type SettingName } from '../lambdas/settings.js';
 import { createDocumentClient } from '../lambdas/shared/dynamodb.js';
 import { eventSources, schedules, tableEnvVar } from '../lambdas/topology.js';
+import { sourceConditionFlag } from '../workspace-conditions.js';
 import { applyEnvironment, localAwsEnvironment } from './aws-env.js';
 import { startApiGateway } from './api-gateway.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
@@ -51,7 +52,7 @@ const localFunctionEnvironment = (settings: LocalSettings): Record<string, strin
 const startProcessor = (port: number): Promise<ChildProcess> =>
   new Promise((resolveChild, reject) => {
     const child = fork(resolve(repositoryRoot, 'local/processor-server.ts'), [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [sourceConditionFlag, '--import', 'tsx'],
       env: { ...process.env, PROCESSOR_PORT: String(port) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

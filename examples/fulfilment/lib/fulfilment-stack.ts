@@ -6,6 +6,7 @@ import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
+import { sourceCondition } from '../../../workspace-conditions.js';
 import { type FulfilmentTable, fulfilmentTableEnvVar, fulfilmentTables } from '../tables.js';
 
 const exampleRoot = resolve(import.meta.dirname, '..');
@@ -20,6 +21,8 @@ const bundling: BundlingOptions = {
   keepNames: true,
   sourceMap: true,
   banner: "import { createRequire as __exampleCreateRequire } from 'node:module'; const require = __exampleCreateRequire(import.meta.url);",
+  // In this repository @retrysafe/idempotency bundles from its sources; an installed copy needs no flag.
+  esbuildArgs: { '--conditions': sourceCondition },
 };
 
 /** The receiver's notifier attempts (3 of at most 3 s, with backoff) fit well inside its timeout. */
