@@ -47,7 +47,7 @@ export interface ApiRouteSpec<TBody> {
   /**
    * For a route whose handler reaches the card processor: what finishes the request without its
    * client, from its validated body. The key's claim keeps it as a recovery point (see
-   * lambdas/idempotency/engine.ts) that the completer drives to an end if nobody retries.
+   * packages/idempotency/src/engine.ts) that the completer drives to an end if nobody retries.
    */
   readonly recovery?: (request: {
     readonly body: TBody;

@@ -6,7 +6,7 @@ import { refundIds, type ProcessorRefundId } from './refund.js';
 /**
  * The processor table holds four kinds of items:
  *
- *   pk = #<idempotency key>        sk = KEY           a charge key's idempotency record (lambdas/idempotency)
+ *   pk = #<idempotency key>        sk = KEY           a charge key's idempotency record (@retrysafe/idempotency)
  *   pk = refund#<idempotency key>  sk = KEY           a refund key's idempotency record
  *   pk = CHARGES                   sk = <charge id>   a charge's time-ordered listing entry, kept current
  *   pk = REFUNDS                   sk = <refund id>   a refund's time-ordered listing entry
