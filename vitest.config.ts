@@ -2,17 +2,11 @@ import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { sourceCondition } from './workspace-conditions.js';
 
-/**
- * Workspace packages resolve to their sources (workspace-conditions.ts), so nothing is built to
- * test them. The rest are vitest's own defaults, which leave out `module`: it would pick the AWS
- * SDK's bundler-only builds. Vitest hands these to its workers' node as `--conditions` too.
- */
-export const workspaceSources = {
-  resolve: { conditions: [sourceCondition, ...defaultServerConditions.filter((condition) => condition !== 'module')] },
-};
-
 export default defineConfig({
-  ssr: workspaceSources,
+  // Workspace packages resolve to their sources (workspace-conditions.ts), so nothing is built to
+  // test them. The rest are vitest's own defaults, which leave out `module`: it would pick the AWS
+  // SDK's bundler-only builds. Vitest hands these to its workers' node as `--conditions` too.
+  ssr: { resolve: { conditions: [sourceCondition, ...defaultServerConditions.filter((condition) => condition !== 'module')] } },
   test: {
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

@@ -1,5 +1,5 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { workspaceSources } from './vitest.config.js';
 
 /**
  * The vitest run Stryker repeats for every mutant: only the unit tests of the pure cores, so no
@@ -7,7 +7,13 @@ import { workspaceSources } from './vitest.config.js';
  * these tests never touch and which would cost seconds per run.
  */
 export default defineConfig({
-  ssr: workspaceSources,
+  resolve: {
+    // Stryker runs this in a sandbox copy whose node_modules links back to the original tree, where
+    // the workspace link would reach the unmutated packages/idempotency: this reaches the sandbox's.
+    alias: [
+      { find: /^@retrysafe\/idempotency$/, replacement: fileURLToPath(new URL('packages/idempotency/src/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: [
       'test/idempotency/canonical-json.test.ts',
