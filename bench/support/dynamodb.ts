@@ -11,7 +11,7 @@ export interface DynamoDbTarget {
 /**
  * The endpoint given (a combined run shares one DynamoDB Local, so its figures compare) or a
  * DynamoDB Local of our own on a free port. The jar is a child process that outlives an
- * interrupted Node process, so Ctrl-C stops it before exiting.
+ * interrupted Node process, so Ctrl-C or SIGTERM stops it before exiting.
  */
 export const dynamoDbTarget = async (endpoint: string | undefined): Promise<DynamoDbTarget> => {
   if (endpoint !== undefined) return { endpoint, release: () => Promise.resolve() };
@@ -20,10 +20,12 @@ export const dynamoDbTarget = async (endpoint: string | undefined): Promise<Dyna
     void running.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   return {
     endpoint: running.endpoint,
     release: async () => {
       process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
       await running.stop();
     },
   };
