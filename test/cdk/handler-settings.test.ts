@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readSetting, SettingError, settingNames, settings, type SettingName } from '../../lambdas/settings.js';
 import { functions, type FunctionName } from '../../lambdas/topology.js';
 import { ConfigError, settingContextKeyOf } from '../../lib/config.js';
-import { logicalIdOf, synthesize, type SynthesizedStack } from './synthesize.js';
+import { environmentOf, synthesize } from './synthesize.js';
 
 interface ContextCase {
   /** A value the handler's parser refuses. */
@@ -31,16 +31,6 @@ const contextSettings = settingNames.filter((name) => settings[name].setBy === '
 const otherSettings = settingNames.filter((name) => settings[name].setBy !== 'context');
 const caseEntries = Object.entries(cases) as [SettingName, ContextCase][];
 const functionNames = Object.keys(functions) as FunctionName[];
-
-const environmentOf = ({ stack, template }: SynthesizedStack, name: FunctionName): Record<string, unknown> => {
-  const resources = template.findResources('AWS::Lambda::Function') as Record<
-    string,
-    { Properties: { Environment: { Variables: Record<string, unknown> } } }
-  >;
-  const resource = resources[logicalIdOf(stack.functions.named(name))];
-  if (resource === undefined) throw new Error(`No function resource for ${name}`);
-  return resource.Properties.Environment.Variables;
-};
 
 const synthError = (context: Record<string, unknown>): unknown => {
   try {

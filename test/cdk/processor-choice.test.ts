@@ -2,7 +2,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/config.js';
 import { functions, type FunctionName, type FunctionSpec } from '../../lambdas/topology.js';
-import { actionsOf, logicalIdOf, type PolicyStatement, resourcesOf, statementsOfRole, synthesize } from './synthesize.js';
+import { actionsOf, environmentOf, logicalIdOf, type PolicyStatement, resourcesOf, statementsOfRole, synthesize } from './synthesize.js';
 
 /** The card processor as CDK context chooses it: the sandbox deployed or not, Stripe's secret granted and only named. */
 const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:retrysafe/stripe-AbCdEf';
@@ -12,16 +12,6 @@ const sandbox = synthesize();
 const callers = (Object.entries(functions) as [FunctionName, FunctionSpec][]).filter(([, spec]) => spec.callsProcessor === true);
 
 type Synthesized = ReturnType<typeof synthesize>;
-
-const environmentOf = ({ stack, template }: Synthesized, name: FunctionName): Record<string, unknown> => {
-  const resources = template.findResources('AWS::Lambda::Function') as Record<
-    string,
-    { Properties: { Environment: { Variables: Record<string, unknown> } } }
-  >;
-  const resource = resources[logicalIdOf(stack.functions.named(name))];
-  if (resource === undefined) throw new Error(`No function resource for ${name}`);
-  return resource.Properties.Environment.Variables;
-};
 
 const secretStatements = ({ stack, template }: Synthesized, name: FunctionName): PolicyStatement[] =>
   statementsOfRole(template, stack.functions.named(name).role ?? stack).filter((statement) =>

@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { RetrysafeStack } from '../../lib/retrysafe-stack.js';
+import type { FunctionName } from '../../lambdas/topology.js';
 
 export interface SynthesizedStack {
   readonly app: App;
@@ -29,6 +30,17 @@ export const logicalIdOf = (construct: IConstruct): string => {
   if (resource === undefined || !CfnElement.isCfnElement(resource))
     throw new Error(`${construct.node.path} has no CloudFormation resource`);
   return Stack.of(construct).getLogicalId(resource);
+};
+
+/** A function's environment variables, as the template gives them to it. */
+export const environmentOf = ({ stack, template }: SynthesizedStack, name: FunctionName): Record<string, unknown> => {
+  const resources = template.findResources('AWS::Lambda::Function') as Record<
+    string,
+    { Properties: { Environment: { Variables: Record<string, unknown> } } }
+  >;
+  const resource = resources[logicalIdOf(stack.functions.named(name))];
+  if (resource === undefined) throw new Error(`No function resource for ${name}`);
+  return resource.Properties.Environment.Variables;
 };
 
 export const arnOf = (construct: IConstruct): unknown => ({ 'Fn::GetAtt': [logicalIdOf(construct), 'Arn'] });
