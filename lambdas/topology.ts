@@ -25,6 +25,21 @@ export interface IndexSpec {
   readonly projection?: 'ALL' | 'KEYS_ONLY';
 }
 
+/**
+ * How a table is kept when the stack is deployed to several regions (CDK context
+ * `retrysafe:regions`); a single-region deployment ignores it.
+ *
+ * - strong: a multi-region strong consistency (MRSC) global table. A conditional write is
+ *   checked against the latest version in every region before it returns, so a claim made in
+ *   one region is a claim in all of them. MRSC supports no TTL, no transactions and no local
+ *   secondary indexes, so only a table that needs none of them can be strong.
+ * - eventual: a multi-region eventual consistency (MREC) global table: replicated
+ *   asynchronously, last writer wins. Correct only for items with one writing region, which the
+ *   design guarantees for every eventual table (see lambdas/regions/).
+ * - regional: not replicated: each region has a table of its own.
+ */
+export type Replication = 'strong' | 'eventual' | 'regional';
+
 export interface TableSpec {
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
@@ -36,6 +51,15 @@ export interface TableSpec {
   /** Deployed only with this card processor (CDK context `retrysafe:processor`); absent, always. */
   readonly onlyWithProcessor?: 'sandbox';
   readonly purpose: string;
+}
+
+/** One of Retrysafe's own tables: a table, and how it is kept across regions. */
+export interface RetrysafeTableSpec extends TableSpec {
+  readonly replication: Replication;
+  /** Why the table is kept that way across regions: the README's multi-region table quotes it. */
+  readonly replicationReason: string;
+  /** Deployed only to several regions (CDK context `retrysafe:regions`); a single region never needs it. */
+  readonly onlyMultiRegion?: true;
 }
 
 /**
@@ -77,6 +101,9 @@ export const tables = {
   apiKeys: {
     partitionKey: { name: 'keyHash', type: 'S' },
     globalSecondaryIndexes: [apiKeysByAccountIndex],
+    replication: 'eventual',
+    replicationReason:
+      'Written only by `npm run keys`, one item per key; a new or revoked key reaches the other regions within the replication delay (about a second).',
     purpose: 'API keys, stored as SHA-256 hashes, mapped to the account they authenticate.',
   },
   idempotency: {
@@ -86,21 +113,32 @@ export const tables = {
       // Sparse: only unresolved recovery points carry the keys, so the completer reads nothing else.
       { indexName: 'recovery', partitionKey: { name: 'recoveryShard', type: 'S' }, sortKey: { name: 'recoverAt', type: 'N' } },
     ],
+    replication: 'eventual',
+    replicationReason:
+      "Needs TTL and commits in the same transaction as the payment, neither of which MRSC allows. Each record is written only in the region that owns its key (keyOwners), so a replica is a read-only copy another region can replay from.",
     purpose: 'Idempotency records: claims, leases, stored responses, and recovery points of requests that reach the processor.',
   },
   rateLimits: {
     partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expiresAt',
+    replication: 'regional',
+    replicationReason:
+      'Read and written on every request; replicated, two regions would overwrite each other\'s buckets. Each region limits on its own: a tenant may use its limit in each region, and the limit protects each region\'s capacity.',
     purpose: 'Token buckets (GCRA state) and per-tenant limit overrides.',
   },
   payments: {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    replication: 'eventual',
+    replicationReason:
+      "Commits in one transaction with the ledger, the outbox and the key's record. Charges, refunds and key guards are created once, in the region that owns their key; balance shards are per region, so no two regions ever update the same item.",
     purpose: 'Charges, refunds, balances and permanent idempotency-key guards.',
   },
   ledger: {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    replication: 'eventual',
+    replicationReason: 'Append-only: every entry is created once, in the transaction of the charge or refund it records.',
     purpose: 'Append-only double-entry ledger entries.',
   },
   events: {
@@ -109,6 +147,9 @@ export const tables = {
     ttlAttribute: 'expiresAt',
     stream: 'NEW_IMAGE',
     globalSecondaryIndexes: [unpublishedEventsIndex],
+    replication: 'eventual',
+    replicationReason:
+      'Needs TTL and its stream, and is written in the payment\'s transaction. Each event names the region that wrote it, and only that region publishes it, though every replica\'s stream shows it.',
     purpose: 'The transactional outbox: events written with the change they describe.',
   },
   webhooks: {
@@ -116,20 +157,38 @@ export const tables = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
     globalSecondaryIndexes: [pendingDeliveriesIndex],
+    replication: 'eventual',
+    replicationReason:
+      'Needs TTL. Endpoints are configuration (the last change wins); a delivery is created and retried only by the region that published its event.',
     purpose: 'Webhook endpoints and the state of every delivery attempt.',
   },
   processor: {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     onlyWithProcessor: 'sandbox',
+    replication: 'regional',
+    replicationReason:
+      "The sandbox stands in for a processor in each region, as Stripe is one system of its own; a key executes in one region only, so it is asked in that region only.",
     purpose: "The sandbox card processor's own charges, keyed by its own idempotency key.",
   },
   reconciliation: {
     // One item per processor listing ('charges', 'refunds'): each is walked, and settles, on its own.
     partitionKey: { name: 'pk', type: 'S' },
+    replication: 'regional',
+    replicationReason: "Each region's reconciler walks its own processor listing from its own watermark.",
     purpose: "The reconciler's watermarks: how far it has matched the processor's charges and its refunds with Retrysafe's records.",
   },
-} as const satisfies Record<string, TableSpec>;
+  keyOwners: {
+    // No TTL attribute: MRSC has no TTL, so an owner's expiry is an attribute the claim condition
+    // compares itself (lambdas/regions/key-owners.ts).
+    partitionKey: { name: 'pk', type: 'S' },
+    replication: 'strong',
+    replicationReason:
+      'The one cross-region lock: a conditional put that succeeds in exactly one region, checked against every region before it returns. One item per key, no TTL, no transaction, no index: everything MRSC allows.',
+    onlyMultiRegion: true,
+    purpose: 'Which region owns each payment key: the only region that may execute it, complete it or record it.',
+  },
+} as const satisfies Record<string, RetrysafeTableSpec>;
 
 export type TableName = keyof typeof tables;
 
@@ -221,6 +280,7 @@ export const functions = {
       payments: ['read', 'append', 'update'],
       ledger: 'append',
       events: 'append',
+      keyOwners: 'readwrite',
     },
     callsProcessor: true,
     moneyPath: true,
@@ -270,7 +330,7 @@ export const functions = {
     entry: 'lambdas/payments/completer-handler.ts',
     memoryMb: 512,
     timeoutSeconds: 60,
-    tables: { idempotency: 'readwrite', payments: ['read', 'append', 'update'], ledger: 'append', events: 'append' },
+    tables: { idempotency: 'readwrite', payments: ['read', 'append', 'update'], ledger: 'append', events: 'append', keyOwners: 'read' },
     callsProcessor: true,
     runsEvery: 'RECOVERY_INTERVAL_SECONDS',
     purpose:
@@ -311,6 +371,10 @@ export type FunctionName = keyof typeof functions;
 /** Whether a table or function is deployed with this card processor. */
 export const deployedWithProcessor = (spec: { readonly onlyWithProcessor?: string }, processor: string): boolean =>
   spec.onlyWithProcessor === undefined || spec.onlyWithProcessor === processor;
+
+/** Whether a table is deployed with this processor to this many regions. */
+export const tableDeployed = (spec: RetrysafeTableSpec, deployment: { readonly processor: string; readonly multiRegion: boolean }): boolean =>
+  deployedWithProcessor(spec, deployment.processor) && (spec.onlyMultiRegion === undefined || deployment.multiRegion);
 
 export interface ScheduleSpec {
   readonly function: FunctionName;

@@ -16,9 +16,11 @@ import {
   deadLetterQueueUrlEnvVar,
   queueUrlEnvVar,
   queues,
+  tableDeployed,
   tableEnvVar,
   tables,
   type IndexSpec,
+  type RetrysafeTableSpec,
   type KeyAttribute,
   type QueueName,
   type TableName,
@@ -121,10 +123,17 @@ export const localQueueNames = (queue: QueueName, prefix = defaultPrefix): { rea
  * Creates every table and queue the topology declares, with the same key schemas, indexes, TTL
  * attributes, streams, dead-letter queues and redrive counts the CDK stack deploys.
  */
-export const provision = async (dynamodb: DynamoDBClient, sqs: SQSClient, prefix = defaultPrefix): Promise<ProvisionedResources> => {
+export const provision = async (
+  dynamodb: DynamoDBClient,
+  sqs: SQSClient,
+  prefix = defaultPrefix,
+  deployment: { readonly multiRegion: boolean } = { multiRegion: false },
+): Promise<ProvisionedResources> => {
   const environment: Record<string, string> = {};
   const streamArns: Partial<Record<TableName, string>> = {};
-  for (const [table, spec] of Object.entries(tables) as [TableName, TableSpec][]) {
+  for (const [table, spec] of Object.entries(tables) as [TableName, RetrysafeTableSpec][]) {
+    // The local stack calls its own sandbox processor, so only the multi-region switch matters here.
+    if (!tableDeployed(spec, { processor: 'sandbox', ...deployment })) continue;
     const physical = localTableName(table, prefix);
     const streamArn = await ensureTable(dynamodb, physical, spec);
     environment[tableEnvVar(table)] = physical;

@@ -38,6 +38,8 @@ const categoryByTable: Record<TableName, ChargeCallCategory> = {
   processor: 'processor',
   webhooks: 'other',
   reconciliation: 'other',
+  // The cross-region claim is part of idempotency: a multi-region charge pays it before the regional claim.
+  keyOwners: 'idempotency',
 };
 
 export interface ChargeStack {
