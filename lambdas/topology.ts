@@ -115,7 +115,7 @@ export const tables = {
     ],
     replication: 'eventual',
     replicationReason:
-      "Needs TTL and commits in the same transaction as the payment, neither of which MRSC allows. Each record is written only in the region that owns its key (keyOwners), so a replica is a read-only copy another region can replay from.",
+      'Needs TTL and commits in the same transaction as the payment, neither of which MRSC allows. Each record is written only in the region that owns its key (keyOwners), so a replica is a read-only copy another region can replay from.',
     purpose: 'Idempotency records: claims, leases, stored responses, and recovery points of requests that reach the processor.',
   },
   rateLimits: {
@@ -123,7 +123,7 @@ export const tables = {
     ttlAttribute: 'expiresAt',
     replication: 'regional',
     replicationReason:
-      'Read and written on every request; replicated, two regions would overwrite each other\'s buckets. Each region limits on its own: a tenant may use its limit in each region, and the limit protects each region\'s capacity.',
+      "Read and written on every request; replicated, two regions would overwrite each other's buckets. Each region limits on its own: a tenant may use its limit in each region, and the limit protects each region's capacity.",
     purpose: 'Token buckets (GCRA state) and per-tenant limit overrides.',
   },
   payments: {
@@ -149,7 +149,7 @@ export const tables = {
     globalSecondaryIndexes: [unpublishedEventsIndex],
     replication: 'eventual',
     replicationReason:
-      'Needs TTL and its stream, and is written in the payment\'s transaction. Each event names the region that wrote it, and only that region publishes it, though every replica\'s stream shows it.',
+      "Needs TTL and its stream, and is written in the payment's transaction. Each event names the region that wrote it, and only that region publishes it, though every replica's stream shows it.",
     purpose: 'The transactional outbox: events written with the change they describe.',
   },
   webhooks: {
@@ -168,7 +168,7 @@ export const tables = {
     onlyWithProcessor: 'sandbox',
     replication: 'regional',
     replicationReason:
-      "The sandbox stands in for a processor in each region, as Stripe is one system of its own; a key executes in one region only, so it is asked in that region only.",
+      'The sandbox stands in for a processor in each region, as Stripe is one system of its own; a key executes in one region only, so it is asked in that region only.',
     purpose: "The sandbox card processor's own charges, keyed by its own idempotency key.",
   },
   reconciliation: {
@@ -297,7 +297,7 @@ export const functions = {
     entry: 'lambdas/webhooks/endpoints-handler.ts',
     memoryMb: 512,
     timeoutSeconds: 10,
-    tables: { apiKeys: 'read', rateLimits: 'readwrite', idempotency: 'readwrite', webhooks: 'readwrite' },
+    tables: { apiKeys: 'read', rateLimits: 'readwrite', idempotency: 'readwrite', webhooks: 'readwrite', keyOwners: 'readwrite' },
     queues: { webhookDeliveries: 'send' },
     purpose: 'Webhook endpoint management, delivery history and redrive.',
   },
@@ -330,7 +330,13 @@ export const functions = {
     entry: 'lambdas/payments/completer-handler.ts',
     memoryMb: 512,
     timeoutSeconds: 60,
-    tables: { idempotency: 'readwrite', payments: ['read', 'append', 'update'], ledger: 'append', events: 'append', keyOwners: 'read' },
+    tables: {
+      idempotency: 'readwrite',
+      payments: ['read', 'append', 'update'],
+      ledger: 'append',
+      events: 'append',
+      keyOwners: 'readwrite',
+    },
     callsProcessor: true,
     runsEvery: 'RECOVERY_INTERVAL_SECONDS',
     purpose:
@@ -373,8 +379,10 @@ export const deployedWithProcessor = (spec: { readonly onlyWithProcessor?: strin
   spec.onlyWithProcessor === undefined || spec.onlyWithProcessor === processor;
 
 /** Whether a table is deployed with this processor to this many regions. */
-export const tableDeployed = (spec: RetrysafeTableSpec, deployment: { readonly processor: string; readonly multiRegion: boolean }): boolean =>
-  deployedWithProcessor(spec, deployment.processor) && (spec.onlyMultiRegion === undefined || deployment.multiRegion);
+export const tableDeployed = (
+  spec: RetrysafeTableSpec,
+  deployment: { readonly processor: string; readonly multiRegion: boolean },
+): boolean => deployedWithProcessor(spec, deployment.processor) && (spec.onlyMultiRegion === undefined || deployment.multiRegion);
 
 export interface ScheduleSpec {
   readonly function: FunctionName;

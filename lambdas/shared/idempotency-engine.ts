@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { defaultStoredHeaders, IdempotencyEngine } from '@retrysafe/idempotency';
 import { shouldRetryHeader } from '../http/problem-types.js';
+import { keyOwnershipFromEnvironment } from '../regions/key-owners.js';
 import { readSetting } from '../settings.js';
 import { type FunctionName, functions, tables } from '../topology.js';
 import { retrysafeEngineDefaults } from './engine-defaults.js';
@@ -33,8 +34,9 @@ export const processorSettleMs = functions.processor.timeoutSeconds * 1000;
 export const idempotencyEngineFor = (
   fn: FunctionName,
   options: { readonly now?: () => number; readonly client?: DynamoDBDocumentClient; readonly tableName?: string } = {},
-): IdempotencyEngine =>
-  new IdempotencyEngine({
+): IdempotencyEngine => {
+  const ownership = keyOwnershipFromEnvironment();
+  return new IdempotencyEngine({
     ...retrysafeEngineDefaults(options.client),
     tableName: options.tableName ?? (() => tableName('idempotency')),
     ttlSeconds: readSetting('IDEMPOTENCY_TTL_SECONDS'),
@@ -43,5 +45,7 @@ export const idempotencyEngineFor = (
     recoveryIndex: tables.idempotency.globalSecondaryIndexes[0].indexName,
     recoveryDelayMs: processorSettleMs,
     storedHeaders: retrysafeStoredHeaders,
+    ...(ownership === undefined ? {} : { ownership }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+};

@@ -6,6 +6,7 @@ import { CompletedCache } from './completed-cache.js';
 import type { HttpResponse } from './http-response.js';
 import type { IdempotencyKey } from './key-header.js';
 import type { IdempotencyLogger } from './logger.js';
+import type { KeyOwnership } from './ownership.js';
 import { genericProblemAnswers, type IdempotencyProblem, type ProblemAnswers } from './problems.js';
 import { classify, type IdempotencyRecord, type KeyState, keyStateOf, retryAfterSeconds, type Verdict } from './state-machine.js';
 import {
@@ -60,6 +61,11 @@ export interface IdempotencyEngineOptions {
   readonly problems?: ProblemAnswers;
   /** Where the default problems' `type` URIs start (see problems.ts); ignored when `problems` is given. */
   readonly problemTypeBase?: string;
+  /**
+   * For a table replicated across regions with last-writer-wins: which region may claim each
+   * key (see ownership.ts). A key owned elsewhere is only ever answered from this region's replica.
+   */
+  readonly ownership?: KeyOwnership;
   readonly now?: () => number;
 }
 
@@ -246,6 +252,8 @@ export class IdempotencyEngine {
         ? { kind: 'replay', response: cached.response }
         : { kind: 'key-reused', original: cached.response };
     }
+    const owned = await this.ownerAnswer(pk, request.fingerprint);
+    if (owned !== undefined) return owned;
     for (let round = 0; round < maxClaimRounds; round++) {
       const nowMs = this.now();
       const leaseUntil = nowMs + Math.min(request.remainingMs, this.functionTimeoutMs) + this.leaseMarginMs;
@@ -352,6 +360,30 @@ export class IdempotencyEngine {
 
   private expiresAt(nowMs: number): number {
     return Math.floor(nowMs / 1000) + this.ttlSeconds;
+  }
+
+  /**
+   * Undefined when this region may claim the key. Otherwise the answer its replica gives: the
+   * owner's completed answer once it has replicated, and until then "in use", never an execution.
+   */
+  private async ownerAnswer(pk: string, fingerprint: string): Promise<Answered | undefined> {
+    const { ownership } = this.options;
+    if (ownership === undefined) return undefined;
+    const nowMs = this.now();
+    // Owners outlive the record by a full TTL: by then the owner's answer has long replicated.
+    const owner = await ownership.claim(pk, nowMs, this.expiresAt(nowMs) + this.ttlSeconds);
+    switch (owner.kind) {
+      case 'here':
+        return undefined;
+      case 'contended':
+        return { kind: 'key-in-use', retryAfterSeconds: 1 };
+      case 'elsewhere': {
+        const answered = acquisitionFor(
+          await this.waitForOutcome(pk, fingerprint, this.observe(await this.store.read(pk), fingerprint, this.now())),
+        );
+        return answered ?? { kind: 'key-in-use', retryAfterSeconds: 1 };
+      }
+    }
   }
 
   private async finishWith(claim: Claim, outcome: CommittableResponse): Promise<HttpResponse> {

@@ -28,6 +28,8 @@ export type { IdempotentEvent } from './event-shape.js';
 export { takeAtomicCommit, withAtomicCommit, withoutStoring } from './atomic-commit.js';
 export type { AtomicCommit, CommittableResponse, RejectedWrite, TransactItem } from './atomic-commit.js';
 export { recordId, recoveryShardNames } from './store.js';
+export { DynamoDbKeyOwnership } from './ownership.js';
+export type { DynamoDbKeyOwnershipOptions, KeyOwnership, Ownership } from './ownership.js';
 export type { Claim, DueRecoveryPoint, UnresolvedRecoveryPoint } from './store.js';
 export { classify, keyStateOf, retryAfterSeconds } from './state-machine.js';
 export type { IdempotencyRecord, KeyState, RecoveryPoint, Verdict } from './state-machine.js';
