@@ -9,8 +9,16 @@ import type { BalanceItem } from './records.js';
  */
 export const balanceShards = 8;
 
-/** Any shard will do: what matters is that concurrent updates rarely pick the same one. */
-export const anyBalanceShard = (): number => Math.floor(Math.random() * balanceShards);
+/**
+ * Any of this region's shards will do: what matters is that concurrent updates rarely pick the
+ * same one. Shards belong to the region that writes them (a shard's name starts with it), so
+ * when the payments table is replicated across regions with last-writer-wins, no two regions
+ * ever add to the same item, and no region's additions are overwritten by another's.
+ */
+export const anyBalanceShard = (region: string | undefined = process.env.AWS_REGION): string => {
+  const shard = Math.floor(Math.random() * balanceShards);
+  return region === undefined || region === '' ? String(shard) : `${region}.${shard}`;
+};
 
 export interface Balance {
   object: 'balance';

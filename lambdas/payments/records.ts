@@ -6,7 +6,7 @@ import type { Currency } from './money.js';
  * sort-key prefix:
  *   CH#<chargeId>            a charge (ULID ids, so the partition lists newest-first)
  *   RE#<refundId>            a refund
- *   BAL#<currency>#<shard>   one shard of the account's available balance (see balance.ts)
+ *   BAL#<currency>#<shard>   one shard of the account's available balance, named <region>.<n> (see balance.ts)
  *   KEY#<downstream key>     a permanent guard: which resource an Idempotency-Key created, from
  *                            which request, and the answer it got, long after the 24-hour
  *                            idempotency record expired (keyed by the downstream key, see
@@ -16,7 +16,7 @@ export const sortKeyPrefixes = { charge: 'CH#', refund: 'RE#', balance: 'BAL#', 
 
 export const chargeSortKey = (id: ChargeId): string => `${sortKeyPrefixes.charge}${id}`;
 export const refundSortKey = (id: RefundId): string => `${sortKeyPrefixes.refund}${id}`;
-export const balanceShardSortKey = (currency: Currency, shard: number): string => `${sortKeyPrefixes.balance}${currency}#${shard}`;
+export const balanceShardSortKey = (currency: Currency, shard: string): string => `${sortKeyPrefixes.balance}${currency}#${shard}`;
 export const keyGuardSortKey = (key: string): string => `${sortKeyPrefixes.keyGuard}${key}`;
 
 export type ChargeStatus = 'succeeded' | 'failed';

@@ -60,7 +60,7 @@ describe('decideCharge', () => {
     for (const entry of entries) expect(entry).toMatchObject({ currency: 'usd', source: { kind: 'charge', id: charge.id } });
 
     const balance = updateOf(theWrite(writes, 'balance update'));
-    expect(balance.Key).toMatchObject({ pk: `ACCT#${tenant}`, sk: expect.stringMatching(/^BAL#usd#[0-7]$/) as string });
+    expect(balance.Key).toMatchObject({ pk: `ACCT#${tenant}`, sk: expect.stringMatching(/^BAL#usd#us-east-1\.[0-7]$/) as string });
     // The balance moves by exactly what the ledger says the merchant is now owed.
     expect(balance.ExpressionAttributeValues?.[':amount']).toBe(merchantBalances(entries).get('usd'));
 

@@ -68,7 +68,7 @@ describe('decideRefund', () => {
     for (const entry of entries) expect(entry.source).toEqual({ kind: 'refund', id: refund.id, charge: charge.id });
 
     const balance = updateOf(theWrite(writes, 'balance update'));
-    expect(balance.Key).toMatchObject({ sk: expect.stringMatching(/^BAL#eur#[0-7]$/) as string });
+    expect(balance.Key).toMatchObject({ sk: expect.stringMatching(/^BAL#eur#us-east-1\.[0-7]$/) as string });
     expect(balance.ExpressionAttributeValues?.[':amount']).toBe(-1_500);
     expect(balance.ExpressionAttributeValues?.[':amount']).toBe(merchantBalances(entries).get('eur'));
 
