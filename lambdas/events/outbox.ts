@@ -3,6 +3,7 @@ import { accountPartition } from '../shared/account-partition.js';
 import type { AccountId, EventId } from '../shared/ids.js';
 import { sweepShardOf, type TableKey } from '../shared/sweep-index.js';
 import { unpublishedEventsIndex } from '../topology.js';
+import { originHere, type Originated } from '../regions/origin.js';
 
 /**
  * The transactional outbox. An event is written in the same TransactWriteItems as the change
@@ -51,7 +52,7 @@ export interface RetrysafeEvent<TObject = Record<string, unknown>> {
 }
 
 /** The events table item: the tenant partition lists newest-first because event ids are ULIDs. */
-export interface EventItem {
+export interface EventItem extends Originated {
   pk: string;
   sk: string;
   accountId: AccountId;
@@ -78,6 +79,7 @@ export const eventItem = (accountId: AccountId, event: RetrysafeEvent): EventIte
   accountId,
   event,
   expiresAt: event.created + eventRetentionSeconds,
+  ...originHere(),
   [unpublishedEventsIndex.partitionKey.name]: sweepShardOf(event.id),
   [unpublishedEventsIndex.sortKey.name]: event.created,
 });

@@ -1,5 +1,6 @@
 import type { AccountId, EventId, WebhookEndpointId } from '../shared/ids.js';
 import type { DeliveryId } from './delivery-id.js';
+import type { Originated } from '../regions/origin.js';
 
 /**
  * Deliveries live in the webhooks table under their endpoint:
@@ -36,7 +37,7 @@ export type AttemptRecord = {
   readonly durationMs: number;
 } & ({ readonly kind: 'response'; readonly status: number } | { readonly kind: 'error'; readonly error: string });
 
-interface DeliveryBase {
+interface DeliveryBase extends Originated {
   readonly pk: string;
   readonly sk: string;
   readonly id: DeliveryId;

@@ -3,6 +3,7 @@ import { acrossShards, type TableKey } from '../shared/sweep-index.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import { hasLostItsMessage, overdueAfterMs } from './delivery-state.js';
 import type { DeliveryStore } from './delivery-store.js';
+import { writtenHere } from '../regions/origin.js';
 
 export interface DeliverySweepDeps {
   readonly deliveries: DeliveryStore;
@@ -20,7 +21,8 @@ export const lostDeliveryMessages = (deps: DeliverySweepDeps): Sweep<TableKey> =
   candidates: (nowMs) => acrossShards((shard) => deps.deliveries.due(shard, nowMs - overdueAfterMs)),
   recover: async (key, nowMs) => {
     const delivery = await deps.deliveries.read(key);
-    if (!hasLostItsMessage(delivery, nowMs) || !(await deps.deliveries.requeue(delivery, nowMs))) return false;
+    // Another region's delivery, replicated here: its own region's queue holds its messages.
+    if (!hasLostItsMessage(delivery, nowMs) || !writtenHere(delivery) || !(await deps.deliveries.requeue(delivery, nowMs))) return false;
     await deps.queue.enqueue({
       accountId: delivery.accountId,
       endpointId: delivery.endpointId,

@@ -2,6 +2,7 @@ import type { Sweep } from '../shared/recovery-run.js';
 import { acrossShards, type TableKey } from '../shared/sweep-index.js';
 import { eventSources } from '../topology.js';
 import { eventPublisher, outboxEventOf, type PublisherDeps } from './publisher.js';
+import { writtenHere } from '../regions/origin.js';
 
 /**
  * An event still unpublished this long after it was written is published by the sweeper. The
@@ -36,7 +37,7 @@ export const unpublishedEvents = (deps: PublisherDeps): Sweep<TableKey> => {
     },
     recover: async (key) => {
       const item = await deps.outbox.read(key);
-      if (item?.unpublishedSince === undefined) return false;
+      if (item?.unpublishedSince === undefined || !writtenHere(item)) return false;
       const event = outboxEventOf(item, { ...key });
       if (event === undefined) await deps.outbox.markPublished(key);
       else await publish(event);

@@ -14,6 +14,7 @@ import { awaitsFirstMessage } from './delivery-state.js';
 import type { DeliveryStore } from './delivery-store.js';
 import { type EndpointItem, subscribesTo } from './endpoint-record.js';
 import type { EndpointStore } from './endpoint-store.js';
+import { originHere, type Originated, writtenHere } from '../regions/origin.js';
 
 export interface PublisherDeps {
   readonly deliveries: DeliveryStore;
@@ -75,7 +76,10 @@ export const outboxEventOf = (item: unknown, where: Record<string, unknown>): Ou
 /** The event an INSERT record carries; undefined for anything else (modifications and removals, should they arrive). */
 const insertedEventOf = (record: DynamoDBRecord): OutboxEvent | undefined => {
   if (record.eventName !== 'INSERT' || record.dynamodb?.NewImage === undefined) return undefined;
-  return outboxEventOf(imageOf(record.dynamodb.NewImage as Record<string, AttributeValue>), { eventID: record.eventID });
+  const item = imageOf(record.dynamodb.NewImage as Record<string, AttributeValue>);
+  // Another region's event, replicated into this replica's stream: its own region publishes it.
+  if (!writtenHere(item as Originated)) return undefined;
+  return outboxEventOf(item, { eventID: record.eventID });
 };
 
 /**
@@ -104,6 +108,7 @@ const pendingDelivery = (event: OutboxEvent, endpoint: EndpointItem, nowMs: numb
     attempts: [],
     expiresAt: expiresAtFor(nowMs),
     sweepShard: sweepShardOf(id),
+    ...originHere(),
   };
 };
 
