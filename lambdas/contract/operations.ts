@@ -128,7 +128,7 @@ export const operations: Readonly<Record<ContractRouteKey, OperationSpec>> = {
     body: createRefundSchema,
     idempotencyKey: 'required',
     success: [{ status: 201, description: 'The refund succeeded.', schema: refundSchema }],
-    ownProblems: ['amount-too-large', 'charge-not-refundable', 'processor-unavailable'],
+    ownProblems: ['amount-too-large', 'charge-not-refundable', 'charge-in-another-region', 'processor-unavailable'],
   },
   'GET /v1/balance': {
     operationId: 'getBalance',

@@ -20,6 +20,9 @@ const extensions: Partial<Record<ProblemSlug, z.ZodRawShape>> = {
     decline_code: z.string().nullable().meta({ description: "The processor's decline code." }),
     charge: chargeSchema,
   },
+  'charge-in-another-region': {
+    region: z.string().meta({ description: 'The region that made the charge, where its refunds are made.', examples: ['us-east-1'] }),
+  },
   'rate-limited': {
     'violated-policies': z.array(z.string()).optional().meta({ description: 'The RateLimit-Policy names that refused the request.' }),
   },

@@ -1,4 +1,4 @@
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy, { type MiddlewareObj, type Request as MiddyRequest } from '@middy/core';
 import type { ZodType } from 'zod';
 import {
   type ActiveIdempotency,
@@ -57,6 +57,14 @@ export interface ApiRouteSpec<TBody> {
     /** API Gateway's id of the request that claimed the key: what finishes it names it as the origin. */
     readonly requestId: string;
   }) => Readonly<Record<string, unknown>>;
+  /**
+   * An answer given before the key is claimed, when the route cannot run in this region (see
+   * lambdas/payments/refund-region.ts); nothing is executed or stored. Undefined: go on.
+   */
+  readonly refuseHere?: (request: {
+    readonly tenant: AccountId;
+    readonly pathParameters: Readonly<Record<string, string | undefined>> | null;
+  }) => Promise<HttpResponse | undefined>;
   readonly handle: (input: RouteInput<TBody>) => Promise<HttpResponse | CommittableResponse>;
 }
 
@@ -99,7 +107,7 @@ const tenantLogContext: MiddlewareObj<ApiGatewayEvent, HttpResponse, Error, Tena
  *
  *   outer: authenticate → rateLimit → (inner chain) ; errorResponses turns anything thrown into
  *          RFC 9457, and rateLimit puts its RateLimit headers on every answer
- *   inner: jsonBody → idempotency → handle
+ *   inner: jsonBody → refuseHere → idempotency → handle
  *
  * So a request refused by authentication, the rate limit or validation never claims its key.
  *
@@ -129,6 +137,12 @@ export const apiRoute = <TBody = undefined>(pipeline: ApiPipeline, spec: ApiRout
     );
   const inner = middy<ParsedBodyEvent<TBody>, HttpResponse, Error, RouteContext>(handle, noMiddyTimeout);
   if (spec.body !== undefined) inner.use(jsonBody(spec.body));
+  const { refuseHere } = spec;
+  if (refuseHere !== undefined)
+    inner.use({
+      before: (request: MiddyRequest<ParsedBodyEvent<TBody>, HttpResponse, Error, RouteContext>) =>
+        refuseHere({ tenant: request.context.tenant, pathParameters: request.event.pathParameters }),
+    } satisfies MiddlewareObj<ParsedBodyEvent<TBody>, HttpResponse, Error, RouteContext>);
   if (isPost) {
     if (pipeline.idempotency === undefined)
       throw new Error(`${spec.route} claims Idempotency-Keys, but its function's pipeline has no engine`);

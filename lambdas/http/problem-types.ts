@@ -157,6 +157,13 @@ export const problemTypes = {
     detail: 'The refund is larger than what remains refundable.',
     when: 'A refund asks for more than the charge has left to refund (also when a concurrent refund took it first).',
   },
+  'charge-in-another-region': {
+    status: 421,
+    retryable: false,
+    title: 'The charge was made in another region',
+    detail: 'Refunds of this charge are made in the region that made it.',
+    when: 'A multi-region deployment: a refund reaches another region than the one that made its charge (the `region` member names it); send it to that region.',
+  },
   'charge-not-refundable': {
     status: 400,
     retryable: false,

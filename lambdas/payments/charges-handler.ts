@@ -8,6 +8,7 @@ import type { CardProcessor } from './processor-client/card-processor.js';
 import { processorFromEnvironment } from './processor-client/from-environment.js';
 import { chargeRecovery, refundRecovery } from './recovery-point.js';
 import { createRefund } from './refund-flow.js';
+import { refundRegionCheck } from './refund-region.js';
 import { createChargeSchema, createRefundSchema } from './requests.js';
 
 export interface ChargesDeps {
@@ -42,6 +43,7 @@ export const createChargesHandler = (deps: ChargesDeps): RouteHandler =>
       body: createRefundSchema,
       idempotencyKey: 'required',
       recovery: refundRecovery,
+      refuseHere: refundRegionCheck(deps.store),
       handle: (input) => createRefund(deps, input),
     }),
   });

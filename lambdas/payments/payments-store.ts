@@ -27,6 +27,7 @@ import {
   type RefundItem,
 } from './records.js';
 import { paymentsTablesFromEnvironment, type PaymentsTables } from './tables.js';
+import { originHere, type Originated } from '../regions/origin.js';
 
 export interface ChargePage {
   readonly charges: readonly Charge[];
@@ -60,6 +61,11 @@ export class PaymentsStore {
   async readCharge(tenant: AccountId, id: ChargeId): Promise<Charge | undefined> {
     const item = (await this.getItem(tenant, chargeSortKey(id))) as ChargeItem | undefined;
     return item === undefined ? undefined : chargeFromItem(item);
+  }
+
+  /** The region that made a charge, when the charge exists and names one. */
+  async chargeOrigin(tenant: AccountId, id: ChargeId): Promise<Originated | undefined> {
+    return await this.getItem(tenant, chargeSortKey(id));
   }
 
   async readRefund(tenant: AccountId, id: RefundId): Promise<Refund | undefined> {
@@ -142,6 +148,8 @@ export class PaymentsStore {
       pk: accountPartition(tenant),
       sk: chargeSortKey(charge.id),
       amount_refundable: charge.status === 'succeeded' ? charge.amount - charge.amount_refunded : 0,
+      // Its refunds are made where it was made: that region alone updates the item (refund-region.ts).
+      ...originHere(),
     };
     return createOnce(this.tables.payments, item);
   }

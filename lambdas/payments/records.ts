@@ -1,5 +1,6 @@
 import type { ChargeId, RefundId } from '../shared/ids.js';
 import type { Currency } from './money.js';
+import type { Originated } from '../regions/origin.js';
 
 /**
  * The payments table, one partition per account (accountPartition), its items told apart by
@@ -39,7 +40,7 @@ export interface Charge {
   failure_code: string | null;
 }
 
-export interface ChargeItem extends Charge {
+export interface ChargeItem extends Charge, Originated {
   pk: string;
   sk: string;
   /** What may still be refunded, as refunds recorded here say; the processor's own bound decides. */

@@ -22,6 +22,9 @@ export const setKeyOwnersClient = (client: DynamoDBDocumentClient): void => {
   ownersClient = client;
 };
 
+/** Whether this function runs in a deployment to several regions. */
+export const multiRegion = (): boolean => (process.env[keyOwnersVariable] ?? '') !== '';
+
 /** This region's key ownership, or undefined in a single-region deployment. */
 export const keyOwnershipFromEnvironment = (): KeyOwnership | undefined => {
   const table = process.env[keyOwnersVariable];

@@ -753,6 +753,27 @@ export interface components {
       /** @description The request id of this occurrence, when an unexpected error answered it. */
       instance?: string;
     };
+    /** @description **charge-in-another-region** (421): A multi-region deployment: a refund reaches another region than the one that made its charge (the `region` member names it); send it to that region. */
+    ChargeInAnotherRegionProblem: {
+      /** @constant */
+      type: 'https://retrysafe.dev/problems/charge-in-another-region';
+      /** @constant */
+      title: 'The charge was made in another region';
+      /**
+       * @description Absent only from API Gateway's catch-all answers, whose status varies.
+       * @constant
+       */
+      status?: 421;
+      /** @description What this occurrence says; by default: Refunds of this charge are made in the region that made it. */
+      detail: string;
+      /** @description The request id of this occurrence, when an unexpected error answered it. */
+      instance?: string;
+      /**
+       * @description The region that made the charge, where its refunds are made.
+       * @example us-east-1
+       */
+      region: string;
+    };
     EventList: {
       /** @constant */
       object: 'list';
@@ -1444,6 +1465,20 @@ export interface components {
         'application/problem+json': components['schemas']['NotFoundProblem'];
       };
     };
+    /** @description **charge-in-another-region** (`Retrysafe-Should-Retry: false`): A multi-region deployment: a refund reaches another region than the one that made its charge (the `region` member names it); send it to that region. */
+    ChargeInAnotherRegionKeyed: {
+      headers: {
+        'RateLimit-Policy'?: string;
+        RateLimit?: string;
+        'Idempotent-Replayed'?: 'true';
+        /** @description Whether retrying this request unchanged (same Idempotency-Key) can succeed: true for transient problems (409 idempotency-key-in-use, 408, 429, 503 and the like), false when the request itself must change. */
+        'Retrysafe-Should-Retry': 'true' | 'false';
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['ChargeInAnotherRegionProblem'];
+      };
+    };
     /**
      * @description **validation-error** (`Retrysafe-Should-Retry: false`): A body, query or path parameter fails validation; nothing was claimed or written, so a corrected request may reuse its Idempotency-Key.
      *
@@ -1786,6 +1821,7 @@ export interface operations {
       409: components['responses']['IdempotencyKeyInUseKeyed'];
       413: components['responses']['PayloadTooLargeKeyed'];
       415: components['responses']['UnsupportedMediaTypeKeyed'];
+      421: components['responses']['ChargeInAnotherRegionKeyed'];
       422: components['responses']['IdempotencyKeyReusedKeyed'];
       429: components['responses']['RateLimitedKeyed'];
       431: components['responses']['HeadersTooLargeKeyed'];
