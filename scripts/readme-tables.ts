@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { problemTypeBase, problemTypes, type ProblemSlug } from '../lambdas/http/problem-types.js';
 import { metricNamespace, metricServices } from '../lambdas/shared/metric-names.js';
 import { formatDefault, settingNames, settings, settingsEnvironment, type SettingName } from '../lambdas/settings.js';
-import { tableEnvVar } from '../lambdas/topology.js';
+import { type RetrysafeTableSpec, tableEnvVar, tables } from '../lambdas/topology.js';
 import { alarmCondition, alarmDeclarationsFor } from '../lib/alarm-declarations.js';
 import { settingContextKeyOf, stackContextKeyOf, stackContextKeys, type StackContextName } from '../lib/config.js';
 import { localHandlerSettings, localLibraryVariables, localVariables, readSettings } from '../local/settings.js';
@@ -115,8 +115,25 @@ const problemTypesTable = (): string =>
     ]),
   );
 
+const replicationModes: Record<RetrysafeTableSpec['replication'], string> = {
+  strong: 'MRSC global table',
+  eventual: 'MREC global table',
+  regional: 'one table per region',
+};
+
+const replicationTable = (): string =>
+  table(
+    ['Table', 'Across regions', 'Why'],
+    (Object.entries(tables) as [string, RetrysafeTableSpec][]).map(([name, spec]) => [
+      code(name),
+      replicationModes[spec.replication],
+      spec.replicationReason,
+    ]),
+  );
+
 const generatedTables: Readonly<Record<string, () => string>> = {
   'problem-types': problemTypesTable,
+  replication: replicationTable,
   'context-keys': contextKeysTable,
   'environment-variables': environmentTable,
   alarms: alarmsTable,
