@@ -282,6 +282,24 @@ describe('webhook delivery pipeline', () => {
     expect(sent).toHaveLength(4);
   });
 
+  it("publishes only the events its own region wrote, though its stream shows another region's too", async () => {
+    const everything = await receiver(() => ({ status: 200 }));
+    const tenant = await createTenant();
+    const endpoint = await register(tenant, everything.url, ['*']);
+    const ownRegion = process.env.AWS_REGION;
+    process.env.AWS_REGION = 'us-west-2';
+    const replicated = await writeEvent(tenant.accountId, 'charge.succeeded');
+    process.env.AWS_REGION = ownRegion;
+    const own = await writeEvent(tenant.accountId, 'charge.refunded');
+
+    const queue = new RecordingQueue(sharedSqs(), queueUrlsFromEnv);
+    const publish = createPublisherHandler({ ...publisherDeps(), queue });
+    expect(await publishAll(tenant, 2, publish)).toEqual({ batchItemFailures: [] });
+    expect(queue.sent.map((message) => message.eventId)).toEqual([own.id]);
+    expect((await deliveries(tenant, endpoint.id)).map((delivery) => delivery.event.id)).toEqual([own.id]);
+    expect(replicated.id).not.toBe(own.id);
+  });
+
   it('reports the stream record as failed while SQS is unreachable, and delivers the event late rather than losing it', async () => {
     const healthy = await receiver(() => ({ status: 200 }));
     const tenant = await createTenant();

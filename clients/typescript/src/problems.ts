@@ -26,6 +26,7 @@ export const problemSlugs = [
   'card-declined',
   'processor-unavailable',
   'amount-too-large',
+  'charge-in-another-region',
   'charge-not-refundable',
   'service-unavailable',
   'webhook-url-invalid',
