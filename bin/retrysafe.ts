@@ -1,9 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { addComplianceChecks } from '../lib/compliance.js';
-import { RetrysafeStack } from '../lib/retrysafe-stack.js';
+import { addRetrysafeStacks } from '../lib/regional-stacks.js';
 
 const app = new App();
-new RetrysafeStack(app, 'Retrysafe', {
-  description: 'Retrysafe: a payments API where a retry can never charge a customer twice',
-});
+addRetrysafeStacks(app);
 addComplianceChecks(app);

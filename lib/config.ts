@@ -37,6 +37,9 @@ export interface StackConfig {
   /** Handler settings the context sets, as environment text; absent ones leave the handlers' own defaults. */
   readonly handlerSettings: HandlerSettings;
   readonly processor: ProcessorChoice;
+  readonly regions: RegionPlan;
+  /** The API's custom domain and how Route 53 spreads it over the regions; undefined, none. */
+  readonly domain: CustomDomain | undefined;
 }
 
 /** The card processor the functions call; Stripe's secret key stays in the secret, which the stack only names. */
@@ -132,6 +135,55 @@ const secretOrNothing: ContextRule<string> = {
 
 const nonEmpty = <T>(value: T | ''): T | undefined => (value === '' ? undefined : value);
 
+/**
+ * The regions a multi-region strong consistency (MRSC) table may span: its replicas and witness
+ * must all come from one of these sets (DynamoDB's own rule), so every region Retrysafe deploys
+ * to must too, the keyOwners table being MRSC.
+ */
+export const mrscRegionSets = {
+  US: ['us-east-1', 'us-east-2', 'us-west-2'],
+  EU: ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  AP: ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+} as const;
+
+export type MrscRegionSet = keyof typeof mrscRegionSets;
+export type Region = (typeof mrscRegionSets)[MrscRegionSet][number];
+
+const regionSetOf = (region: string): MrscRegionSet | undefined =>
+  (Object.keys(mrscRegionSets) as MrscRegionSet[]).find((set) => (mrscRegionSets[set] as readonly string[]).includes(region));
+
+const regionNamePattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** Region names in a comma-separated list, or empty for one region: which ones may go together is readRegionPlan's to say. */
+const regionListOrNothing: ContextRule<readonly string[] | ''> = {
+  expected: 'a comma-separated list of AWS region names, or empty for one region',
+  parse: (value) => {
+    if (value === '') return '';
+    if (typeof value !== 'string') return undefined;
+    const regions = value.split(',').map((region) => region.trim());
+    return regions.every((region) => regionNamePattern.test(region)) ? regions : undefined;
+  },
+};
+
+const regionOrNothing: ContextRule<string> = {
+  expected: 'an AWS region name, or empty for none',
+  parse: (value) => (typeof value === 'string' && (value === '' || regionNamePattern.test(value)) ? value : undefined),
+};
+
+/** A DNS name such as api.example.com (no trailing dot), or empty for none. */
+const domainNameOrNothing: ContextRule<string> = {
+  expected: 'a DNS name such as api.example.com, or empty for none',
+  parse: (value) =>
+    typeof value === 'string' && (value === '' || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(value))
+      ? value
+      : undefined,
+};
+
+const hostedZoneIdOrNothing: ContextRule<string> = {
+  expected: 'a Route 53 hosted zone id (Z…), or empty for none',
+  parse: (value) => (typeof value === 'string' && (value === '' || /^Z[A-Z0-9]{1,32}$/.test(value)) ? value : undefined),
+};
+
 const contextKey = <T>(spec: StackContextKey<T>): StackContextKey<T> => spec;
 
 /** The stack's own context keys, after `retrysafe:`; the README's context table lists them in this order. */
@@ -196,6 +248,40 @@ export const stackContextKeys = {
     default: false,
     meaning:
       "`true` creates the role API Gateway writes logs through and sets it as the account's (one per account and region, replacing any other); the stage's logging needs one, so set it for the first stack in an account that has none",
+  }),
+  regions: contextKey({
+    rule: regionListOrNothing,
+    default: '',
+    meaning:
+      "Regions to deploy to, one stack each (`Retrysafe-<region>`), the first owning the global tables: three regions of one MRSC region set (US `us-east-1,us-east-2,us-west-2`; EU `eu-west-1,eu-west-2,eu-west-3,eu-central-1`; AP `ap-northeast-1,ap-northeast-2,ap-northeast-3`), or two with `witnessRegion`; empty, one stack (`Retrysafe`) in the CLI's region",
+  }),
+  witnessRegion: contextKey({
+    rule: regionOrNothing,
+    default: '',
+    meaning:
+      'With two `regions`, and only then: the third region of their MRSC set, holding a witness of the keyOwners table (no replica, no stack), so ownership claims survive the loss of either region',
+  }),
+  domain: contextKey({
+    rule: domainNameOrNothing,
+    default: '',
+    meaning:
+      'Custom domain of the API (e.g. `api.example.com`), served by every region, and `<region>.<domain>` by each; needs `hostedZoneId` and `hostedZoneName`; empty, only the API Gateway URLs',
+  }),
+  hostedZoneId: contextKey({
+    rule: hostedZoneIdOrNothing,
+    default: '',
+    meaning: 'With `domain`: the Route 53 public hosted zone holding it',
+  }),
+  hostedZoneName: contextKey({
+    rule: domainNameOrNothing,
+    default: '',
+    meaning: 'With `domain`: the name of that hosted zone (e.g. `example.com`)',
+  }),
+  routing: contextKey({
+    rule: oneOf(['latency', 'failover']),
+    default: 'latency',
+    meaning:
+      'With `domain` and several `regions`: `latency` sends each client to its nearest region; `failover` sends everyone to the first region, and to the second when the first fails its health check (`https://<region>.<domain>/health`)',
   }),
 };
 
@@ -296,7 +382,104 @@ const readProcessorChoice = (node: Node): ProcessorChoice => {
   }
 };
 
+/**
+ * Where the stacks go: one stack in the CLI's region (today's deployment), or one stack per
+ * region, the first owning the global tables. The keyOwners table is MRSC, so the regions follow
+ * MRSC's rules: three replicas, or two and a witness, all in one region set.
+ */
+export type RegionPlan =
+  | { readonly kind: 'single' }
+  | { readonly kind: 'multi'; readonly regions: readonly [Region, Region, ...Region[]]; readonly witness: Region | undefined };
+
+const setsText = (Object.entries(mrscRegionSets) as [MrscRegionSet, readonly Region[]][])
+  .map(([set, regions]) => `${set} (${regions.join(', ')})`)
+  .join('; ');
+
+const checkedRegion = (key: string, region: string): Region => {
+  if (regionSetOf(region) === undefined) {
+    throw new ConfigError(
+      key,
+      `names ${region}, which is in no MRSC region set: DynamoDB offers strong consistency only within ${setsText}`,
+    );
+  }
+  return region as Region;
+};
+
+export const readRegionPlan = (node: Node): RegionPlan => {
+  const regionsKey = stackContextKeyOf('regions');
+  const witnessKey = stackContextKeyOf('witnessRegion');
+  const listed = nonEmpty(readStackContext(node, 'regions'));
+  const witnessName = nonEmpty(readStackContext(node, 'witnessRegion'));
+  if (listed === undefined) {
+    if (witnessName !== undefined) throw new ConfigError(witnessKey, `is only for a deployment to two ${regionsKey}`);
+    return { kind: 'single' };
+  }
+  const duplicate = listed.find((region, index) => listed.indexOf(region) !== index);
+  if (duplicate !== undefined) throw new ConfigError(regionsKey, `names ${duplicate} twice`);
+  const regions = listed.map((region) => checkedRegion(regionsKey, region));
+  const witness = witnessName === undefined ? undefined : checkedRegion(witnessKey, witnessName);
+  if (witness !== undefined && regions.includes(witness)) {
+    throw new ConfigError(witnessKey, `${witness} is one of ${regionsKey}: a witness is the region without a replica`);
+  }
+  const members = witness === undefined ? regions : [...regions, witness];
+  const sets = [...new Set(members.map((region) => regionSetOf(region)))];
+  if (sets.length > 1) {
+    throw new ConfigError(
+      witness === undefined ? regionsKey : `${regionsKey} and ${witnessKey}`,
+      `mix the MRSC region sets ${sets.join(' and ')}: the replicas and witness of a strongly consistent table must come from one of ${setsText}`,
+    );
+  }
+  const [first, second, ...rest] = regions;
+  if (first === undefined || second === undefined) {
+    const problem = witness === undefined ? '' : '; a witness only completes two regions';
+    throw new ConfigError(regionsKey, `names one region: leave it empty for a single-region deployment${problem}`);
+  }
+  if (witness === undefined && regions.length !== 3) {
+    throw new ConfigError(
+      regionsKey,
+      `names ${regions.length} regions: a strongly consistent table needs exactly three, or two and ${witnessKey}`,
+    );
+  }
+  if (witness !== undefined && regions.length !== 2) {
+    throw new ConfigError(witnessKey, `needs exactly two ${regionsKey}, not ${regions.length}: three replicas take no witness`);
+  }
+  return { kind: 'multi', regions: [first, second, ...rest], witness };
+};
+
+export interface CustomDomain {
+  readonly name: string;
+  readonly hostedZoneId: string;
+  readonly hostedZoneName: string;
+  readonly routing: 'latency' | 'failover';
+}
+
+/** The API's own name, or undefined for the API Gateway URLs alone. */
+const readCustomDomain = (node: Node, regions: RegionPlan): CustomDomain | undefined => {
+  const name = nonEmpty(readStackContext(node, 'domain'));
+  const hostedZoneId = nonEmpty(readStackContext(node, 'hostedZoneId'));
+  const hostedZoneName = nonEmpty(readStackContext(node, 'hostedZoneName'));
+  const routing = readExplicitStackContext(node, 'routing');
+  const domainKey = stackContextKeyOf('domain');
+  if (name === undefined) {
+    const stray = (['hostedZoneId', 'hostedZoneName', 'routing'] as const).find((key) => readExplicitStackContext(node, key) !== undefined);
+    if (stray !== undefined) throw new ConfigError(stackContextKeyOf(stray), `is only for a deployment with ${domainKey}`);
+    return undefined;
+  }
+  if (hostedZoneId === undefined)
+    throw new ConfigError(stackContextKeyOf('hostedZoneId'), `must name the hosted zone of ${domainKey}=${name}`);
+  if (hostedZoneName === undefined)
+    throw new ConfigError(stackContextKeyOf('hostedZoneName'), `must name the hosted zone of ${domainKey}=${name}`);
+  if (name !== hostedZoneName && !name.endsWith(`.${hostedZoneName}`)) {
+    throw new ConfigError(domainKey, `${name} is not in the hosted zone ${hostedZoneName}`);
+  }
+  if (routing === 'failover' && regions.kind === 'single') {
+    throw new ConfigError(stackContextKeyOf('routing'), `failover needs a second region to fail over to (${stackContextKeyOf('regions')})`);
+  }
+  return { name, hostedZoneId, hostedZoneName, routing: routing ?? stackContextKeys.routing.default };
+};
+
 export const readStackConfig = (node: Node): StackConfig => {
+  const regions = readRegionPlan(node);
   const removalPolicy = readStackContext(node, 'removalPolicy');
   return {
     removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
@@ -312,5 +495,7 @@ export const readStackConfig = (node: Node): StackConfig => {
     alarmEmail: nonEmpty(readStackContext(node, 'alarmEmail')),
     handlerSettings: readHandlerSettings(node),
     processor: readProcessorChoice(node),
+    regions,
+    domain: readCustomDomain(node, regions),
   };
 };

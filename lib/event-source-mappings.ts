@@ -1,5 +1,5 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventSourceMapping, FilterCriteria, FilterRule, type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -20,7 +20,7 @@ import { deployed } from './deployed.js';
 
 export interface EventSourceMappingsProps {
   readonly functions: Readonly<Partial<Record<FunctionName, IFunction>>>;
-  readonly tables: Readonly<Partial<Record<TableName, Table>>>;
+  readonly tables: Readonly<Partial<Record<TableName, ITable>>>;
   readonly queues: Readonly<Record<QueueName, QueuePair>>;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -86,7 +86,7 @@ export class EventSourceMappings extends Construct {
   }
 
   /** Returns the queue that receives what the mapping gives up on. */
-  private mapStream(source: EventSourceSpec, target: IFunction, table: Table, removalPolicy: RemovalPolicy): Queue {
+  private mapStream(source: EventSourceSpec, target: IFunction, table: ITable, removalPolicy: RemovalPolicy): Queue {
     const streamArn = table.tableStreamArn;
     if (streamArn === undefined) throw new Error(`${source.function} reads the stream of ${table.node.path}, which has none`);
     const failureQueue = new Queue(this, `${mappingId(source)}StreamFailures`, {

@@ -1,4 +1,4 @@
-import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { settings, type SettingName } from '../lambdas/settings.js';
 import {
   deadLetterQueueUrlEnvVar,
@@ -11,19 +11,18 @@ import {
 } from '../lambdas/topology.js';
 import type { StackConfig } from './config.js';
 import type { QueuePair } from './work-queues.js';
-import { deployed } from './deployed.js';
+import { deployed, deployedTablesOf } from './deployed.js';
+import { kebabCase } from './names.js';
 
 export interface FunctionEnvironmentProps {
-  readonly tables: Readonly<Partial<Record<TableName, Table>>>;
+  readonly tables: Readonly<Partial<Record<TableName, ITable>>>;
   readonly queues: Readonly<Record<QueueName, QueuePair>>;
   readonly config: StackConfig;
 }
 
-const kebabCase = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 /**
- * A function's environment: the physical names of the tables and the URLs of the queues its
- * topology entry lists (and no others, so reaching for an undeclared resource fails loudly
+ * A function's environment: the physical names of the tables (those deployed) and the URLs of
+ * the queues its topology entry lists (and no others, so reaching for an undeclared resource fails loudly
  * instead of quietly lacking permissions), plus the handler settings the context sets, for the
  * functions that read them (lambdas/settings.ts).
  */
@@ -32,7 +31,7 @@ export const functionEnvironment = (name: FunctionName, spec: FunctionSpec, prop
     POWERTOOLS_SERVICE_NAME: `retrysafe-${kebabCase(name)}`,
     POWERTOOLS_METRICS_NAMESPACE: 'Retrysafe',
   };
-  for (const table of Object.keys(spec.tables) as TableName[]) {
+  for (const [table] of deployedTablesOf(spec, props.config)) {
     environment[tableEnvVar(table)] = deployed(props.tables, table).tableName;
   }
   for (const queue of Object.keys(spec.queues ?? {}) as QueueName[]) {

@@ -33,11 +33,18 @@ export class RetrysafeStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     const config = readStackConfig(this.node);
+    if (config.regions.kind === 'multi' && !(config.regions.regions as readonly string[]).includes(this.region)) {
+      throw new Error(
+        `${id} is in ${this.region}, which is not one of the regions it is deployed to (${config.regions.regions.join(', ')})`,
+      );
+    }
 
     this.tables = new DataTables(this, 'Tables', {
       removalPolicy: config.removalPolicy,
       deletionProtection: config.deletionProtection,
       processor: config.processor.kind,
+      regions: config.regions,
+      logRetention: config.logRetention,
     });
     this.queues = new WorkQueues(this, 'Queues', { removalPolicy: config.removalPolicy });
     this.functions = new ServiceFunctions(this, 'Functions', { tables: this.tables.byName, queues: this.queues.byName, config });

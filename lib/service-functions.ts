@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
-import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
@@ -26,12 +26,11 @@ import {
   type FunctionSpec,
   type QueueAccess,
   type QueueName,
-  type TableAccesses,
   type TableName,
 } from '../lambdas/topology.js';
 import { sourceCondition } from '../workspace-conditions.js';
 import type { ProcessorChoice, StackConfig } from './config.js';
-import { deployed } from './deployed.js';
+import { deployed, deployedTablesOf } from './deployed.js';
 import { functionEnvironment } from './function-environment.js';
 import { pascalCase } from './names.js';
 import { grantQueueAccess } from './queue-grants.js';
@@ -44,7 +43,7 @@ const repositoryRoot = resolve(fileURLToPath(import.meta.url), '../..');
 const processorFunction: FunctionName = 'processor';
 
 export interface ServiceFunctionsProps {
-  readonly tables: Readonly<Partial<Record<TableName, Table>>>;
+  readonly tables: Readonly<Partial<Record<TableName, ITable>>>;
   readonly queues: Readonly<Record<QueueName, QueuePair>>;
   readonly config: StackConfig;
 }
@@ -171,7 +170,7 @@ export class ServiceFunctions extends Construct {
       bundling,
     });
 
-    for (const [table, accesses] of Object.entries(spec.tables) as [TableName, TableAccesses][]) {
+    for (const [table, accesses] of deployedTablesOf(spec, props.config)) {
       grantTableAccess(role, deployed(props.tables, table), tableSpecs[table], accessLevels(accesses));
     }
     for (const [queue, access] of Object.entries(spec.queues ?? {}) as [QueueName, QueueAccess][]) {

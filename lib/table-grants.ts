@@ -1,4 +1,4 @@
-import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { TableAccess, TableSpec } from '../lambdas/topology.js';
 
@@ -44,7 +44,7 @@ export const streamActions: readonly string[] = ['dynamodb:DescribeStream', 'dyn
 export const listStreamsAction = 'dynamodb:ListStreams';
 
 /** Index ARNs by name, never `index/*`, so a new index is not readable until the topology says so. */
-const indexArns = (table: Table, spec: TableSpec): string[] =>
+const indexArns = (table: ITable, spec: TableSpec): string[] =>
   (spec.globalSecondaryIndexes ?? []).map((index) => `${table.tableArn}/index/${index.indexName}`);
 
 /**
@@ -52,7 +52,7 @@ const indexArns = (table: Table, spec: TableSpec): string[] =>
  * both check conditions): each action is granted once, in one statement for the table and one
  * for its indexes.
  */
-export const grantTableAccess = (grantee: IGrantable, table: Table, spec: TableSpec, accesses: readonly TableAccess[]): void => {
+export const grantTableAccess = (grantee: IGrantable, table: ITable, spec: TableSpec, accesses: readonly TableAccess[]): void => {
   if (accesses.includes('stream')) {
     if (table.tableStreamArn === undefined) throw new Error(`${table.node.path} has no stream to grant`);
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: [...streamActions], resources: [table.tableStreamArn] }));

@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   eventSources,
   queues,
+  tableDeployed,
   tables,
   type EventSourceSpec,
   type QueueName,
   type QueueSpec,
+  type RetrysafeTableSpec,
   type TableName,
   type TableSpec,
 } from '../../lambdas/topology.js';
@@ -17,7 +19,10 @@ import { arnOf, logicalIdOf, synthesize } from './synthesize.js';
 
 const { stack, template } = synthesize();
 
-const tableEntries = Object.entries(tables) as [TableName, TableSpec][];
+// Single-region: keyOwners (onlyMultiRegion) is not deployed; multi-region.test.ts covers it.
+const tableEntries = (Object.entries(tables) as [TableName, RetrysafeTableSpec][]).filter(([, spec]) =>
+  tableDeployed(spec, { processor: 'sandbox', multiRegion: false }),
+);
 
 const keySchemaOf = (keys: Pick<TableSpec, 'partitionKey' | 'sortKey'>) => [
   { AttributeName: keys.partitionKey.name, KeyType: 'HASH' },

@@ -2,6 +2,7 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import cdkJson from '../../cdk.json' with { type: 'json' };
+import { addRetrysafeStacks } from '../../lib/regional-stacks.js';
 import { RetrysafeStack } from '../../lib/retrysafe-stack.js';
 import type { FunctionName } from '../../lambdas/topology.js';
 
@@ -22,6 +23,12 @@ export const synthesize = (context: Record<string, unknown> = {}): SynthesizedSt
   const app = newApp(context);
   const stack = new RetrysafeStack(app, 'Retrysafe');
   return { app, stack, template: Template.fromStack(stack) };
+};
+
+/** Every stack the app builds (one per region of `retrysafe:regions`), as `cdk synth` would, in the app's order. */
+export const synthesizeApp = (context: Record<string, unknown> = {}): readonly SynthesizedStack[] => {
+  const app = newApp(context);
+  return addRetrysafeStacks(app).map((stack) => ({ app, stack, template: Template.fromStack(stack) }));
 };
 
 /** The logical id of a CloudFormation element, or of the resource an L2 construct wraps. */
