@@ -5,6 +5,7 @@ import { readStackConfig } from './config.js';
 import type { AlarmSources } from './alarm-declarations.js';
 import { OperationsAlarms } from './alarms.js';
 import { OperationsDashboard } from './dashboard.js';
+import { ApiDomain } from './api-domain.js';
 import { DataTables } from './data-tables.js';
 import { EdgeFirewall } from './edge-firewall.js';
 import { EventSourceMappings, mappingId } from './event-source-mappings.js';
@@ -26,6 +27,8 @@ export class RetrysafeStack extends Stack {
   readonly eventSources: EventSourceMappings;
   readonly schedules: ScheduledFunctions;
   readonly http: HttpApi;
+  /** The API's custom domain in this region; none without `retrysafe:domain`. */
+  readonly domain: ApiDomain | undefined;
   readonly firewall: EdgeFirewall;
   readonly alarms: OperationsAlarms;
   readonly dashboard: OperationsDashboard;
@@ -56,6 +59,10 @@ export class RetrysafeStack extends Stack {
     });
     this.schedules = new ScheduledFunctions(this, 'Schedules', { functions: this.functions.byName, config });
     this.http = new HttpApi(this, 'Http', { functions: this.functions.byName, config });
+    this.domain =
+      config.domain === undefined
+        ? undefined
+        : new ApiDomain(this, 'Domain', { domain: config.domain, regions: config.regions, api: this.http.restApi });
     this.firewall = new EdgeFirewall(this, 'Firewall', {
       stage: this.http.restApi.deploymentStage,
       requestsPerIpPer5Minutes: config.wafRequestsPerIpPer5Minutes,
@@ -76,6 +83,12 @@ export class RetrysafeStack extends Stack {
 
   private addOutputs(): void {
     new CfnOutput(this, 'ApiUrl', { value: this.http.restApi.url, description: 'Base URL of the Retrysafe API stage' });
+    if (this.domain !== undefined) {
+      new CfnOutput(this, 'RegionalApiUrl', {
+        value: `https://${this.domain.regionalName}/`,
+        description: "The API through its custom domain, in this stack's region",
+      });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
     if (this.functions.processorUrl !== undefined) {
       new CfnOutput(this, 'ProcessorUrl', {

@@ -212,3 +212,77 @@ describe('region validation', () => {
     ).toThrow(/three replicas take no witness/);
   });
 });
+
+describe('routing under a custom domain', () => {
+  const domain = {
+    'retrysafe:domain': 'api.example.com',
+    'retrysafe:hostedZoneId': 'Z0123456789ABC',
+    'retrysafe:hostedZoneName': 'example.com',
+  };
+
+  interface RecordSet {
+    readonly Properties: {
+      readonly Name: string;
+      readonly Region?: string;
+      readonly Failover?: string;
+      readonly SetIdentifier?: string;
+      readonly HealthCheckId?: unknown;
+    };
+  }
+
+  const recordsOf = ({ template }: SynthesizedStack): RecordSet['Properties'][] =>
+    Object.values(template.findResources('AWS::Route53::RecordSet', { Properties: { Type: 'A' } }) as Record<string, RecordSet>).map(
+      (record) => record.Properties,
+    );
+
+  const sharedRecordOf = (stack: SynthesizedStack) => recordsOf(stack).filter((record) => record.Name === 'api.example.com.');
+
+  it('routes the shared name to the nearest region, and gives each region a name of its own', () => {
+    const stacks = synthesizeApp({ ...threeRegions, ...domain });
+    for (const stack of stacks) {
+      const region = stack.stack.region;
+      expect(sharedRecordOf(stack)).toEqual([expect.objectContaining({ Region: region, SetIdentifier: region })]);
+      expect(recordsOf(stack).map((record) => record.Name)).toContain(`${region}.api.example.com.`);
+      stack.template.hasResourceProperties('AWS::ApiGateway::DomainName', {
+        DomainName: 'api.example.com',
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+      });
+      stack.template.hasResourceProperties('AWS::ApiGateway::DomainName', { DomainName: `${region}.api.example.com` });
+      stack.template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+        DomainName: 'api.example.com',
+        SubjectAlternativeNames: [`${region}.api.example.com`],
+        ValidationMethod: 'DNS',
+      });
+      stack.template.resourceCountIs('AWS::Route53::HealthCheck', 0);
+    }
+  });
+
+  it("fails over from the first region to the second on the first region's health check", () => {
+    const [primary, secondary, third] = synthesizeApp({ ...threeRegions, ...domain, 'retrysafe:routing': 'failover' });
+    if (primary === undefined || secondary === undefined || third === undefined) throw new Error('three stacks expected');
+    expect(sharedRecordOf(primary).map((record) => [record.Failover, record.HealthCheckId !== undefined])).toEqual([['PRIMARY', true]]);
+    expect(sharedRecordOf(secondary)).toEqual([expect.objectContaining({ Failover: 'SECONDARY' })]);
+    expect(sharedRecordOf(third)).toEqual([]);
+    primary.template.hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: { Type: 'HTTPS', FullyQualifiedDomainName: 'us-east-1.api.example.com', ResourcePath: '/health', Port: 443 },
+    });
+  });
+
+  it('gives one region a plain alias record for the domain', () => {
+    const [single] = synthesizeApp(domain);
+    if (single === undefined) throw new Error('one stack expected');
+    expect(sharedRecordOf(single).map((record) => [record.Region, record.Failover, record.SetIdentifier])).toEqual([
+      [undefined, undefined, undefined],
+    ]);
+    expect(recordsOf(single)).toHaveLength(1);
+  });
+
+  it.each([
+    ['a domain without its hosted zone', { 'retrysafe:domain': 'api.example.com' }, /retrysafe:hostedZoneId must name/],
+    ['a domain outside its zone', { ...domain, 'retrysafe:hostedZoneName': 'example.org' }, /not in the hosted zone example.org/],
+    ['failover with one region', { ...domain, 'retrysafe:routing': 'failover' }, /failover needs a second region/],
+    ['a hosted zone without a domain', { 'retrysafe:hostedZoneId': 'Z0123456789ABC' }, /retrysafe:hostedZoneId is only for/],
+  ])('refuses %s', (_, context, message) => {
+    expect(() => synthesizeApp(context)).toThrow(message);
+  });
+});
