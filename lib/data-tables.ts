@@ -144,7 +144,12 @@ export class DataTables extends Construct {
     const tableArn = Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: tableName });
     return TableV2.fromTableAttributes(this, id, {
       tableArn,
-      tableStreamArn: replicaStreamArn(this, `${id}Stream`, { tableName, tableArn, ...props }),
+      tableStreamArn: replicaStreamArn(this, `${id}Stream`, {
+        tableName,
+        tableArn,
+        logRetention: props.logRetention,
+        removalPolicy: props.removalPolicy,
+      }),
     });
   }
 }
