@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IdempotencyKey } from '@retrysafe/idempotency';
+import { downstreamKey } from '../../lambdas/payments/key-guard.js';
+import {
+  balance,
+  outboxEvents,
+  processorCharges,
+  processorChargesByKey,
+  retrysafeCharges,
+} from '../support/multi-region/audit.js';
+import { startTwoRegions, type SimulatedRegion, type TwoRegions } from '../support/multi-region/regions.js';
+
+/**
+ * Today's design (no keyOwners) deployed to two regions: the same request with the same
+ * Idempotency-Key, sent to both regions at once, as a client failing over or a DNS flip does.
+ * With the tables replicated eventually (MREC), each region claims the key in its own replica
+ * before the other's claim arrives, and both execute: the anomaly the keyOwners table exists to
+ * prevent. With every table strongly consistent, one claim wins and the key executes once,
+ * so it is the replication mode, not the traffic, that double-charges.
+ */
+
+const keys = 10;
+const amount = 2500;
+const body = JSON.stringify({ amount, currency: 'usd', source: 'tok_visa', description: 'Order #1042' });
+
+interface Answer {
+  readonly status: number;
+  readonly chargeId: string | undefined;
+}
+
+const postCharge = async (region: SimulatedRegion, regions: TwoRegions, key: string): Promise<Answer> => {
+  const response = await fetch(`${region.apiUrl}/v1/charges`, {
+    method: 'POST',
+    headers: { ...regions.tenant.authorization, 'Idempotency-Key': key, 'Content-Type': 'application/json' },
+    body,
+  });
+  const answer = (await response.json()) as { id?: string };
+  return { status: response.status, chargeId: response.status === 201 ? answer.id : undefined };
+};
+
+interface Traffic {
+  /** Per key, the east and the west answer. */
+  readonly answers: readonly (readonly [Answer, Answer])[];
+  /** The keys as the processor knows them. */
+  readonly downstreamKeys: ReadonlySet<string>;
+}
+
+/** Every key sent to both regions at the same moment. */
+const sendEveryKeyToBothRegions = async (regions: TwoRegions): Promise<Traffic> => {
+  const sent = Array.from({ length: keys }, () => randomUUID());
+  const answers = await Promise.all(
+    sent.map((key) => Promise.all([postCharge(regions.east, regions, key), postCharge(regions.west, regions, key)] as const)),
+  );
+  return { answers, downstreamKeys: new Set(sent.map((key) => downstreamKey(regions.tenant.account, key as IdempotencyKey))) };
+};
+
+/** Charges per key over both regions' processors, for the keys the test sent (the harness's warm-up made others). */
+const processorChargesPerKey = async (regions: TwoRegions, traffic: Traffic): Promise<number[]> => {
+  const charges = [...(await processorCharges(regions.stores.east)), ...(await processorCharges(regions.stores.west))];
+  const perKey = processorChargesByKey(charges.filter((charge) => traffic.downstreamKeys.has(charge.idempotency_key)));
+  return [...traffic.downstreamKeys].map((key) => perKey.get(key) ?? 0);
+};
+
+const started = (regions: TwoRegions | undefined): TwoRegions => {
+  if (regions === undefined) throw new Error('The regions did not start');
+  return regions;
+};
+
+describe('eventual replication, no key owners: the naive multi-region design', () => {
+  let regions: TwoRegions | undefined;
+  beforeAll(async () => {
+    regions = await startTwoRegions({ model: 'eventual', lagMs: 300, ownership: false });
+  });
+  afterAll(async () => {
+    await regions?.stop();
+  });
+
+  it('charges a key twice when both regions receive it at once, and the replicas then hold two charges for one key', async () => {
+    const sim = started(regions);
+    const traffic = await sendEveryKeyToBothRegions(sim);
+    const { answers } = traffic;
+    await sim.replicator?.drain();
+
+    const perKey = await processorChargesPerKey(sim, traffic);
+    console.log(JSON.stringify(answers.map(([a, b]) => [a.status, b.status])), perKey);
+    const chargedTwice = perKey.filter((count) => count === 2).length;
+    // The anomaly: money moved twice for some keys (each region asked its own processor), and never more than once per region.
+    expect(chargedTwice).toBeGreaterThan(0);
+    expect(perKey.filter((count) => count === 1).length).toBe(keys - chargedTwice);
+    // Each region answered 201 with a charge of its own for those keys.
+    const twoCharges = answers.filter(([east, west]) => east.chargeId !== undefined && west.chargeId !== undefined && east.chargeId !== west.chargeId);
+    expect(twoCharges.length).toBeGreaterThan(0);
+
+    // Replication converged: both replicas hold the same records, and they disagree with "one charge per key".
+    const [eastCharges, westCharges] = [await retrysafeCharges(sim.stores.east, sim.tenant.account), await retrysafeCharges(sim.stores.west, sim.tenant.account)];
+    expect(eastCharges.map((charge) => charge.id).sort()).toEqual(westCharges.map((charge) => charge.id).sort());
+    expect(eastCharges.length).toBeGreaterThan(keys);
+    const [eastEvents, westEvents] = [await outboxEvents(sim.stores.east, sim.tenant.account), await outboxEvents(sim.stores.west, sim.tenant.account)];
+    expect(eastEvents.length).toBe(westEvents.length);
+    expect(eastEvents.length).toBe(eastCharges.length);
+    expect(await balance(sim.stores.east, sim.tenant.account)).toEqual(await balance(sim.stores.west, sim.tenant.account));
+  });
+});
+
+describe('strong replication, no key owners: the same traffic', () => {
+  let regions: TwoRegions | undefined;
+  beforeAll(async () => {
+    regions = await startTwoRegions({ model: 'strong', ownership: false });
+  });
+  afterAll(async () => {
+    await regions?.stop();
+  });
+
+  it('charges every key exactly once, records one charge and one event per key, and the balance is their sum', async () => {
+    const sim = started(regions);
+    const traffic = await sendEveryKeyToBothRegions(sim);
+    const { answers } = traffic;
+
+    expect(await processorChargesPerKey(sim, traffic)).toEqual(Array.from({ length: keys }, () => 1));
+    const charges = await retrysafeCharges(sim.stores.east, sim.tenant.account);
+    expect(charges.length).toBe(keys);
+    expect(new Set(charges.map((charge) => charge.processor_charge_id)).size).toBe(keys);
+    const events = await outboxEvents(sim.stores.east, sim.tenant.account);
+    expect(events.map((event) => event.event.type)).toEqual(Array.from({ length: keys }, () => 'charge.succeeded'));
+    expect(await balance(sim.stores.east, sim.tenant.account)).toEqual({ object: 'balance', available: [{ currency: 'usd', amount: keys * amount }] });
+    // Whichever region answered with a charge, both answers name the same one.
+    for (const [east, west] of answers) {
+      if (east.chargeId !== undefined && west.chargeId !== undefined) expect(east.chargeId).toBe(west.chargeId);
+    }
+  });
+});
