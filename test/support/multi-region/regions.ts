@@ -14,6 +14,7 @@ import { freePort } from '../../../local/ports.js';
 import { localTableName, provision } from '../../../local/provision.js';
 import { startSqsLocal } from '../../../local/sqs-local.js';
 import { sourceConditionFlag } from '../../../workspace-conditions.js';
+import { postChargeUntilAnswered } from './charge-client.js';
 import { startDynamoDbStore, type DynamoDbStore } from './dynamodb-store.js';
 import { startReplicator, type Replicator, type Side } from './replicator.js';
 
@@ -71,6 +72,8 @@ export interface TwoRegions {
 
 const readyTimeoutMs = 60_000;
 
+const regionEntry = 'test/support/multi-region/region-process.ts';
+
 const stopChild = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
   new Promise((resolveStop) => {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -108,9 +111,7 @@ const forkReady = (entry: string, env: NodeJS.ProcessEnv, what: string): Promise
 
 /** The test process's own environment without anything that names its tables, queues or endpoints. */
 const inheritedEnvironment = (): NodeJS.ProcessEnv =>
-  Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(TABLE_|QUEUE_URL_|DLQ_URL_|AWS_)/.test(name)),
-  );
+  Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TABLE_|QUEUE_URL_|DLQ_URL_|AWS_)/.test(name)));
 
 interface RegionPlan {
   readonly side: Side;
@@ -162,13 +163,9 @@ const newTenant = (): TestTenantInBothRegions => {
  * expire, which a test of concurrent traffic must not mistake for what it tests.
  */
 const warmUp = async (region: SimulatedRegion, tenant: TestTenantInBothRegions): Promise<void> => {
-  const response = await fetch(`${region.apiUrl}/v1/charges`, {
-    method: 'POST',
-    headers: { ...tenant.authorization, 'Idempotency-Key': randomUUID(), 'Content-Type': 'application/json' },
-    body: JSON.stringify({ amount: 100, currency: 'usd', source: 'tok_visa' }),
-  });
-  await response.arrayBuffer();
-  if (response.status !== 201) throw new Error(`Region ${region.name} answered its warm-up charge with ${response.status}`);
+  const request = { apiUrl: region.apiUrl, authorization: tenant.authorization, key: randomUUID() };
+  const answer = await postChargeUntilAnswered({ ...request, body: { amount: 100, currency: 'usd', source: 'tok_visa' } }, 60_000);
+  if (answer.status !== 201) throw new Error(`Region ${region.name} answered its warm-up charge with ${answer.status}`);
 };
 
 /**
@@ -188,29 +185,50 @@ export const startTwoRegions = async (options: TwoRegionsOptions): Promise<TwoRe
     stops.length = 0;
   };
 
+  /**
+   * Starts several things at once. Settled rather than Promise.all: whatever did start is
+   * stopped by stop(), also when another failed, or is still starting when the first fails.
+   */
+  const together = async <T extends readonly unknown[] | []>(
+    starting: T,
+    stopOf: (started: Awaited<T[number]>) => () => Promise<void>,
+  ): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> => {
+    const settled = (await Promise.allSettled(starting)) as PromiseSettledResult<unknown>[];
+    for (const result of settled) if (result.status === 'fulfilled') stops.push(stopOf(result.value as Awaited<T[number]>));
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+  };
+
   try {
-    const eastStore = await startDynamoDbStore();
-    stops.push(() => eastStore.stop());
-    const westStore = options.model === 'eventual' ? await startDynamoDbStore() : eastStore;
-    if (westStore !== eastStore) stops.push(() => westStore.stop());
+    const stopStore = (store: DynamoDbStore) => () => store.stop();
+    const [eastStore, westStore] =
+      options.model === 'eventual'
+        ? await together([startDynamoDbStore(), startDynamoDbStore()], stopStore)
+        : await together([startDynamoDbStore()], stopStore).then(([store]) => [store, store] as const);
     const dynamoDbStores: Record<Side, DynamoDbStore> = { east: eastStore, west: westStore };
 
-    const resources = {} as Record<Side, Record<string, string>>;
-    const sqsPorts = {} as Record<Side, number>;
-    for (const side of ['east', 'west'] as const) {
-      sqsPorts[side] = await freePort();
-      const sqsLocal = await startSqsLocal(sqsPorts[side]);
-      stops.push(() => sqsLocal.stop());
+    const sqsPorts: Record<Side, number> = { east: await freePort(), west: await freePort() };
+    await together(
+      (['east', 'west'] as const).map((side) => startSqsLocal(sqsPorts[side])),
+      (sqsLocal) => () => sqsLocal.stop(),
+    );
+    const provisionRegion = async (side: Side): Promise<Record<string, string>> => {
       const sqs = new SQSClient({
-        endpoint: sqsLocal.endpoint,
+        endpoint: `http://127.0.0.1:${sqsPorts[side]}`,
         region: regionNames[side],
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       });
-      // The strong store's keyOwners table is east's: provisioning it in west too would leave one nobody uses.
-      const multiRegion = options.ownership && side === 'east';
-      resources[side] = (await provision(dynamoDbStores[side].dynamodb, sqs, `sim-${regionNames[side]}`, { multiRegion })).environment;
-      sqs.destroy();
-    }
+      try {
+        // The strong store's keyOwners table is east's: provisioning it in west too would leave one nobody uses.
+        const multiRegion = options.ownership && side === 'east';
+        return (await provision(dynamoDbStores[side].dynamodb, sqs, `sim-${regionNames[side]}`, { multiRegion })).environment;
+      } finally {
+        sqs.destroy();
+      }
+    };
+    const [eastResources, westResources] = await Promise.all([provisionRegion('east'), provisionRegion('west')]);
+    const resources: Record<Side, Record<string, string>> = { east: eastResources, west: westResources };
     // A table not kept per region is east's wherever both regions share it: keyOwners in every
     // model, and every replicated table in the strong model.
     for (const [table, spec] of Object.entries(tables) as [TableName, (typeof tables)[TableName]][]) {
@@ -257,15 +275,21 @@ export const startTwoRegions = async (options: TwoRegionsOptions): Promise<TwoRe
         strongEndpoint: options.ownership ? eastStore.endpoint : undefined,
       };
       const env = functionEnvironment(plan);
-      const processor = await forkReady('local/processor-server.ts', { ...env, PROCESSOR_PORT: String(plan.processorPort) }, `The ${side} processor`);
-      stops.push(() => stopChild(processor, 'SIGTERM'));
       const regionEnv = {
         ...env,
         SIM_API_PORT: String(plan.apiPort),
         ...(plan.strongEndpoint === undefined ? {} : { SIM_STRONG_DYNAMODB_ENDPOINT: plan.strongEndpoint }),
       };
       const what = `Region ${regionNames[side]}`;
-      let compute = await forkReady('test/support/multi-region/region-process.ts', regionEnv, what);
+      const [, firstCompute] = await together(
+        [
+          forkReady('local/processor-server.ts', { ...env, PROCESSOR_PORT: String(plan.processorPort) }, `The ${side} processor`),
+          forkReady(regionEntry, regionEnv, what),
+        ],
+        (child) => () => stopChild(child, 'SIGTERM'),
+      );
+      let compute = firstCompute;
+      // The compute process is replaced by restart(): stop() must end the current one.
       stops.push(() => stopChild(compute, 'SIGTERM'));
       return {
         name: regionNames[side],
@@ -274,16 +298,13 @@ export const startTwoRegions = async (options: TwoRegionsOptions): Promise<TwoRe
         kill: () => stopChild(compute, 'SIGKILL'),
         restart: async () => {
           await stopChild(compute, 'SIGKILL');
-          compute = await forkReady('test/support/multi-region/region-process.ts', regionEnv, what);
+          compute = await forkReady(regionEntry, regionEnv, what);
         },
       };
     };
-    // Settled, not Promise.all: a region still starting when the other failed must be stopped too.
-    const [east, west] = await Promise.allSettled([startRegion('east'), startRegion('west')]);
-    if (east.status === 'rejected') throw east.reason;
-    if (west.status === 'rejected') throw west.reason;
-    await Promise.all([warmUp(east.value, warmUpTenant), warmUp(west.value, warmUpTenant)]);
-    return { east: east.value, west: west.value, replicator, stores, tenant, stop };
+    const [east, west] = await together([startRegion('east'), startRegion('west')], () => () => Promise.resolve());
+    await Promise.all([warmUp(east, warmUpTenant), warmUp(west, warmUpTenant)]);
+    return { east, west, replicator, stores, tenant, stop };
   } catch (error) {
     await stop();
     throw error;
