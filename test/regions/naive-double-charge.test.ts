@@ -21,8 +21,8 @@ const startUpTimeoutMs = 120_000;
 const amount = 2500;
 const body = { amount, currency: 'usd', source: 'tok_visa', description: 'Order #1042' };
 
-const postInRegion = (region: SimulatedRegion, regions: TwoRegions, key: string): Promise<ChargeAnswer> =>
-  postChargeUntilAnswered({ apiUrl: region.apiUrl, authorization: regions.tenant.authorization, key, body });
+const postInRegion = (region: SimulatedRegion, regions: TwoRegions, key: string, retryForMs: number): Promise<ChargeAnswer> =>
+  postChargeUntilAnswered({ apiUrl: region.apiUrl, authorization: regions.tenant.authorization, key, body }, retryForMs);
 
 interface Traffic {
   /** Per key, the east and the west answer. */
@@ -31,11 +31,13 @@ interface Traffic {
   readonly downstreamKeys: ReadonlySet<string>;
 }
 
-/** Every key sent to both regions at the same moment. */
-const sendEveryKeyToBothRegions = async (regions: TwoRegions): Promise<Traffic> => {
+/** Every key sent to both regions at the same moment, each retried on 409 and 503 for a while. */
+const sendEveryKeyToBothRegions = async (regions: TwoRegions, retryForMs: number): Promise<Traffic> => {
   const sent = Array.from({ length: keys }, () => randomUUID());
   const answers = await Promise.all(
-    sent.map((key) => Promise.all([postInRegion(regions.east, regions, key), postInRegion(regions.west, regions, key)] as const)),
+    sent.map((key) =>
+      Promise.all([postInRegion(regions.east, regions, key, retryForMs), postInRegion(regions.west, regions, key, retryForMs)] as const),
+    ),
   );
   return { answers, downstreamKeys: new Set(sent.map((key) => downstreamKey(regions.tenant.account, key as IdempotencyKey))) };
 };
@@ -63,7 +65,8 @@ describe('eventual replication, no key owners: the naive multi-region design', (
 
   it('charges a key twice when both regions receive it at once, and the replicas then hold two charges for one key', async () => {
     const sim = started(regions);
-    const traffic = await sendEveryKeyToBothRegions(sim);
+    // Briefly: a region whose claim the other's replica overwrote keeps its key in use until the lease runs out.
+    const traffic = await sendEveryKeyToBothRegions(sim, 3_000);
     const { answers } = traffic;
     await sim.replicator?.drain();
 
@@ -106,7 +109,7 @@ describe('strong replication, no key owners: the same traffic', () => {
 
   it('charges every key exactly once, records one charge and one event per key, and the balance is their sum', async () => {
     const sim = started(regions);
-    const traffic = await sendEveryKeyToBothRegions(sim);
+    const traffic = await sendEveryKeyToBothRegions(sim, 20_000);
     const { answers } = traffic;
 
     expect(await processorChargesPerKey(sim, traffic)).toEqual(Array.from({ length: keys }, () => 1));

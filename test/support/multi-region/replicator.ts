@@ -82,6 +82,8 @@ const canonical = (value: unknown): string => {
 
 const deletedMarker = 'deleted';
 
+const shardDiscoveryIntervalMs = 1_000;
+
 /** Gives every replicated table a stream carrying new images, the view the replicator copies. */
 const ensureStream = async (dynamodb: DynamoDBClient, name: string): Promise<string> => {
   const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
@@ -101,6 +103,7 @@ interface StreamCursor {
   readonly streams: DynamoDBStreamsClient;
   readonly iterators: Map<string, string | undefined>;
   readonly checkpoints: Map<string, string>;
+  lastDiscoveryAt: number;
 }
 
 /**
@@ -118,7 +121,7 @@ export const startReplicator = async (options: ReplicatorOptions): Promise<Repli
   let paused = false;
   let stopped = false;
   let lastVersionAt = 0;
-  const pollIntervalMs = options.pollIntervalMs ?? 50;
+  const pollIntervalMs = options.pollIntervalMs ?? 100;
   const known: Record<Side, Map<string, Known>> = { east: new Map(), west: new Map() };
   /** Per side and item, the states the replicator wrote and has not seen on the side's stream yet. */
   const pendingEchoes: Record<Side, Map<string, string[]>> = { east: new Map(), west: new Map() };
@@ -138,7 +141,7 @@ export const startReplicator = async (options: ReplicatorOptions): Promise<Repli
     });
     for (const table of options.tables) {
       const arn = await ensureStream(dynamodb, table.names[side]);
-      cursors.push({ side, table: table.table, arn, streams, iterators: new Map(), checkpoints: new Map() });
+      cursors.push({ side, table: table.table, arn, streams, iterators: new Map(), checkpoints: new Map(), lastDiscoveryAt: 0 });
     }
   }
 
@@ -243,7 +246,11 @@ export const startReplicator = async (options: ReplicatorOptions): Promise<Repli
 
   /** Reads every shard of the stream once; returns how many records it saw. */
   const readOnce = async (cursor: StreamCursor): Promise<number> => {
-    await discoverShards(cursor);
+    // Shards are few and long-lived: looking for new ones every round would keep DynamoDB Local busy for nothing.
+    if (Date.now() - cursor.lastDiscoveryAt > shardDiscoveryIntervalMs || cursor.iterators.size === 0) {
+      await discoverShards(cursor);
+      cursor.lastDiscoveryAt = Date.now();
+    }
     let seen = 0;
     for (const [shardId, iterator] of cursor.iterators) {
       if (iterator === undefined) continue;
