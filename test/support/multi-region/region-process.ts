@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setKeyOwnersClient } from '../../../lambdas/regions/key-owners.js';
 import { readSetting, settingsInUse } from '../../../lambdas/settings.js';
 import { createDocumentClient } from '../../../lambdas/shared/dynamodb.js';
 import { eventSources, queueUrlEnvVar, routes, schedules, tableEnvVar } from '../../../lambdas/topology.js';
@@ -32,17 +32,8 @@ const required = (name: string): string => {
 
 const apiPort = Number(required('SIM_API_PORT'));
 
-interface KeyOwnersModule {
-  readonly setKeyOwnersClient: (client: DynamoDBDocumentClient) => void;
-}
-
-/**
- * The one place a region learns where the strong store is. The path is computed so this file
- * compiles before lambdas/regions/key-owners.ts exists; once it does, a static import can replace it.
- */
-const useStrongStoreForKeyOwners = async (endpoint: string): Promise<void> => {
-  const keyOwnersModulePath = '../../../lambdas/regions/key-owners.js';
-  const { setKeyOwnersClient } = (await import(keyOwnersModulePath)) as KeyOwnersModule;
+/** The one place a region learns where the strong store is: both regions share it, as MRSC makes them. */
+const useStrongStoreForKeyOwners = (endpoint: string): void => {
   setKeyOwnersClient(createDocumentClient(new DynamoDBClient({ endpoint, maxAttempts: 5 })));
 };
 
@@ -72,7 +63,7 @@ const start = async (): Promise<void> => {
   // Refuses a malformed setting now rather than at the first request, as the local stack does.
   for (const name of settingsInUse()) readSetting(name);
   const strongEndpoint = process.env.SIM_STRONG_DYNAMODB_ENDPOINT;
-  if (strongEndpoint !== undefined && strongEndpoint !== '') await useStrongStoreForKeyOwners(strongEndpoint);
+  if (strongEndpoint !== undefined && strongEndpoint !== '') useStrongStoreForKeyOwners(strongEndpoint);
 
   const dynamodb = new DynamoDBClient({});
   const sqs = new SQSClient({});
