@@ -42,6 +42,8 @@ export interface Replicator {
   resume(): void;
   /** Resolves once every change written before the call is applied on both sides and both sides agree (waits out a pause). */
   drain(timeoutMs?: number): Promise<void>;
+  /** Items written into the other side so far, per topology table: what MREC bills as replicated writes. */
+  replicatedWrites(): Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export const startReplicator = async (options: ReplicatorOptions): Promise<Repli
   const known: Record<Side, Map<string, Known>> = { east: new Map(), west: new Map() };
   /** Per side and item, the states the replicator wrote and has not seen on the side's stream yet. */
   const pendingEchoes: Record<Side, Map<string, string[]>> = { east: new Map(), west: new Map() };
+  const written = new Map<string, number>();
   const heldWhilePaused: (() => void)[] = [];
   let inFlight = 0;
   const timers = new Set<NodeJS.Timeout>();
@@ -178,6 +181,7 @@ export const startReplicator = async (options: ReplicatorOptions): Promise<Repli
     await (state.image === undefined
       ? dynamodb.send(new DeleteItemCommand({ TableName: names[side], Key: itemKey }))
       : dynamodb.send(new PutItemCommand({ TableName: names[side], Item: state.image })));
+    written.set(table, (written.get(table) ?? 0) + 1);
   };
 
   const track = (work: () => Promise<void>): void => {
@@ -335,6 +339,7 @@ export const startReplicator = async (options: ReplicatorOptions): Promise<Repli
         if (!quiet()) await new Promise((wait) => setTimeout(wait, pollIntervalMs));
       }
     },
+    replicatedWrites: () => Object.fromEntries(written),
     stop: async () => {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
