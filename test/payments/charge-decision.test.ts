@@ -52,7 +52,13 @@ describe('decideCharge', () => {
 
     const chargePut = putOf(theWrite(writes, 'charge'));
     expect(chargePut).toMatchObject({ TableName: tables.payments, ConditionExpression: 'attribute_not_exists(pk)' });
-    expect(chargePut.Item as ChargeItem).toEqual({ ...charge, pk: `ACCT#${tenant}`, sk: `CH#${charge.id}`, amount_refundable: 1_250 });
+    expect(chargePut.Item as ChargeItem).toEqual({
+      ...charge,
+      pk: `ACCT#${tenant}`,
+      sk: `CH#${charge.id}`,
+      amount_refundable: 1_250,
+      origin: 'us-east-1',
+    });
 
     const entries = ledgerEntriesOf(writes);
     expect(entries.map((entry) => entry.amount)).toEqual([1_250, 1_250]);
