@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DescribeLimitsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { stopChild } from './shutdown.js';
 
 export interface RunningDynamoDb {
   readonly endpoint: string;
@@ -91,17 +92,7 @@ export const startDynamoDbLocal = async (port: number, dataDir: string | undefin
   }
   return {
     endpoint,
-    stop: () =>
-      new Promise((resolveStop) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolveStop();
-          return;
-        }
-        child.once('exit', () => {
-          resolveStop();
-        });
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+    // The JVM may take a few seconds to write its data directory out.
+    stop: () => stopChild(child, 'SIGTERM', 5_000),
   };
 };

@@ -18,6 +18,7 @@ import { runOnSchedule } from './schedules.js';
 import { seedDemoTenants } from './seed.js';
 import { accessLogEnabled, localHandlerSettings, localLibraryVariables, type LocalSettings, portVariables } from './settings.js';
 import { startSqsLocal } from './sqs-local.js';
+import { shutdownList, stopChild } from './shutdown.js';
 
 export interface LocalStack {
   readonly apiUrl: string;
@@ -64,19 +65,6 @@ const startProcessor = (port: number): Promise<ChildProcess> =>
     });
   });
 
-const stopChild = (child: ChildProcess): Promise<void> =>
-  new Promise((resolveStop) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolveStop();
-      return;
-    }
-    child.once('exit', () => {
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
-  });
-
 const closeServer = (server: Server): Promise<void> =>
   new Promise((resolveClose) => {
     server.closeAllConnections();
@@ -101,15 +89,7 @@ export const startLocalStack = async (settings: LocalSettings, log: (line: strin
     }
   }
 
-  const stops: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const stopOne of stops.reverse()) {
-      await stopOne().catch((error: unknown) => {
-        console.error('Stopping a local service failed', error);
-      });
-    }
-    stops.length = 0;
-  };
+  const { stops, stop } = shutdownList('a local service');
 
   applyEnvironment({ ...localAwsEnvironment(settings), ...localFunctionEnvironment(settings) });
   // The functions read their settings on their first invocation; reading every one now refuses a

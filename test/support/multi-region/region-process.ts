@@ -9,6 +9,7 @@ import { startApiGateway } from '../../../local/api-gateway.js';
 import { pollQueue, pollStream, type RunningPoller } from '../../../local/event-sources.js';
 import { loadHandler } from '../../../local/functions.js';
 import { runOnSchedule } from '../../../local/schedules.js';
+import { shutdownList } from '../../../local/shutdown.js';
 
 /**
  * One simulated region's compute, as its own process (run with `node --conditions=retrysafe-source
@@ -37,15 +38,7 @@ const useStrongStoreForKeyOwners = (endpoint: string): void => {
   setKeyOwnersClient(createDocumentClient(new DynamoDBClient({ endpoint, maxAttempts: 5 })));
 };
 
-const stops: (() => Promise<void>)[] = [];
-const stopAll = async (): Promise<void> => {
-  for (const stopOne of stops.reverse()) {
-    await stopOne().catch((error: unknown) => {
-      console.error(`[${process.env.AWS_REGION ?? '?'}] stopping failed`, error);
-    });
-  }
-  stops.length = 0;
-};
+const { stops, stop: stopAll } = shutdownList(`region ${process.env.AWS_REGION ?? '?'}`);
 
 const closeServer = (server: Server): Promise<void> =>
   new Promise((resolveClose) => {

@@ -17,6 +17,7 @@ import { sourceConditionFlag } from '../../../workspace-conditions.js';
 import { postChargeUntilAnswered } from './charge-client.js';
 import { startDynamoDbStore, type DynamoDbStore } from './dynamodb-store.js';
 import { startReplicator, type Replicator, type Side } from './replicator.js';
+import { shutdownList, stopChild } from '../../../local/shutdown.js';
 
 /**
  * How the tables the topology calls strong or eventual are shared between the two regions:
@@ -74,18 +75,7 @@ const readyTimeoutMs = 60_000;
 
 const regionEntry = 'test/support/multi-region/region-process.ts';
 
-const stopChild = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
-  new Promise((resolveStop) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolveStop();
-      return;
-    }
-    child.once('exit', () => {
-      resolveStop();
-    });
-    child.kill(signal);
-    if (signal !== 'SIGKILL') setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-  });
+const stopGraceMs = 5_000;
 
 /** Forks a process and waits for its IPC readiness message. */
 const forkReady = (entry: string, env: NodeJS.ProcessEnv, what: string): Promise<ChildProcess> =>
@@ -175,15 +165,7 @@ const warmUp = async (region: SimulatedRegion, tenant: TestTenantInBothRegions):
  * stopped by stop(), also when start-up fails half way.
  */
 export const startTwoRegions = async (options: TwoRegionsOptions): Promise<TwoRegions> => {
-  const stops: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const stopOne of stops.reverse()) {
-      await stopOne().catch((error: unknown) => {
-        console.error('Stopping a simulated region service failed', error);
-      });
-    }
-    stops.length = 0;
-  };
+  const { stops, stop } = shutdownList('a simulated region service');
 
   /**
    * Starts several things at once. Settled rather than Promise.all: whatever did start is
@@ -286,11 +268,11 @@ export const startTwoRegions = async (options: TwoRegionsOptions): Promise<TwoRe
           forkReady('local/processor-server.ts', { ...env, PROCESSOR_PORT: String(plan.processorPort) }, `The ${side} processor`),
           forkReady(regionEntry, regionEnv, what),
         ],
-        (child) => () => stopChild(child, 'SIGTERM'),
+        (child) => () => stopChild(child, 'SIGTERM', stopGraceMs),
       );
       let compute = firstCompute;
       // The compute process is replaced by restart(): stop() must end the current one.
-      stops.push(() => stopChild(compute, 'SIGTERM'));
+      stops.push(() => stopChild(compute, 'SIGTERM', stopGraceMs));
       return {
         name: regionNames[side],
         apiUrl: `http://127.0.0.1:${plan.apiPort}`,
