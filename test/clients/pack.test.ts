@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const packageDir = resolve(import.meta.dirname, '../../clients/typescript');
-const tsc = resolve(import.meta.dirname, '../../node_modules/typescript/bin/tsc');
+const installed = resolve(import.meta.dirname, '../../node_modules');
+const tsc = join(installed, 'typescript/bin/tsc');
+
+const dependenciesOf = async (packageJson: string): Promise<string[]> =>
+  Object.keys((JSON.parse(await readFile(packageJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+
+/**
+ * The client's runtime dependencies, transitively, as this repository installed them. Packed beside
+ * the client, they let the scratch project install offline whatever the npm cache holds: `npm ci`
+ * caches tarballs but not the registry metadata an install by version range needs.
+ */
+const runtimeDependencyDirs = async (): Promise<string[]> => {
+  const found = new Set<string>();
+  const pending = await dependenciesOf(join(packageDir, 'package.json'));
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (found.has(name)) continue;
+    found.add(name);
+    pending.push(...(await dependenciesOf(join(installed, name, 'package.json'))));
+  }
+  return [...found].map((name) => join(installed, name));
+};
 
 /** A consumer of the tarball: plain Node ESM, no TypeScript, no repository on its path. */
 const consumer = `
@@ -69,10 +89,24 @@ describe('npm pack', () => {
   it('makes a tarball another project installs offline and uses with plain node and with TypeScript', { timeout: 180_000 }, async () => {
     const { stdout: packed } = await run('npm', ['pack', '--pack-destination', scratch, '--silent'], { cwd: packageDir });
     const tarball = join(scratch, packed.trim().split('\n').at(-1) ?? '');
+    const dependencies = join(scratch, 'dependencies');
+    await run('mkdir', ['-p', dependencies]);
+    const { stdout: packedDependencies } = await run('npm', [
+      'pack',
+      '--ignore-scripts',
+      '--silent',
+      '--pack-destination',
+      dependencies,
+      ...(await runtimeDependencyDirs()),
+    ]);
+    const dependencyTarballs = packedDependencies
+      .trim()
+      .split('\n')
+      .map((name) => join(dependencies, name));
     const app = join(scratch, 'app');
     await run('mkdir', ['-p', app]);
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app });
+    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball, ...dependencyTarballs], { cwd: app });
 
     await writeFile(join(app, 'main.js'), consumer);
     const { stdout } = await run('node', ['main.js', baseUrl], { cwd: app });
