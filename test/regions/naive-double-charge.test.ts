@@ -63,7 +63,7 @@ describe('eventual replication, no key owners: the naive multi-region design', (
     await regions?.stop();
   });
 
-  it('charges a key twice when both regions receive it at once, and the replicas converge on records that cannot both be right', async () => {
+  it('charges a key twice when both regions receive it at once, though the replicas converge on the same records', async () => {
     const sim = started(regions);
     // Briefly: a region whose claim the other's replica overwrote keeps its key in use until the lease runs out.
     const traffic = await sendEveryKeyToBothRegions(sim, 3_000);
@@ -72,7 +72,6 @@ describe('eventual replication, no key owners: the naive multi-region design', (
 
     const perKey = await processorChargesPerKey(sim, traffic);
     const chargedTwice = perKey.filter((count) => count === 2).length;
-    console.info(`Naive design, eventual model: ${chargedTwice} of ${keys} keys charged twice`);
     // The anomaly: money moved twice for some keys (each region asked its own processor), and never more than once per region.
     expect(chargedTwice).toBeGreaterThan(0);
     expect(perKey.filter((count) => count === 1).length).toBe(keys - chargedTwice);
@@ -80,7 +79,6 @@ describe('eventual replication, no key owners: the naive multi-region design', (
     const twoCharges = answers.filter(
       ([east, west]) => east.chargeId !== undefined && west.chargeId !== undefined && east.chargeId !== west.chargeId,
     );
-    console.info(`Naive design, eventual model: ${twoCharges.length} keys answered 201 in both regions, with two different charges`);
 
     // Replication converged: both replicas hold the same records. How many depends on timing: a key holds two
     // charges where both regions completed before the other's claim arrived, fewer where the later claim overwrote
@@ -90,9 +88,10 @@ describe('eventual replication, no key owners: the naive multi-region design', (
       await retrysafeCharges(sim.stores.west, sim.tenant.account),
     ];
     expect(eastCharges.map((charge) => charge.id).sort()).toEqual(westCharges.map((charge) => charge.id).sort());
-    const processorTotal = perKey.reduce((sum, count) => sum + count, 0);
-    console.info(`Naive design, eventual model: ${processorTotal} processor charges for ${keys} keys, ${eastCharges.length} recorded`);
-    expect(processorTotal).toBeGreaterThan(keys);
+    console.info(
+      `Naive design, eventual model: ${chargedTwice} of ${keys} keys charged twice; ${twoCharges.length} answered 201 in both regions ` +
+        `with two different charges; ${perKey.reduce((sum, count) => sum + count, 0)} processor charges, ${eastCharges.length} recorded`,
+    );
     const [eastEvents, westEvents] = [
       await outboxEvents(sim.stores.east, sim.tenant.account),
       await outboxEvents(sim.stores.west, sim.tenant.account),
